@@ -83,6 +83,50 @@ Scratch& scratch() {
     return s;
 }
 
+// Where each half-spectrum bin of the N x N transform falls: radial band (slots 0-4: centre, 25 %,
+// 50 %, 75 %, edge) and range (low or high energy band), with its multiplicity (columns
+// 1..N/2-1 stand for their mirror images too). DC gets multiplicity 0: it is zero after mean
+// removal and excluded from every sum.
+struct SpectrumTable {
+    static constexpr int kLow = 5, kHigh = 6, kNone = 7, kSlots = 8;
+    std::vector<float> multiplicity;
+    std::vector<std::uint8_t> band_slot, range_slot;
+    double band_bins[5] = {0, 0, 0, 0, 0};
+    double total_bins = 0;
+
+    SpectrumTable() {
+        constexpr int half = N / 2 + 1;
+        multiplicity.resize(N * half);
+        band_slot.resize(N * half);
+        range_slot.resize(N * half);
+        const double centres[5] = {0.0, 0.25, 0.5, 0.75, 1.0};
+        for (int ky = 0; ky < N; ++ky) {
+            const double fy = ky < N / 2 ? ky : ky - N;
+            for (int kx = 0; kx < half; ++kx) {
+                const int i = ky * half + kx;
+                const double r = std::sqrt(fy * fy + double(kx) * kx) / (N / 2);
+                const bool dc = ky == 0 && kx == 0;
+                multiplicity[i] = dc ? 0.0f : (kx == 0 || kx == N / 2) ? 1.0f : 2.0f;
+                range_slot[i] = dc ? kNone : r <= kLowBandMax ? kLow : r > kHighBandMin ? kHigh : kNone;
+                band_slot[i] = kNone;
+                for (int b = 0; b < 5 && !dc; ++b) {
+                    const bool in_band = b == 0 ? r <= 2 * kRadialHalfWidth
+                                       : b == 4 ? (r > 1.0 - 2 * kRadialHalfWidth && r <= 1.0)
+                                                : std::abs(r - centres[b]) <= kRadialHalfWidth;
+                    if (in_band) band_slot[i] = static_cast<std::uint8_t>(b);
+                }
+                if (band_slot[i] != kNone) band_bins[band_slot[i]] += multiplicity[i];
+                total_bins += multiplicity[i];
+            }
+        }
+    }
+};
+
+const SpectrumTable& spectrum_table() {
+    static const SpectrumTable table;  // built once; C++11 static init is thread-safe
+    return table;
+}
+
 template <class T>
 void resample_into(const ImageView<T>& image, float* out, std::vector<float>& acc) {
     const AreaAxis rows(image.height, N);
@@ -173,35 +217,23 @@ Features analyze(const ImageView<T>& image) {
 
     fftwf_execute_dft_r2c(FftPlanCache::instance().r2c(N, N), s.spectrum_in, s.spectrum_out);
 
-    // One pass over the half spectrum; columns 1..N/2-1 stand for their mirror images too.
+    // One pass over the half spectrum with a precomputed bin table (no sqrt or branches per bin).
+    const SpectrumTable& table = spectrum_table();
     constexpr int half = N / 2 + 1;
-    constexpr double nyquist = N / 2;
-    const double radial_centres[5] = {0.0, 0.25, 0.5, 0.75, 1.0};
-    double band_power[5] = {0, 0, 0, 0, 0}, band_bins[5] = {0, 0, 0, 0, 0};
-    double total = 0, total_bins = 0, low = 0, high = 0;
-    for (int ky = 0; ky < N; ++ky) {
-        const double fy = ky < N / 2 ? ky : ky - N;
-        const fftwf_complex* row = s.spectrum_out + static_cast<size_t>(ky) * half;
-        for (int kx = 0; kx < half; ++kx) {
-            if (ky == 0 && kx == 0) continue;  // DC is zero after mean removal
-            const double multiplicity = (kx == 0 || kx == N / 2) ? 1.0 : 2.0;
-            const double power = multiplicity * (double(row[kx][0]) * row[kx][0] + double(row[kx][1]) * row[kx][1]);
-            const double r = std::sqrt(fy * fy + double(kx) * kx) / nyquist;
-            total += power;
-            total_bins += multiplicity;
-            if (r <= kLowBandMax) low += power;
-            if (r > kHighBandMin) high += power;
-            for (int b = 0; b < 5; ++b) {
-                const bool in_band = b == 0 ? r <= 2 * kRadialHalfWidth
-                                   : b == 4 ? (r > 1.0 - 2 * kRadialHalfWidth && r <= 1.0)
-                                            : std::abs(r - radial_centres[b]) <= kRadialHalfWidth;
-                if (in_band) {
-                    band_power[b] += power;
-                    band_bins[b] += multiplicity;
-                }
-            }
-        }
+    double sums[SpectrumTable::kSlots] = {};
+    double total = 0;
+    for (int i = 0; i < N * half; ++i) {
+        const double power = table.multiplicity[i] *
+                             (double(s.spectrum_out[i][0]) * s.spectrum_out[i][0] +
+                              double(s.spectrum_out[i][1]) * s.spectrum_out[i][1]);
+        total += power;
+        sums[table.band_slot[i]] += power;
+        sums[table.range_slot[i]] += power;
     }
+    const double low = sums[SpectrumTable::kLow], high = sums[SpectrumTable::kHigh];
+    const double* band_power = sums;  // slots 0..4 are the radial bands
+    const double* band_bins = table.band_bins;
+    const double total_bins = table.total_bins;
 
     Features f{};
     f[0] = static_cast<float>(mean);

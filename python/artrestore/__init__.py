@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "analyze": "analysis",
     "analyze_vector": "analysis",
-    "as_rgb": "analysis",
+    "as_rgb": "_validate",
     "FEATURE_NAMES": "analysis",
     "unsharp_mask": "classical",
     "color_correct": "classical",

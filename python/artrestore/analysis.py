@@ -10,41 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from artrestore import _core
+from artrestore._validate import as_rgb
 
 FEATURE_NAMES: tuple[str, ...] = tuple(_core.FEATURE_NAMES)
 WORKING_SIZE: int = _core.WORKING_SIZE
-
-
-def as_rgb(image, *, name: str = "image") -> np.ndarray:
-    """Return ``image`` as a C-contiguous H x W x 3 uint8 or float32 array, or raise.
-
-    Grayscale is replicated to three channels, alpha is dropped, float64 becomes float32 and
-    strided views are copied; everything else (other dtypes, shapes, empty or 1-pixel images,
-    NaN/inf) raises ``TypeError`` or ``ValueError`` naming the problem.
-    """
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy array, got {type(image).__name__}")
-    if image.dtype == np.float64:
-        image = image.astype(np.float32)
-    if image.dtype not in (np.uint8, np.float32):
-        raise TypeError(f"{name}: dtype must be uint8 (0-255) or float32 (0-1), got {image.dtype}")
-    if image.ndim == 2:
-        image = image[:, :, None]
-    if image.ndim != 3:
-        raise ValueError(f"{name}: expected H x W x 3 (or H x W grayscale), got shape {image.shape}")
-    channels = image.shape[2]
-    if channels == 1:
-        image = np.repeat(image, 3, axis=2)
-    elif channels == 4:
-        image = image[:, :, :3]
-    elif channels != 3:
-        raise ValueError(f"{name}: expected 1, 3 or 4 channels, got {channels} (shape {image.shape})")
-    height, width = image.shape[:2]
-    if height < 2 or width < 2:
-        raise ValueError(f"{name}: image is {height}x{width} pixels; at least 2x2 is needed")
-    if image.dtype == np.float32 and not np.isfinite(image).all():
-        raise ValueError(f"{name}: float image contains NaN or infinity")
-    return np.ascontiguousarray(image)
 
 
 def analyze_vector(image) -> np.ndarray:

@@ -1,0 +1,476 @@
+"""The deep-learning path: a Keras 3 U-Net for severe damage, its training, tiled inference and export.
+
+Model: damaged RGB float32 in [0, 1], N x H x W x 3 (H, W multiples of 2**depth) -> restored RGB in
+[0, 1]. The network predicts a residual that is added to its input: most of a damaged image is
+already right, so learning the correction converges faster and keeps colours and detail the
+network cannot improve (clipped to [0, 1] at inference).
+
+Weights ship as ``unet.npz`` (float16 arrays in the model's weight order, read with
+``allow_pickle=False``; the architecture is rebuilt from code, never loaded from a file) beside
+``model_metadata.json`` (architecture, data, epochs, losses, validation scores, SHA-256 of the
+weights). ``UNetRestorer`` restores any image size by overlapping 256 x 256 tiles blended with a
+smooth window, batched. Keras (and its backend, TensorFlow by default) is imported only when this
+module's functions are called, never by ``import artrestore``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pathlib
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+BUNDLED_UNET = pathlib.Path(__file__).resolve().parent / "models" / "unet"
+FORMAT = "artrestore-unet/1"
+TILE = 256
+OVERLAP = 32
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    base_filters: int = 32
+    depth: int = 4            # 256 -> 16 at the bottleneck with depth 4
+    max_filters: int = 256    # channel cap, keeps the deepest levels (and the file) small
+    residual: bool = True
+
+    @property
+    def multiple(self) -> int:
+        return 2 ** self.depth
+
+
+def _keras():
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def build_unet(config: UNetConfig = UNetConfig()):
+    """Encoder (2 convs + max-pool per level), bottleneck, decoder (transposed conv, skip concat, 2 convs)."""
+    keras = _keras()
+    layers = keras.layers
+    inputs = keras.Input((None, None, 3), name="image")
+    x, skips = inputs, []
+
+    def block(t, filters, name):
+        for k in range(2):
+            t = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k}")(t)
+        return t
+
+    for level in range(config.depth):
+        x = block(x, min(config.base_filters * 2**level, config.max_filters), f"enc{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    x = block(x, min(config.base_filters * 2**config.depth, config.max_filters), "bottleneck")
+    for level in reversed(range(config.depth)):
+        filters = min(config.base_filters * 2**level, config.max_filters)
+        x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same", name=f"up{level}")(x)
+        x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
+        x = block(x, filters, f"dec{level}")
+    x = layers.Conv2D(3, 1, name="head")(x)
+    outputs = layers.Add(name="residual")([inputs, x]) if config.residual else x
+    return keras.Model(inputs, outputs, name="unet")
+
+
+# --------------------------------------------------------------------------------------------
+# Losses (keras.ops only, so they run on any backend)
+# --------------------------------------------------------------------------------------------
+
+def _gaussian_window(size=11, sigma=1.5):
+    x = np.arange(size) - size // 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    w = np.outer(g, g) / np.outer(g, g).sum()
+    return np.repeat(w[:, :, None, None], 3, axis=2).astype("float32")  # depthwise kernel
+
+
+def make_loss(name: str = "mse"):
+    """'mse' (default), 'l1', 'mse_ssim' (MSE + 0.2 (1 - SSIM)), 'mse_freq' (MSE + 0.05 x L1 of FFT magnitudes)."""
+    keras = _keras()
+    ops = keras.ops
+    window = _gaussian_window()
+
+    def mse(y, p):
+        return ops.mean(ops.square(y - p))
+
+    def l1(y, p):
+        return ops.mean(ops.abs(y - p))
+
+    def ssim(y, p):
+        c1, c2 = 0.01**2, 0.03**2
+        blur = lambda t: ops.depthwise_conv(t, window, strides=1, padding="valid")
+        mx, my = blur(y), blur(p)
+        vx, vy, cxy = blur(y * y) - mx * mx, blur(p * p) - my * my, blur(y * p) - mx * my
+        return ops.mean(((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2)))
+
+    def freq(y, p):
+        # Channels first so the FFT runs over the spatial axes.
+        yt, pt = ops.transpose(y, (0, 3, 1, 2)), ops.transpose(p, (0, 3, 1, 2))
+        zeros = ops.zeros_like(yt)
+        yr, yi = ops.fft2((yt, zeros))
+        pr, pi = ops.fft2((pt, zeros))
+        return ops.mean(ops.abs(ops.sqrt(yr * yr + yi * yi + 1e-8) - ops.sqrt(pr * pr + pi * pi + 1e-8))) / TILE
+
+    losses = {
+        "mse": mse,
+        "l1": l1,
+        "mse_ssim": lambda y, p: mse(y, p) + 0.2 * (1 - ssim(y, p)),
+        "mse_freq": lambda y, p: mse(y, p) + 0.05 * freq(y, p),
+    }
+    if name not in losses:
+        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(losses)}")
+    fn = losses[name]
+    fn.__name__ = name
+    return fn
+
+
+# --------------------------------------------------------------------------------------------
+# Weights files
+# --------------------------------------------------------------------------------------------
+
+def save_weights(model, config: UNetConfig, folder, metadata: dict) -> pathlib.Path:
+    """Write ``unet.npz`` (float16) and ``model_metadata.json`` into ``folder``."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    weights = model.get_weights()
+    path = folder / "unet.npz"
+    np.savez_compressed(path, **{f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(weights)})
+    meta = {**metadata, "format": FORMAT, "architecture": asdict(config),
+            "parameters": int(sum(w.size for w in weights)),
+            "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    (folder / "model_metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return folder
+
+
+def read_metadata(folder) -> dict:
+    folder = pathlib.Path(folder)
+    meta_path = folder / "model_metadata.json"
+    if not meta_path.is_file():
+        raise FileNotFoundError(f"U-Net: {meta_path} not found")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"U-Net: {meta_path} is not valid JSON ({error})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"U-Net: {meta_path} is not an {FORMAT} file")
+    return meta
+
+
+def load_model(folder=None):
+    """Rebuild the U-Net from its metadata and load its float16 weights (hash and shapes checked)."""
+    folder = pathlib.Path(folder) if folder is not None else BUNDLED_UNET
+    meta = read_metadata(folder)
+    path = folder / "unet.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"U-Net: {path} not found")
+    if hashlib.sha256(path.read_bytes()).hexdigest() != meta.get("weights_sha256"):
+        raise ValueError(f"U-Net: {path} does not match the SHA-256 in its metadata (tampered or foreign)")
+    try:
+        config = UNetConfig(**meta["architecture"])
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"U-Net: bad architecture in metadata ({error})") from None
+    model = build_unet(config)
+    expected = model.get_weights()
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = [npz[f"w{i:03d}"] for i in range(len(expected))]
+            extra = len(npz.files) != len(expected)
+    except (KeyError, ValueError, OSError) as error:
+        raise ValueError(f"U-Net: {path} does not hold this architecture's weights ({error})") from None
+    if extra or any(a.shape != e.shape for a, e in zip(arrays, expected)):
+        raise ValueError(f"U-Net: {path} does not hold this architecture's weights (shape mismatch)")
+    model.set_weights([a.astype(np.float32) for a in arrays])
+    return model, config, meta
+
+
+# --------------------------------------------------------------------------------------------
+# Tiled inference
+# --------------------------------------------------------------------------------------------
+
+def _starts(length: int, tile: int, stride: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, stride))
+    return starts + [length - tile]
+
+
+def blend_window(tile: int = TILE, overlap: int = OVERLAP) -> np.ndarray:
+    """2-D weight that ramps smoothly (raised cosine) over the overlap and is 1 inside; never 0,
+    so border tiles still cover the image edge."""
+    ramp = np.ones(tile, np.float32)
+    if overlap > 0:
+        t = (np.arange(overlap) + 0.5) / overlap
+        ramp[:overlap] = 0.5 - 0.5 * np.cos(np.pi * t)
+        ramp[-overlap:] = ramp[:overlap][::-1]
+    return np.outer(ramp, ramp)[:, :, None]
+
+
+def tiled_predict(image: np.ndarray, predict_batch, *, tile: int = TILE, overlap: int = OVERLAP,
+                  batch_size: int = 8) -> np.ndarray:
+    """Run ``predict_batch`` (N x tile x tile x 3 float32 -> same) over overlapping tiles of an
+    H x W x 3 float32 image and blend them; images smaller than a tile are mirror-padded."""
+    h, w = image.shape[:2]
+    pad_h, pad_w = max(0, tile - h), max(0, tile - w)
+    padded = np.pad(image, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect" if min(h, w) > 1 else "edge")
+    ph, pw = padded.shape[:2]
+    stride = tile - overlap
+    positions = [(y, x) for y in _starts(ph, tile, stride) for x in _starts(pw, tile, stride)]
+    window = blend_window(tile, overlap)
+    out = np.zeros((ph, pw, 3), np.float32)
+    weight = np.zeros((ph, pw, 1), np.float32)
+    batch_size = min(batch_size, len(positions))
+    for i in range(0, len(positions), batch_size):
+        chunk = positions[i:i + batch_size]
+        tiles = np.zeros((batch_size, tile, tile, 3), np.float32)  # fixed shape: one compiled graph
+        for k, (y, x) in enumerate(chunk):
+            tiles[k] = padded[y:y + tile, x:x + tile]
+        restored = np.asarray(predict_batch(tiles), np.float32)
+        if restored.shape != tiles.shape:
+            raise ValueError(f"model returned {restored.shape} for tiles of {tiles.shape}")
+        for (y, x), r in zip(chunk, restored):
+            out[y:y + tile, x:x + tile] += r * window
+            weight[y:y + tile, x:x + tile] += window
+    return (out / weight)[:h, :w]
+
+
+class UNetRestorer:
+    """In-process U-Net inference (the embedded default): RGB uint8 in, RGB uint8 out."""
+
+    def __init__(self, model_dir=None, *, batch_size: int = 8):
+        self.model, self.config, self.metadata = load_model(model_dir)
+        self.batch_size = batch_size
+        keras = _keras()
+        model = self.model
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            self._predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+        else:
+            self._predict = lambda x: model(x, training=False)
+
+    def predict_tiles(self, tiles: np.ndarray) -> np.ndarray:
+        return np.asarray(self._predict(tiles))
+
+    def restore(self, image: np.ndarray) -> np.ndarray:
+        x = image.astype(np.float32) / 255.0
+        y = tiled_predict(x, self.predict_tiles, batch_size=self.batch_size)
+        return np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class TrainConfig:
+    clean_dir: str
+    out_dir: str
+    epochs: int = 50
+    steps_per_epoch: int = 300
+    batch_size: int = 8
+    learning_rate: float = 1e-4
+    loss: str = "mse"
+    seed: int = 0
+    variants_per_image: int = 24     # damaged versions synthesized per clean training image
+    image_size: int = 512            # short side the clean images are resized to
+    severity_weights: tuple = (0.15, 0.35, 0.5)  # light, moderate, severe
+    time_budget_s: float = 1e9       # stop (keeping the best epoch) when exceeded
+    workers: int = 0                 # synthesis processes (0: all cores)
+
+
+def _synthesize_one(args):
+    from artrestore.data import synthesize_damage
+
+    clean, severity, seed = args
+    return synthesize_damage(clean, severity, seed)[0]
+
+
+def make_pairs(cleans: list[np.ndarray], variants: int, weights, seed: int, workers: int = 0):
+    """Damaged/clean pairs: ``variants`` synthesized versions of every clean image."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from artrestore.data import SEVERITIES
+
+    rng = np.random.default_rng(seed)
+    jobs, owners, severities = [], [], []
+    for i, clean in enumerate(cleans):
+        for k in range(variants):
+            severity = SEVERITIES[rng.choice(3, p=np.asarray(weights) / np.sum(weights))]
+            jobs.append((clean, severity, seed * 100000 + i * 1000 + k))
+            owners.append(i)
+            severities.append(severity)
+    with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
+        damaged = list(pool.map(_synthesize_one, jobs, chunksize=8))
+    return damaged, owners, severities
+
+
+def _augment(damaged: np.ndarray, clean: np.ndarray, rng: np.random.Generator):
+    k = int(rng.integers(4))
+    damaged, clean = np.rot90(damaged, k), np.rot90(clean, k)
+    if rng.random() < 0.5:
+        damaged, clean = damaged[:, ::-1], clean[:, ::-1]
+    # Colour jitter applied to both, so the mapping to learn stays the same.
+    gain = rng.uniform(0.9, 1.1, 3).astype(np.float32)
+    bias = np.float32(rng.uniform(-0.04, 0.04))
+    return damaged * gain + bias, clean * gain + bias
+
+
+def batches(damaged, cleans, owners, batch_size, rng, tile=TILE):
+    """Endless random-crop batches (float32 [0, 1] x, y)."""
+    while True:
+        xs, ys = [], []
+        for _ in range(batch_size):
+            j = int(rng.integers(len(damaged)))
+            d, c = damaged[j], cleans[owners[j]]
+            y0 = int(rng.integers(d.shape[0] - tile + 1))
+            x0 = int(rng.integers(d.shape[1] - tile + 1))
+            x, y = _augment(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255,
+                            c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255, rng)
+            xs.append(x)
+            ys.append(y)
+        yield np.stack(xs), np.stack(ys)
+
+
+def _load_sources(clean_dir, size):
+    from artrestore.data import fit_size, list_images, split_sources
+    from artrestore.imageio import read_image
+
+    paths = list_images(clean_dir)
+    names = [str(p.relative_to(clean_dir)) for p in paths]
+    return paths, names, fit_size, read_image, split_sources
+
+
+def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dict:
+    """Train on pairs synthesized from ``cfg.clean_dir`` (split by source image with the dataset
+    builder's rule: train for fitting, val for early stopping / checkpointing), save the best
+    epoch as float16 weights + metadata in ``cfg.out_dir``, and return the metadata."""
+    keras = _keras()
+    from artrestore import metrics
+
+    start = time.time()
+    keras.utils.set_random_seed(cfg.seed)
+    paths, names, fit_size, read_image, split_sources = _load_sources(pathlib.Path(cfg.clean_dir), cfg.image_size)
+    split = split_sources(names, cfg.seed)
+    images = {n: fit_size(read_image(p), cfg.image_size) for p, n in zip(paths, names)}
+    train_names = [n for n in names if split[n] == "train"]
+    val_names = [n for n in names if split[n] == "val"]
+    train_clean = [images[n] for n in train_names]
+    val_clean = [images[n] for n in val_names]
+    train_damaged, train_owner, _ = make_pairs(train_clean, cfg.variants_per_image, cfg.severity_weights,
+                                               cfg.seed, cfg.workers)
+    val_damaged, val_owner, val_sev = make_pairs(val_clean, 3, (1, 1, 1), cfg.seed + 1, cfg.workers)
+    log.info("pairs: %d train, %d val (%.0fs)", len(train_damaged), len(val_damaged), time.time() - start)
+
+    # Fixed validation crops (centre), so epochs are compared on the same data.
+    def centre(a):
+        y0, x0 = (a.shape[0] - TILE) // 2, (a.shape[1] - TILE) // 2
+        return a[y0:y0 + TILE, x0:x0 + TILE].astype(np.float32) / 255
+    val_x = np.stack([centre(d) for d in val_damaged])
+    val_y = np.stack([centre(val_clean[o]) for o in val_owner])
+
+    model = build_unet(model_config)
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
+    out_dir = pathlib.Path(cfg.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = out_dir / "best.weights.h5"
+
+    class TimeBudget(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if time.time() - start > cfg.time_budget_s:
+                log.warning("time budget reached after epoch %d", epoch + 1)
+                self.model.stop_training = True
+
+    rng = np.random.default_rng(cfg.seed)
+    history = model.fit(
+        batches(train_damaged, train_clean, train_owner, cfg.batch_size, rng),
+        steps_per_epoch=cfg.steps_per_epoch, epochs=cfg.epochs, validation_data=(val_x, val_y),
+        validation_batch_size=16, verbose=2,
+        callbacks=[
+            keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True,
+                                            save_weights_only=True),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=1e-6),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=8, restore_best_weights=False),
+            TimeBudget(),
+        ],
+    )
+    model.load_weights(str(checkpoint))
+    # Evaluate with the weights exactly as shipped (float16).
+    model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
+    predict = lambda x: np.asarray(model(x, training=False))
+    per_severity: dict = {}
+    for d, o, s in zip(val_damaged, val_owner, val_sev):
+        restored = np.clip(np.rint(tiled_predict(d.astype(np.float32) / 255, predict) * 255), 0, 255).astype(np.uint8)
+        clean = val_clean[o]
+        per_severity.setdefault(s, []).append((metrics.psnr(d, clean), metrics.psnr(restored, clean),
+                                               metrics.ssim(d, clean), metrics.ssim(restored, clean)))
+    validation = {s: {"pairs": len(v), "input_psnr": float(np.mean([a[0] for a in v])),
+                      "psnr": float(np.mean([a[1] for a in v])), "input_ssim": float(np.mean([a[2] for a in v])),
+                      "ssim": float(np.mean([a[3] for a in v]))} for s, v in per_severity.items()}
+    losses = history.history
+    best_epoch = int(np.argmin(losses["val_loss"])) + 1
+    metadata = {
+        "backend_trained": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "data": {"clean_dir": pathlib.Path(cfg.clean_dir).name, "train_sources": len(train_names),
+                 "val_sources": len(val_names), "train_pairs": len(train_damaged), "val_pairs": len(val_damaged),
+                 "variants_per_image": cfg.variants_per_image, "image_size": cfg.image_size,
+                 "severity_weights": list(cfg.severity_weights), "split_seed": cfg.seed},
+        "training": {"epochs_run": len(losses["loss"]), "best_epoch": best_epoch, "steps_per_epoch": cfg.steps_per_epoch,
+                     "batch_size": cfg.batch_size, "learning_rate": cfg.learning_rate, "loss": cfg.loss,
+                     "optimizer": "Adam", "tile": TILE, "seconds": round(time.time() - start, 1),
+                     "loss_history": [float(v) for v in losses["loss"]],
+                     "val_loss_history": [float(v) for v in losses["val_loss"]]},
+        "validation": validation,
+        "commit": os.environ.get("ARTRESTORE_COMMIT", "unknown"),
+    }
+    save_weights(model, model_config, out_dir, metadata)
+    checkpoint.unlink(missing_ok=True)
+    return metadata
+
+
+# --------------------------------------------------------------------------------------------
+# Export for TensorFlow Serving
+# --------------------------------------------------------------------------------------------
+
+SIGNATURE_INPUT = "image"
+SIGNATURE_OUTPUT = "restored"
+
+
+def export_saved_model(model_dir, base_path, *, model_name: str = "artrestore_unet", version: int = 1,
+                       overwrite: bool = False) -> pathlib.Path:
+    """Write ``<base>/<model_name>/<version>/`` (saved_model.pb + variables/) with a
+    ``serving_default`` signature: float32 ``image`` [N, H, W, 3] in [0, 1] (H, W multiples of 16)
+    -> float32 ``restored`` [N, H, W, 3] clipped to [0, 1]."""
+    keras = _keras()
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError("export needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+    import shutil
+
+    import tensorflow as tf
+
+    model, config, meta = load_model(model_dir)
+    target = pathlib.Path(base_path) / model_name / str(int(version))
+    if target.exists():
+        if not overwrite:
+            raise FileExistsError(f"{target} already exists (pass overwrite=True to replace it)")
+        shutil.rmtree(target)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint(
+        name="serving_default",
+        fn=lambda image: {SIGNATURE_OUTPUT: tf.clip_by_value(model(image, training=False), 0.0, 1.0)},
+        input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name=SIGNATURE_INPUT)],
+    )
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    archive.write_out(str(tmp), verbose=False)
+    # TF Serving loads a version folder as soon as it appears: publish it complete, in one rename.
+    tmp.rename(target)
+    (target / "assets.extra").mkdir(exist_ok=True)
+    return target

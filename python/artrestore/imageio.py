@@ -1,0 +1,141 @@
+"""Reading and writing image files safely.
+
+``read_image(path)`` returns RGB uint8 H x W x 3: grayscale is replicated, alpha dropped, 16-bit
+scaled to 8-bit, palette expanded. It refuses, with a typed error naming the file and the
+problem: missing paths (``FileNotFoundError``), empty, undecodable or non-image files and images
+above ``max_pixels`` (``ValueError``), the last from the header alone, before any decoding, so a
+decompression bomb costs nothing. ``write_image`` encodes by suffix and writes atomically
+(temporary file + rename): a reader never sees a half-written file, and an existing file is
+kept unless ``overwrite=True``.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import struct
+import tempfile
+
+import cv2
+import numpy as np
+
+# 100 megapixels: a 10000 x 10000 scan decodes to 300 MB of RGB; larger is refused unless raised.
+DEFAULT_MAX_PIXELS = int(os.environ.get("ARTRESTORE_MAX_PIXELS", 100_000_000))
+WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def _declared_size(head: bytes) -> tuple[int, int] | None:
+    """(width, height) from a PNG, JPEG, BMP or GIF header, or None when not recognised."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n") and len(head) >= 24:
+        return struct.unpack(">II", head[16:24])
+    if head.startswith((b"GIF87a", b"GIF89a")) and len(head) >= 10:
+        return struct.unpack("<HH", head[6:10])
+    if head.startswith(b"BM") and len(head) >= 26:
+        w, h = struct.unpack("<ii", head[18:26])
+        return abs(w), abs(h)
+    if head.startswith(b"\xff\xd8"):
+        i = 2
+        while i + 9 < len(head):
+            if head[i] != 0xFF:
+                i += 1
+                continue
+            marker = head[i + 1]
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            length = struct.unpack(">H", head[i + 2:i + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                h, w = struct.unpack(">HH", head[i + 5:i + 9])
+                return w, h
+            i += 2 + length
+    return None
+
+
+def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Decode an image file to RGB uint8 H x W x 3 (see the module docstring for what is refused)."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a regular file")
+    data = path.read_bytes()
+    if not data:
+        raise ValueError(f"{path}: empty file")
+    size = _declared_size(data[:65536])
+    if size is not None:
+        width, height = size
+        if width * height > max_pixels:
+            raise ValueError(f"{path}: declares {width}x{height} = {width * height} pixels, above the limit of "
+                             f"{max_pixels} (raise max_pixels or ARTRESTORE_MAX_PIXELS to allow it)")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError(f"{path}: not a readable image (corrupt, truncated or unsupported format)")
+    return _to_rgb8(image, path, max_pixels)
+
+
+def decode_image(data: bytes, *, name: str = "upload", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Like ``read_image`` for bytes already in memory (web uploads)."""
+    if not data:
+        raise ValueError(f"{name}: empty file")
+    size = _declared_size(data[:65536])
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise ValueError(f"{name}: declares {size[0]}x{size[1]} pixels, above the limit of {max_pixels}")
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise ValueError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
+    return _to_rgb8(image, name, max_pixels)
+
+
+def _to_rgb8(image: np.ndarray, name, max_pixels: int) -> np.ndarray:
+    if image.shape[0] * image.shape[1] > max_pixels:
+        raise ValueError(f"{name}: {image.shape[1]}x{image.shape[0]} pixels is above the limit of {max_pixels}")
+    if image.dtype == np.uint16:
+        image = np.rint(image / 257.0).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        raise ValueError(f"{name}: {image.dtype} pixels are not supported (8- or 16-bit images only)")
+    if image.ndim == 2:
+        image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    elif image.shape[2] == 4:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2RGB)
+    elif image.shape[2] == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    else:
+        raise ValueError(f"{name}: {image.shape[2]} channels are not supported")
+    if image.shape[0] < 2 or image.shape[1] < 2:
+        raise ValueError(f"{name}: image is {image.shape[0]}x{image.shape[1]} pixels; at least 2x2 is needed")
+    return np.ascontiguousarray(image)
+
+
+def encode_image(image: np.ndarray, suffix: str = ".png", *, jpeg_quality: int = 95) -> bytes:
+    """Encode RGB uint8 to bytes in the format named by ``suffix``."""
+    if suffix.lower() not in WRITABLE_SUFFIXES:
+        raise ValueError(f"cannot write {suffix!r} images; use one of {sorted(WRITABLE_SUFFIXES)}")
+    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"expected RGB uint8 H x W x 3, got {image.dtype} {image.shape}")
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix.lower() in (".jpg", ".jpeg") else []
+    ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(image[:, :, ::-1]), params)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {suffix} image")
+    return encoded.tobytes()
+
+
+def write_image(path, image: np.ndarray, *, overwrite: bool = False, jpeg_quality: int = 95) -> pathlib.Path:
+    """Atomically write RGB uint8 to ``path`` (format from its suffix); folders are created."""
+    path = pathlib.Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)")
+    data = encode_image(image, path.suffix or ".png", jpeg_quality=jpeg_quality)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
