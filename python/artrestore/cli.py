@@ -141,9 +141,18 @@ def _web(args) -> int:
 
 
 def _train(args) -> int:
+    step = args.step
+    if step == "unet":  # runs on GPU machines without the compiled core, so import nothing else
+        from artrestore.dl import TrainConfig, UNetConfig, train_unet
+
+        cfg = TrainConfig(clean_dir=args.clean, out_dir=args.out, epochs=args.epochs, steps_per_epoch=args.steps,
+                          batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
+                          variants_per_image=args.variants, time_budget_s=args.time_budget)
+        meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth))
+        print(json.dumps(meta["validation"], indent=2))
+        return 0
     from artrestore import data, router_fit
 
-    step = args.step
     if step == "data":
         report = data.build_dataset(args.src, args.out, per_image=args.per_image, size=args.size, seed=args.seed)
         print(f"wrote {report.pairs} pairs to {args.out}")
@@ -170,15 +179,6 @@ def _train(args) -> int:
         summary, errors = router_fit.evaluate_toolbox(args.data, split=args.split)
         _print_toolbox(summary)
         path = None
-    elif step == "unet":
-        from artrestore.dl import TrainConfig, UNetConfig, train_unet
-
-        cfg = TrainConfig(clean_dir=args.clean, out_dir=args.out, epochs=args.epochs, steps_per_epoch=args.steps,
-                          batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
-                          variants_per_image=args.variants, time_budget_s=args.time_budget)
-        meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth))
-        print(json.dumps(meta["validation"], indent=2))
-        return 0
     elif step == "export":
         from artrestore.serving import export_for_serving
 
