@@ -321,20 +321,42 @@ def _augment(damaged: np.ndarray, clean: np.ndarray, rng: np.random.Generator):
     return damaged * gain + bias, clean * gain + bias
 
 
-def batches(damaged, cleans, owners, batch_size, rng, tile=TILE):
-    """Endless random-crop batches (float32 [0, 1] x, y)."""
-    while True:
-        xs, ys = [], []
-        for _ in range(batch_size):
-            j = int(rng.integers(len(damaged)))
-            d, c = damaged[j], cleans[owners[j]]
-            y0 = int(rng.integers(d.shape[0] - tile + 1))
-            x0 = int(rng.integers(d.shape[1] - tile + 1))
-            x, y = _augment(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255,
-                            c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255, rng)
-            xs.append(x)
-            ys.append(y)
-        yield np.stack(xs), np.stack(ys)
+def random_batch(damaged, cleans, owners, batch_size, rng, tile=TILE):
+    """One batch of random augmented crops (float32 [0, 1] x, y)."""
+    xs, ys = [], []
+    for _ in range(batch_size):
+        j = int(rng.integers(len(damaged)))
+        d, c = damaged[j], cleans[owners[j]]
+        y0 = int(rng.integers(d.shape[0] - tile + 1))
+        x0 = int(rng.integers(d.shape[1] - tile + 1))
+        x, y = _augment(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255,
+                        c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255, rng)
+        xs.append(x)
+        ys.append(y)
+    return np.stack(xs), np.stack(ys)
+
+
+def crop_dataset(damaged, cleans, owners, batch_size, steps, seed, workers=8):
+    """A keras PyDataset of random crops, built by worker threads ahead of the accelerator (one
+    Python thread cannot feed a GPU). Batch ``i`` of epoch ``e`` is seeded by (seed, e, i)."""
+    keras = _keras()
+
+    class Crops(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=4 * workers)
+            self.epoch = 0
+
+        def __len__(self):
+            return steps
+
+        def __getitem__(self, index):
+            rng = np.random.default_rng([seed, self.epoch, index])
+            return random_batch(damaged, cleans, owners, batch_size, rng)
+
+        def on_epoch_end(self):
+            self.epoch += 1
+
+    return Crops()
 
 
 def _load_sources(clean_dir, size):
@@ -386,15 +408,14 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
                 log.warning("time budget reached after epoch %d", epoch + 1)
                 self.model.stop_training = True
 
-    rng = np.random.default_rng(cfg.seed)
     history = model.fit(
-        batches(train_damaged, train_clean, train_owner, cfg.batch_size, rng),
-        steps_per_epoch=cfg.steps_per_epoch, epochs=cfg.epochs, validation_data=(val_x, val_y),
+        crop_dataset(train_damaged, train_clean, train_owner, cfg.batch_size, cfg.steps_per_epoch, cfg.seed),
+        epochs=cfg.epochs, validation_data=(val_x, val_y),
         validation_batch_size=16, verbose=2,
         callbacks=[
             keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True,
                                             save_weights_only=True),
-            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=3, min_lr=1e-6),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=5, min_lr=1e-6),
             keras.callbacks.EarlyStopping(monitor="val_loss", patience=8, restore_best_weights=False),
             TimeBudget(),
         ],
