@@ -147,7 +147,8 @@ def _train(args) -> int:
 
         cfg = TrainConfig(clean_dir=args.clean, out_dir=args.out, epochs=args.epochs, steps_per_epoch=args.steps,
                           batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
-                          variants_per_image=args.variants, time_budget_s=args.time_budget)
+                          variants_per_image=args.variants, time_budget_s=args.time_budget, init_from=args.init,
+                          patience=args.patience)
         meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth))
         print(json.dumps(meta["validation"], indent=2))
         return 0
@@ -250,6 +251,8 @@ def _add_train(sub):
     u.add_argument("--variants", type=int, default=24)
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--time-budget", type=float, default=1e9, help="seconds; stop after the epoch that passes it")
+    u.add_argument("--init", help="continue from this U-Net folder (same architecture)")
+    u.add_argument("--patience", type=int, default=12, help="early-stopping patience in epochs")
     e = t.add_parser("export", help="export the U-Net as a versioned SavedModel for TF Serving")
     e.add_argument("--unet", help="U-Net folder (default: bundled)")
     e.add_argument("--out", required=True, help="model base path")

@@ -48,8 +48,14 @@ def _seed_for(image: np.ndarray, severity: str, seed: int) -> np.random.Generato
     return np.random.default_rng([seed, SEVERITIES.index(severity), int.from_bytes(digest, "little")])
 
 
-def synthesize_damage(clean, severity: str = "moderate", seed: int = 0) -> tuple[np.ndarray, dict]:
-    """Damage a clean RGB uint8 image; returns ``(damaged uint8, parameters)``."""
+def synthesize_damage(clean, severity: str = "moderate", seed: int = 0, *,
+                      damage: dict | None = None) -> tuple[np.ndarray, dict]:
+    """Damage a clean RGB uint8 image; returns ``(damaged uint8, parameters)``.
+
+    ``damage`` replaces the random draw with exact amounts (keys as in the returned parameters:
+    fade, lift, cast, yellow, blur, noise, grain, jpeg, scratches, cracks, spots, stains); keys
+    left out mean none of that damage (jpeg 100), which isolates one kind of damage for tests.
+    """
     if severity not in _RANGES:
         raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
     clean = as_rgb(clean)
@@ -59,6 +65,11 @@ def synthesize_damage(clean, severity: str = "moderate", seed: int = 0) -> tuple
     ranges = _RANGES[severity]
     draw = {k: (float(rng.uniform(*v)) if isinstance(v[0], float) else int(rng.integers(v[0], v[1] + 1)))
             for k, v in ranges.items()}
+    if damage is not None:
+        unknown = set(damage) - set(ranges)
+        if unknown:
+            raise ValueError(f"unknown damage keys {sorted(unknown)}; use {sorted(ranges)}")
+        draw = {k: type(v[0])(damage.get(k, 100 if k == "jpeg" else 0)) for k, v in ranges.items()}
     h, w = clean.shape[:2]
     scale = min(h, w) / 512.0
     x = clean.astype(np.float32)
@@ -111,14 +122,15 @@ def synthesize_damage(clean, severity: str = "moderate", seed: int = 0) -> tuple
     if draw["blur"] > 0.05:
         x = cv2.GaussianBlur(x, (0, 0), draw["blur"] * scale)
     # Sensor noise (per channel) and film grain (soft, shared by the channels, stronger in midtones).
-    x = x + rng.normal(0, draw["noise"], x.shape).astype(np.float32)
+    noise = rng.normal(0, 1, x.shape).astype(np.float32)
     grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 0.8)
     midtones = 4 * (x.mean(axis=2) / 255) * (1 - x.mean(axis=2) / 255)
-    x = x + (draw["grain"] * 2.5 * grain * np.clip(midtones, 0, 1))[..., None]
+    x = x + draw["noise"] * noise + (draw["grain"] * 2.5 * grain * np.clip(midtones, 0, 1))[..., None]
 
     damaged = np.clip(np.rint(x), 0, 255).astype(np.uint8)
-    ok, encoded = cv2.imencode(".jpg", damaged[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, draw["jpeg"]])
-    damaged = np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[:, :, ::-1])
+    if draw["jpeg"] < 100:
+        ok, encoded = cv2.imencode(".jpg", damaged[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, draw["jpeg"]])
+        damaged = np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[:, :, ::-1])
     draw.update(severity=severity, seed=seed, cast_r=float(cast[0]), cast_g=float(cast[1]), cast_b=float(cast[2]))
     return damaged, draw
 

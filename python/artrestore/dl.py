@@ -282,6 +282,8 @@ class TrainConfig:
     severity_weights: tuple = (0.15, 0.35, 0.5)  # light, moderate, severe
     time_budget_s: float = 1e9       # stop (keeping the best epoch) when exceeded
     workers: int = 0                 # synthesis processes (0: all cores)
+    init_from: str | None = None     # a U-Net folder to continue training from (same architecture)
+    patience: int = 12               # epochs without val improvement before early stopping
 
 
 def _synthesize_one(args):
@@ -396,7 +398,10 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
     val_x = np.stack([centre(d) for d in val_damaged])
     val_y = np.stack([centre(val_clean[o]) for o in val_owner])
 
-    model = build_unet(model_config)
+    if cfg.init_from:
+        model, model_config, previous = load_model(cfg.init_from)
+    else:
+        model, previous = build_unet(model_config), None
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
     out_dir = pathlib.Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -416,7 +421,7 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
             keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss", save_best_only=True,
                                             save_weights_only=True),
             keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=5, min_lr=1e-6),
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=8, restore_best_weights=False),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=False),
             TimeBudget(),
         ],
     )
@@ -448,6 +453,8 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
                      "loss_history": [float(v) for v in losses["loss"]],
                      "val_loss_history": [float(v) for v in losses["val_loss"]]},
         "validation": validation,
+        "continued_from": None if previous is None else {"training": previous.get("training"),
+                                                          "commit": previous.get("commit")},
         "commit": os.environ.get("ARTRESTORE_COMMIT", "unknown"),
     }
     save_weights(model, model_config, out_dir, metadata)

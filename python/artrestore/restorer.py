@@ -1,0 +1,222 @@
+"""HybridRestorer: one image (or a folder) in, restored RGB uint8 of the same size out, with an info dict.
+
+Pipeline: the 14 FFT features (core) -> the decision engine (severity and method) -> the router's
+parameters -> classical (the seed's fixed colour + sharpen), ML-guided classical (the router's
+parameters) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
+``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
+``timings_ms`` per stage, and ``fallback`` (from, to, reason) when the U-Net could not be used.
+TensorFlow is imported only the first time an image actually takes the U-Net path.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import os
+import pathlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from artrestore import classical
+from artrestore._validate import as_rgb
+from artrestore.analysis import FEATURE_NAMES, analyze_vector
+from artrestore.data import IMAGE_SUFFIXES
+from artrestore.imageio import read_image, write_image
+from artrestore.router import DEFAULT_PARAMS, METHOD_FOR_SEVERITY, DecisionEngine, Router, Thresholds
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
+              "deep_learning": "deep_learning"}
+
+
+class DeepLearningUnavailable(RuntimeError):
+    """The U-Net path could not run (disabled, TensorFlow missing, server down or too slow)."""
+
+
+class HybridRestorer:
+    def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
+                 dl_backend: str = "local", *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
+                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet"):
+        """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
+        the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
+        folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
+        ``grpc://host:port`` (TF Serving or ``artrestore serve``). ``dl_fallback``: ``ml_guided``
+        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``."""
+        if dl_fallback not in ("ml_guided", "error"):
+            raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
+        if not (dl_backend == "local" or dl_backend.startswith("grpc://")):
+            raise ValueError(f"dl_backend must be 'local' or 'grpc://host:port', got {dl_backend!r}")
+        self.router = Router.load(ml_model_path)
+        self.engine = DecisionEngine(thresholds or self.router.thresholds)
+        self.use_dl = use_dl
+        self.dl_backend = dl_backend
+        self.dl_model_path = dl_model_path
+        self.dl_fallback = dl_fallback
+        self.dl_timeout_s = dl_timeout_s
+        self.model_name = model_name
+        self._dl = None
+        self._dl_lock = threading.Lock()
+
+    # ---------------------------------------------------------------------------------- DL path
+    def _dl_restore(self, image: np.ndarray) -> np.ndarray:
+        if not self.use_dl:
+            raise DeepLearningUnavailable("deep learning disabled (use_dl=False)")
+        with self._dl_lock:  # one model, one caller at a time: batching happens inside
+            if self._dl is None:
+                try:
+                    if self.dl_backend == "local":
+                        from artrestore.dl import UNetRestorer
+
+                        self._dl = UNetRestorer(self.dl_model_path)
+                    else:
+                        from artrestore.serving import RemoteUNet
+
+                        self._dl = RemoteUNet(self.dl_backend, model_name=self.model_name,
+                                              timeout_s=self.dl_timeout_s)
+                except ImportError as error:
+                    raise DeepLearningUnavailable(f"U-Net backend unavailable: {error}") from error
+            try:
+                return self._dl.restore(image)
+            except DeepLearningUnavailable:
+                raise
+            except Exception as error:  # gRPC errors and the like: report, then fall back
+                if type(error).__module__.startswith("grpc"):
+                    raise DeepLearningUnavailable(f"U-Net server error: {error}") from error
+                raise
+
+    # ----------------------------------------------------------------------------------- public
+    def restore(self, image, strategy: str = "auto") -> tuple[np.ndarray, dict]:
+        """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info)."""
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
+        start = time.perf_counter()
+        if isinstance(image, (str, os.PathLike)):
+            image = read_image(image)
+        image = as_rgb(image)
+        if image.dtype != np.uint8:
+            image = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+        loaded = time.perf_counter()
+
+        vector = analyze_vector(image)
+        features = dict(zip(FEATURE_NAMES, map(float, vector)))
+        analysed = time.perf_counter()
+        severity, auto_method = self.engine.decide(features)
+        method = STRATEGIES[strategy] or auto_method
+        params = self.router.predict(vector) if method != "classical" else DEFAULT_PARAMS
+        routed = time.perf_counter()
+
+        info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features,
+                "params": params.as_dict()}
+        if method == "deep_learning":
+            try:
+                restored = self._dl_restore(image)
+                info["params"] = {"model": "unet", "backend": self.dl_backend}
+            except DeepLearningUnavailable as error:
+                if self.dl_fallback == "error":
+                    raise
+                info["fallback"] = {"from": "deep_learning", "to": "ml_guided", "reason": str(error)}
+                info["method"] = "ml_guided"
+                restored = classical.color_correct_sharpen(image, **params.as_dict())
+        else:
+            restored = classical.color_correct_sharpen(image, **params.as_dict())
+        done = time.perf_counter()
+        info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - loaded),
+                              "routing": 1e3 * (routed - analysed), "restore": 1e3 * (done - routed),
+                              "total": 1e3 * (done - start)}
+        return restored, info
+
+    def restore_file(self, path, output_dir, *, strategy="auto", suffix="restored", ext="png",
+                     overwrite=False, output_path=None) -> dict:
+        """Restore one file into ``output_dir``; returns a summary row (never raises for bad input)."""
+        path = pathlib.Path(path)
+        target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
+        row = {"file": str(path), "output": str(target), "method": None, "severity": None, "ms": None,
+               "status": None, "error": None}
+        try:
+            if target.resolve() == path.resolve():
+                raise ValueError("output would overwrite the input; choose another folder or suffix")
+            if target.exists() and not overwrite:
+                row["status"] = "skipped"
+                return row
+            start = time.perf_counter()
+            restored, info = self.restore(path, strategy)
+            write_image(target, restored, overwrite=True)
+            row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
+                       status="restored", fallback=(info.get("fallback") or {}).get("reason"))
+        except (OSError, ValueError, DeepLearningUnavailable) as error:
+            row.update(status="failed", error=f"{type(error).__name__}: {error}")
+        return row
+
+    def batch_restore(self, input_dir, output_dir, *, strategy="auto", recursive=False, workers=1, overwrite=False,
+                      suffix="restored", ext="png", progress=True) -> list[dict]:
+        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders).
+
+        Per-file errors are recorded and the batch goes on; outputs are written atomically; a
+        re-run skips files whose output exists unless ``overwrite``; symbolic links that leave
+        ``input_dir`` are refused. Writes ``summary.csv`` and ``summary.json`` in ``output_dir``.
+        """
+        from tqdm import tqdm
+
+        input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
+        if not input_dir.is_dir():
+            raise FileNotFoundError(f"input folder not found: {input_dir}")
+        root = input_dir.resolve()
+        pattern = "**/*" if recursive else "*"
+        candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
+        plans, seen, rows = [], {}, []
+        for path in candidates:
+            if path.is_symlink() and not _inside(path.resolve(), root):
+                rows.append({"file": str(path), "output": None, "method": None, "severity": None, "ms": None,
+                             "status": "failed", "error": "ValueError: symbolic link points outside the input folder"})
+                continue
+            if not path.is_file():
+                continue
+            relative = path.relative_to(input_dir)
+            target = _output_path(path, output_dir / relative.parent, suffix, ext)
+            if target in seen:  # a.png and a.jpg would both become a_restored.png
+                target = target.with_name(f"{path.name.replace('.', '_')}_{suffix}{target.suffix}")
+            seen[target] = path
+            plans.append((path, target))
+
+        def one(plan):
+            path, target = plan
+            return self.restore_file(path, output_dir, strategy=strategy, overwrite=overwrite, output_path=target)
+
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            rows += list(tqdm(pool.map(one, plans), total=len(plans), desc="restoring", disable=not progress))
+        output_dir.mkdir(parents=True, exist_ok=True)
+        _write_summary(output_dir, rows)
+        return rows
+
+
+def _inside(path: pathlib.Path, root: pathlib.Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str) -> pathlib.Path:
+    extension = path.suffix.lower() if ext == "auto" else "." + ext.lstrip(".")
+    stem = f"{path.stem}_{suffix}" if suffix else path.stem
+    return folder / f"{stem}{extension}"
+
+
+def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
+    fields = ["file", "output", "status", "method", "severity", "ms", "error", "fallback"]
+    tmp_csv, tmp_json = folder / ".summary.csv.part", folder / ".summary.json.part"
+    with open(tmp_csv, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    tmp_json.write_text(json.dumps(rows, indent=2, default=str) + "\n")
+    os.replace(tmp_csv, folder / "summary.csv")
+    os.replace(tmp_json, folder / "summary.json")
+
+
+__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES", "METHOD_FOR_SEVERITY"]

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The main job: set up, then restore the bundled sample images with the embedded defaults
+# (bundled router + U-Net, in-process inference, no server) and write the report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dl
+artrestore demo --out "${1:-artrestore-demo}"

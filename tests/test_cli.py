@@ -1,0 +1,60 @@
+"""The command line as a user meets it: exit codes, outputs, JSON."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from artrestore import __version__
+from artrestore.data import synthesize_damage
+from artrestore.imageio import write_image
+
+
+def run(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "artrestore.cli", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_version_and_help():
+    assert run("--version").stdout.strip() == f"artrestore {__version__}"
+    help_text = run("--help").stdout
+    assert "restore" in help_text and "examples:" in help_text
+
+
+def test_restore_file_json_and_exit_codes(tmp_path, astronaut):
+    damaged, _ = synthesize_damage(astronaut[::2, ::2], "moderate", seed=1)
+    src = write_image(tmp_path / "in" / "photo.jpg", damaged)
+    result = run("restore", "-i", str(src), "-o", str(tmp_path / "out"), "--strategy", "classical", "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["status"] == "restored" and row["method"] == "classical"
+    assert (tmp_path / "out" / "photo_restored.png").is_file()
+
+    bad = tmp_path / "in" / "bad.png"
+    bad.write_text("nope")
+    result = run("restore", "-i", str(bad), "-o", str(tmp_path / "out"), "--no-dl")
+    assert result.returncode == 1 and "not a readable image" in result.stderr
+
+
+def test_restore_folder_reports_failures(tmp_path, astronaut):
+    folder = tmp_path / "in"
+    write_image(folder / "a.png", astronaut[::4, ::4])
+    (folder / "b.jpg").write_bytes(b"")
+    result = run("restore", "-i", str(folder), "-o", str(tmp_path / "out"), "--no-dl", "--ext", "jpg")
+    assert result.returncode == 1
+    assert "restored 1" in result.stdout and "b.jpg" in result.stderr
+    assert (tmp_path / "out" / "a_restored.jpg").is_file()
+
+
+def test_analyze_prints_features_and_route(tmp_path, astronaut):
+    path = write_image(tmp_path / "a.png", astronaut)
+    result = run("analyze", str(path))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)[str(path)]
+    assert len(report["features"]) == 14 and report["method"] in ("classical", "ml_guided", "deep_learning")
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("restore", "-i", str(tmp_path / "missing"), "-o", str(tmp_path)).returncode in (1, 2)
+    assert run("frobnicate").returncode == 2

@@ -1,0 +1,90 @@
+"""Damage synthesizer and paired dataset builder."""
+import csv
+
+import cv2
+import numpy as np
+import pytest
+
+import artrestore
+from artrestore import data, metrics
+from artrestore.imageio import read_image, write_image
+
+
+@pytest.fixture(scope="module")
+def photo(astronaut):
+    return cv2.resize(astronaut, (384, 384), interpolation=cv2.INTER_AREA)
+
+
+def test_same_seed_same_damage_other_seed_other_damage(photo):
+    a, pa = data.synthesize_damage(photo, "severe", seed=3)
+    b, pb = data.synthesize_damage(photo, "severe", seed=3)
+    c, _ = data.synthesize_damage(photo, "severe", seed=4)
+    np.testing.assert_array_equal(a, b)
+    assert pa == pb
+    assert not np.array_equal(a, c)
+    assert a.shape == photo.shape and a.dtype == np.uint8
+
+
+def test_severity_orders_the_damage(clean_images):
+    psnr = {s: [] for s in data.SEVERITIES}
+    for image in clean_images[:8]:
+        for s in data.SEVERITIES:
+            psnr[s].append(metrics.psnr(data.synthesize_damage(image, s, seed=1)[0], image))
+    means = [np.mean(psnr[s]) for s in data.SEVERITIES]
+    assert means[0] > means[1] > means[2], means
+
+
+@pytest.mark.parametrize(
+    "damage, feature, direction",
+    [
+        ({"blur": 2.0}, "sharpening_need", +1),
+        ({"blur": 2.0}, "high_freq_energy", -1),
+        ({"cast": 0.0, "yellow": 0.25}, "color_balance_need", +1),
+        ({"fade": 0.4, "lift": 30}, "std_dev", -1),
+        ({"noise": 12.0}, "high_freq_energy", +1),
+        ({"scratches": 12, "cracks": 60}, "radial_edge", +1),
+        ({"jpeg": 15, "blur": 0.0}, "radial_75", -1),
+    ],
+)
+def test_each_damage_moves_its_feature(photo, damage, feature, direction):
+    damaged, params = data.synthesize_damage(photo, "severe", seed=0, damage=damage)
+    before, after = artrestore.analyze(photo)[feature], artrestore.analyze(damaged)[feature]
+    assert direction * (after - before) > 0, (feature, before, after)
+    assert all(params[k] == v for k, v in damage.items())
+
+
+def test_no_damage_is_identity(photo):
+    np.testing.assert_array_equal(data.synthesize_damage(photo, "light", damage={})[0], photo)
+
+
+def test_bad_arguments(photo):
+    with pytest.raises(ValueError, match="severity"):
+        data.synthesize_damage(photo, "catastrophic")
+    with pytest.raises(ValueError, match="unknown damage"):
+        data.synthesize_damage(photo, "light", damage={"mould": 1})
+
+
+def test_build_dataset_splits_by_source_and_reports_bad_files(tmp_path, astronaut):
+    src = tmp_path / "src"
+    for i in range(8):
+        write_image(src / f"img{i}.png", np.roll(astronaut[::4, ::4], 7 * i, axis=1))
+    (src / "notes.jpg").write_text("not an image")
+    (src / "empty.png").write_bytes(b"")
+    (src / "truncated.png").write_bytes((src / "img0.png").read_bytes()[:200])
+    report = data.build_dataset(src, tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
+    assert report.pairs == 24
+    assert sorted(name for name, _ in report.failed) == ["empty.png", "notes.jpg", "truncated.png"]
+    rows = list(csv.DictReader(open(tmp_path / "ds" / "pairs.csv")))
+    assert len(rows) == 24 and {r["severity"] for r in rows} == set(data.SEVERITIES)
+    split_of = {}
+    for r in rows:
+        assert split_of.setdefault(r["source"], r["split"]) == r["split"], "a source in two splits"
+        damaged = read_image(tmp_path / "ds" / r["split"] / "damaged" / r["file"])
+        clean = read_image(tmp_path / "ds" / r["split"] / "undamaged" / r["file"])
+        assert damaged.shape == clean.shape and min(clean.shape[:2]) == 96
+    assert set(split_of.values()) == {"train", "val", "test"}
+
+
+def test_build_dataset_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        data.build_dataset(tmp_path / "nope", tmp_path / "out", progress=False)

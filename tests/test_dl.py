@@ -1,0 +1,102 @@
+"""The U-Net: tiling, a tiny training run, save/load, SavedModel export and the shipped model."""
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from artrestore import dl, metrics
+from artrestore.data import synthesize_damage
+from artrestore.imageio import write_image
+
+
+def test_blending_reproduces_the_image_exactly_under_identity():
+    rng = np.random.default_rng(0)
+    for shape in [(600, 700, 3), (256, 256, 3), (100, 37, 3), (513, 257, 3)]:
+        image = rng.random(shape, dtype=np.float32)
+        calls = []
+        out = dl.tiled_predict(image, lambda t: (calls.append(len(t)), t)[1], batch_size=4)
+        np.testing.assert_allclose(out, image, atol=1e-6)
+        assert all(n == calls[0] for n in calls), "batches must have one fixed size"
+
+
+def test_window_is_positive_and_smooth():
+    w = dl.blend_window()[:, :, 0]
+    assert w.min() > 0 and w.max() == 1
+    assert np.abs(np.diff(w[128])).max() < 0.06
+
+
+tf = pytest.importorskip("tensorflow", reason="the DL path needs the [dl] extra (TensorFlow)")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return dl.UNetRestorer()
+
+
+@pytest.mark.dl
+def test_shipped_model_improves_a_severe_image_it_never_saw(shipped, astronaut):
+    # astronaut is not among the training images (those come from ../shared/data/clean).
+    clean = astronaut[::2, ::2].copy()
+    damaged, _ = synthesize_damage(clean, "severe", seed=11)
+    restored = shipped.restore(damaged)
+    assert restored.shape == damaged.shape and restored.dtype == np.uint8
+    assert metrics.psnr(restored, clean) > metrics.psnr(damaged, clean) + 2.0
+
+
+@pytest.mark.dl
+def test_smooth_image_has_no_tile_seams(shipped):
+    y, x = np.mgrid[0:600, 0:700].astype(np.float32)
+    smooth = np.stack([90 + 60 * np.sin(x / 150), 100 + 50 * np.cos(y / 170), 120 + 0.05 * (x + y)], axis=2)
+    smooth = np.clip(smooth, 0, 255).astype(np.uint8)
+    out = shipped.restore(smooth).astype(np.float32)
+    # Tile borders (stride 224) must not stand out: the column-to-column jump there stays within
+    # the image's own typical variation.
+    jumps = np.abs(np.diff(out, axis=1)).mean(axis=(0, 2))
+    seams = [224 * k + 16 for k in range(1, 3)]  # centres of the blended overlaps
+    assert max(jumps[s] for s in seams) < np.percentile(jumps, 99) + 0.5
+
+
+@pytest.mark.dl
+def test_tampered_weights_are_refused(tmp_path):
+    shutil.copytree(dl.BUNDLED_UNET, tmp_path / "unet")
+    path = tmp_path / "unet" / "unet.npz"
+    blob = bytearray(path.read_bytes())
+    blob[-100] ^= 0x55
+    path.write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="SHA-256"):
+        dl.load_model(tmp_path / "unet")
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
+    clean_dir = tmp_path / "clean"
+    for i in range(7):
+        write_image(clean_dir / f"c{i}.png", np.roll(astronaut, 40 * i, axis=1)[::2, ::2])
+    cfg = dl.TrainConfig(clean_dir=str(clean_dir), out_dir=str(tmp_path / "model"), epochs=2, steps_per_epoch=3,
+                         batch_size=2, variants_per_image=1, image_size=256, workers=1)
+    meta = dl.train_unet(cfg, dl.UNetConfig(base_filters=4, depth=2))
+    assert meta["training"]["epochs_run"] == 2 and len(meta["training"]["val_loss_history"]) == 2
+    model, config, loaded = dl.load_model(tmp_path / "model")
+    assert config == dl.UNetConfig(base_filters=4, depth=2) and loaded["weights_sha256"]
+
+    target = dl.export_saved_model(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)
+    assert target == tmp_path / "serving" / "tiny" / "3"
+    assert (target / "saved_model.pb").is_file() and (target / "variables").is_dir()
+    cli = shutil.which("saved_model_cli") or str(pathlib.Path(sys.executable).with_name("saved_model_cli"))
+    shown = subprocess.run([cli, "show", "--dir", str(target), "--tag_set", "serve", "--signature_def",
+                            "serving_default"], capture_output=True, text=True, check=True).stdout
+    assert "inputs['image']" in shown and "outputs['restored']" in shown
+    assert shown.count("shape: (-1, -1, -1, 3)") == 2 and "DT_FLOAT" in shown
+
+    # The SavedModel computes what the Keras model computes (clipped to [0, 1]).
+    loaded_sm = tf.saved_model.load(str(target))
+    x = np.random.default_rng(0).random((2, 64, 64, 3), dtype=np.float32)
+    got = loaded_sm.signatures["serving_default"](image=tf.constant(x))["restored"].numpy()
+    np.testing.assert_allclose(got, np.clip(np.asarray(model(x)), 0, 1), atol=1e-5)
+    with pytest.raises(FileExistsError):
+        dl.export_saved_model(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)

@@ -1,0 +1,136 @@
+"""Parameter search, the forest router (safe storage, exact predictions) and the decision engine."""
+import hashlib
+import json
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+
+import artrestore
+from artrestore import classical, router_fit
+from artrestore.router import BUNDLED_ROUTER, DecisionEngine, Router, Thresholds, export_forest, save_router
+
+
+@pytest.fixture(scope="module")
+def small_photo(astronaut):
+    return astronaut[100:260, 150:330].copy()
+
+
+@pytest.mark.parametrize("colour, sigma, strength", [(0, 1.5, 2.0), (1, 1.0, 1.0), (0, 0.5, 2.5), (1, 2.0, 0.5)])
+def test_search_finds_known_parameters(small_photo, colour, sigma, strength):
+    target = classical.color_correct_sharpen(small_photo, bool(colour), sigma, strength)
+    params, best, scores = router_fit.search_pair(small_photo, target)
+    assert len(scores) == 40
+    assert (params.apply_color_correction, params.sharpen_sigma, params.sharpen_strength) == (bool(colour), sigma, strength)
+
+
+def _fitted(seed=0):
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(200, 14)) * rng.uniform(0.1, 10, 14)
+    y = np.c_[(x[:, 12] > 0).astype(float), 1 + 0.1 * x[:, 13], 1.5 + 0.05 * x[:, 5]]
+    scaler = StandardScaler().fit(x)
+    forest = RandomForestRegressor(n_estimators=20, max_depth=6, random_state=seed).fit(scaler.transform(x), y)
+    return x, scaler, forest
+
+
+def test_exported_forest_equals_scikit_learn(tmp_path):
+    x, scaler, forest = _fitted()
+    save_router(tmp_path, export_forest(forest, scaler), {"note": "test"})
+    router = Router.load(tmp_path)
+    np.testing.assert_allclose(router.predict_raw(x), forest.predict(scaler.transform(x)), rtol=1e-12, atol=1e-12)
+    single = router.predict_raw(x[0])
+    assert single.shape == (3,)
+
+
+def _write(tmp_path):
+    x, scaler, forest = _fitted()
+    save_router(tmp_path, export_forest(forest, scaler), {})
+    return tmp_path
+
+
+def test_tampered_arrays_are_refused(tmp_path):
+    folder = _write(tmp_path)
+    blob = bytearray((folder / "router.npz").read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    (folder / "router.npz").write_bytes(bytes(blob))
+    with pytest.raises(ValueError, match="SHA-256"):
+        Router.load(folder)
+
+
+def test_pickle_in_disguise_is_never_executed(tmp_path):
+    folder = _write(tmp_path)
+
+    class Boom:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    (folder / "router.npz").write_bytes(pickle.dumps({"feature": Boom()}))
+    meta = json.loads((folder / "model_metadata.json").read_text())
+    meta["arrays_sha256"] = hashlib.sha256((folder / "router.npz").read_bytes()).hexdigest()
+    (folder / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError):
+        Router.load(folder)
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_foreign_metadata_and_bad_indices_are_refused(tmp_path):
+    folder = _write(tmp_path)
+    (folder / "model_metadata.json").write_text('{"format": "something-else"}')
+    with pytest.raises(ValueError, match="not an artrestore-router"):
+        Router.load(folder)
+    (folder / "model_metadata.json").write_text("\x00\x01 not json")
+    with pytest.raises(ValueError, match="JSON"):
+        Router.load(folder)
+    x, scaler, forest = _fitted()
+    arrays = export_forest(forest, scaler)
+    arrays["left"][0] = 0  # a cycle: the root pointing at itself
+    with pytest.raises(ValueError, match="child index"):
+        Router(arrays, {})
+    with pytest.raises(FileNotFoundError):
+        Router.load(tmp_path / "missing")
+
+
+def test_bundled_router_loads_and_predicts_in_range(astronaut):
+    router = Router.load()
+    params = router.predict(artrestore.analyze_vector(astronaut))
+    assert 0.5 <= params.sharpen_sigma <= 2.0 and 0.5 <= params.sharpen_strength <= 2.5
+    assert router.n_trees == router.metadata["hyperparameters"]["n_estimators"]
+    assert router.metadata["cross_validation"]["folds"] == 5
+
+
+def test_bundled_router_regenerates_bit_for_bit(tmp_path):
+    table = BUNDLED_ROUTER / "regression_training_data.csv"
+    meta = json.loads((BUNDLED_ROUTER / "model_metadata.json").read_text())
+    router_fit.fit_router(table, tmp_path, seed=meta["hyperparameters"]["random_state"])
+    assert (tmp_path / "router.npz").read_bytes() == (BUNDLED_ROUTER / "router.npz").read_bytes()
+
+
+def test_decision_engine_uses_the_seeds_thresholds_by_default():
+    engine = DecisionEngine()
+    assert engine.thresholds == Thresholds(0.7, 0.1, 0.4)
+    assert engine.decide({"sharpening_need": 0.8, "high_freq_energy": 0.5}) == ("severe", "deep_learning")
+    assert engine.decide({"sharpening_need": 0.2, "high_freq_energy": 0.05}) == ("severe", "deep_learning")
+    assert engine.decide({"sharpening_need": 0.5, "high_freq_energy": 0.5}) == ("moderate", "ml_guided")
+    assert engine.decide({"sharpening_need": 0.4, "high_freq_energy": 0.5}) == ("light", "classical")
+    custom = DecisionEngine(Thresholds(0.9, 0.0, 0.1))
+    assert custom.decide({"sharpening_need": 0.8, "high_freq_energy": 0.0}) == ("moderate", "ml_guided")
+
+
+def test_commands_go_on_past_unreadable_files(tmp_path, astronaut):
+    from artrestore import data
+
+    src = tmp_path / "src"
+    for i in range(6):
+        artrestore.write_image(src / f"a{i}.png", np.roll(astronaut[::6, ::6], 9 * i, axis=0))
+    data.build_dataset(src, tmp_path / "ds", per_image=2, size=64, progress=False)
+    victim = next((tmp_path / "ds" / "train" / "damaged").glob("*.png"))
+    victim.write_bytes(b"garbage")
+    table, errors = router_fit.parameter_search(tmp_path / "ds", tmp_path / "search.csv", progress=False)
+    assert len(errors) == 1 and victim.name in errors[0]
+    assert table.exists()
+    table, errors = router_fit.feature_table(tmp_path / "ds", tmp_path / "features.csv", progress=False)
+    assert len(errors) == 1
