@@ -1,6 +1,16 @@
 #!/usr/bin/env bash
-# Set up with every extra, then run the test suite (the benchmarks run separately, see README).
+# Set up with every extra, check the C++ core under sanitizers, then run the test suite (the
+# benchmarks run separately, see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh all
+
+# The C++ core on its own under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
+command -v cmake >/dev/null || python3 -m pip install -q cmake ninja
+generator=""; command -v ninja >/dev/null && generator="-G Ninja"
+cmake -S . -B build/sanitize $generator -DARTRESTORE_SANITIZE=ON -DARTRESTORE_BUILD_TESTS=ON \
+  -DARTRESTORE_NATIVE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/sanitize -j 2 >/dev/null
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build/sanitize/core_selftest
+
 python3 -m pytest -q "$@"
