@@ -255,7 +255,9 @@ class UNetRestorer:
             self._predict = lambda x: model(x, training=False)
 
     def predict_tiles(self, tiles: np.ndarray) -> np.ndarray:
-        return np.asarray(self._predict(tiles))
+        """N x H x W x 3 float32 in [0, 1] -> restored tiles clipped to [0, 1], exactly what the
+        exported ``serving_default`` signature returns."""
+        return np.clip(np.asarray(self._predict(tiles)), 0.0, 1.0)
 
     def restore(self, image: np.ndarray) -> np.ndarray:
         x = image.astype(np.float32) / 255.0

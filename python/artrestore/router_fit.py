@@ -201,6 +201,9 @@ def _val_scores(root, router: Router, dl_restore=None, *, split="val", workers=N
 def calibrate(root, router_folder, *, dl_restore=None, seconds_cost_db: float = 1.0, progress=True) -> dict:
     """Choose thresholds maximising mean PSNR - seconds_cost_db x mean seconds on the val pairs.
 
+    A moderate threshold below 0 means no image takes the fixed-parameter classical path (its
+    sharpening need is never negative), which the search may prefer when the data say so.
+
     Without a U-Net (``dl_restore`` None) severe images fall back to ML-guided classical, which is
     what the restorer does then too. Writes the result into the router's metadata and returns it.
     """
@@ -223,7 +226,7 @@ def calibrate(root, router_folder, *, dl_restore=None, seconds_cost_db: float = 
         return total_psnr / n - seconds_cost_db * total_s / n, total_psnr / n, counts
 
     grid = [Thresholds(s, h, m) for s in np.round(np.arange(0.3, 1.01, 0.05), 2)
-            for h in (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1) for m in np.round(np.arange(0.0, 1.0, 0.05), 2)
+            for h in (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1) for m in np.round(np.arange(-0.05, 1.0, 0.05), 2)
             if m <= s]
     best = max(grid, key=lambda t: objective(t)[0])
     score, mean_psnr, counts = objective(best)

@@ -1,0 +1,221 @@
+"""Serving: wire compatibility with TF Serving's protos, its config files, and the stand-in server
+and client over real loopback gRPC."""
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from artrestore import serving
+from artrestore._proto.tensorflow_serving.apis import get_model_status_pb2, predict_pb2
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SERVING = REPO / "serving"
+
+
+def test_client_never_imports_tensorflow():
+    code = "import sys, artrestore.serving; bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(bad)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_tensor_round_trip():
+    x = np.random.default_rng(0).random((3, 16, 8, 3), dtype=np.float32)
+    np.testing.assert_array_equal(serving.from_tensor_proto(serving.to_tensor_proto(x)), x)
+
+
+tf = pytest.importorskip("tensorflow", reason="the stand-in and the wire checks need TensorFlow")
+tfs = pytest.importorskip("tensorflow_serving.apis.predict_pb2", reason="needs tensorflow-serving-api")
+
+
+def test_predict_request_bytes_match_tf_serving():
+    from tensorflow_serving.apis import predict_pb2 as theirs
+
+    x = np.random.default_rng(1).random((2, 32, 48, 3), dtype=np.float32)
+    ours = predict_pb2.PredictRequest()
+    ours.model_spec.name, ours.model_spec.signature_name = "artrestore_unet", "serving_default"
+    ours.model_spec.version.value = 7
+    ours.inputs["image"].CopyFrom(serving.to_tensor_proto(x))
+    ref = theirs.PredictRequest()
+    ref.model_spec.name, ref.model_spec.signature_name = "artrestore_unet", "serving_default"
+    ref.model_spec.version.value = 7
+    ref.inputs["image"].CopyFrom(tf.make_tensor_proto(x))
+    assert ours.SerializeToString(deterministic=True) == ref.SerializeToString(deterministic=True)
+    # And each side parses the other's bytes into the same message.
+    assert theirs.PredictRequest.FromString(ours.SerializeToString()) == ref
+    back = predict_pb2.PredictRequest.FromString(ref.SerializeToString())
+    np.testing.assert_array_equal(serving.from_tensor_proto(back.inputs["image"]), x)
+
+
+def test_response_and_status_bytes_match_tf_serving():
+    from tensorflow_serving.apis import get_model_status_pb2 as their_status
+    from tensorflow_serving.apis import predict_pb2 as theirs
+
+    y = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3)
+    ours = predict_pb2.PredictResponse()
+    ours.model_spec.name = "m"
+    ours.outputs["restored"].CopyFrom(serving.to_tensor_proto(y))
+    ref = theirs.PredictResponse()
+    ref.model_spec.name = "m"
+    ref.outputs["restored"].CopyFrom(tf.make_tensor_proto(y))
+    assert ours.SerializeToString(deterministic=True) == ref.SerializeToString(deterministic=True)
+    # TF's float_val encoding (small tensors) is read too.
+    assert np.array_equal(serving.from_tensor_proto(
+        predict_pb2.PredictResponse.FromString(theirs.PredictResponse(outputs={"r": tf.make_tensor_proto(
+            [1.5, 2.5], dtype=tf.float32)}).SerializeToString()).outputs["r"]), [1.5, 2.5])
+    status = get_model_status_pb2.GetModelStatusResponse()
+    status.model_version_status.add(version=3, state=get_model_status_pb2.ModelVersionStatus.AVAILABLE)
+    parsed = their_status.GetModelStatusResponse.FromString(status.SerializeToString())
+    assert parsed.model_version_status[0].state == their_status.ModelVersionStatus.AVAILABLE
+
+
+def test_deployment_configs_parse_with_tf_serving_protos():
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    # tensorflow-serving-api ships ModelServerConfig but not these two; ours carry TF Serving's
+    # field names and numbers, and text_format rejects any unknown field (a typo fails here).
+    from artrestore._proto.tensorflow_serving.config import monitoring_config_pb2
+    from artrestore._proto.tensorflow_serving.servables.tensorflow import session_bundle_config_pb2
+
+    config = text_format.Parse((SERVING / "models.config").read_text(), model_server_config_pb2.ModelServerConfig())
+    assert config.model_config_list.config[0].name == serving.DEFAULT_MODEL
+    batching = text_format.Parse((SERVING / "batching_parameters.txt").read_text(),
+                                 session_bundle_config_pb2.BatchingParameters())
+    assert batching.max_batch_size.value >= 16
+    monitoring = text_format.Parse((SERVING / "monitoring.config").read_text(), monitoring_config_pb2.MonitoringConfig())
+    assert monitoring.prometheus_config.enable
+    compose = (SERVING / "docker-compose.yml").read_text()
+    assert "8500:8500" in compose and "8501:8501" in compose and "capabilities: [gpu]" in compose
+    dockerfile = (SERVING / "Dockerfile").read_text()
+    for flag in ("--enable_batching=true", "--batching_parameters_file", "--monitoring_config_file",
+                 "--model_config_file", "--enable_model_warmup"):
+        assert flag in dockerfile
+
+
+@pytest.fixture(scope="module")
+def model_base(tmp_path_factory):
+    base = tmp_path_factory.mktemp("serving")
+    target = serving.export_for_serving(None, base)
+    records = list(tf.data.TFRecordDataset(str(target / "assets.extra" / "tf_serving_warmup_requests")))
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy()) for r in records]
+    assert [tuple(d.size for d in l.predict_log.request.inputs["image"].tensor_shape.dim)[0] for l in logs] == [1, 8]
+    return base
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(model_base):
+    """The stand-in as a real separate process on loopback, stopped at the end."""
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "artrestore.cli", "serve", "--model-dir", str(model_base),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    client = serving.TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=5)
+    deadline = time.time() + 120
+    while not client.healthy():
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.time() < deadline, "server did not come up"
+        time.sleep(0.5)
+    yield proc, port
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def severe(astronaut):
+    from artrestore.data import synthesize_damage
+
+    return synthesize_damage(astronaut, "severe", seed=4)[0]
+
+
+def test_grpc_matches_in_process_inference(server, severe):
+    from artrestore import dl
+
+    _, port = server
+    remote = serving.RemoteUNet(f"grpc://127.0.0.1:{port}").restore_float(severe)
+    local = dl.UNetRestorer()
+    expected = dl.tiled_predict(severe.astype(np.float32) / 255, local.predict_tiles, batch_size=16)
+    assert np.abs(remote - expected).max() <= 1e-4
+
+
+def test_status_metadata_and_errors(server):
+    _, port = server
+    client = serving.TFServingClient(f"127.0.0.1:{port}")
+    assert client.status() == [(1, "AVAILABLE")]
+    assert client.metadata() == {"serving_default": {"inputs": ["image"], "outputs": ["restored"]}}
+    tile = np.zeros((1, 256, 256, 3), np.float32)
+    with pytest.raises(serving.ServingError, match="NOT_FOUND"):
+        serving.TFServingClient(f"127.0.0.1:{port}", model_name="other").predict(tile)
+    with pytest.raises(serving.ServingError, match="NOT_FOUND"):
+        serving.TFServingClient(f"127.0.0.1:{port}", version=99).predict(tile)
+    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*signature"):
+        serving.TFServingClient(f"127.0.0.1:{port}", signature_name="predict_v2").predict(tile)
+    with pytest.raises(serving.ServingError, match="DEADLINE_EXCEEDED"):
+        serving.TFServingClient(f"127.0.0.1:{port}", timeout_s=1e-4, retries=0).predict(np.zeros((16, 256, 256, 3), np.float32))
+    with pytest.raises(serving.ServingError, match="RESOURCE_EXHAUSTED"):
+        serving.TFServingClient(f"127.0.0.1:{port}", max_message_mb=1).predict(np.zeros((8, 256, 256, 3), np.float32))
+
+
+def test_concurrent_clients_are_batched_and_correct(server):
+    _, port = server
+    rng = np.random.default_rng(3)
+    inputs = [rng.random((2, 256, 256, 3), dtype=np.float32) for _ in range(6)]
+    solo = [serving.TFServingClient(f"127.0.0.1:{port}").predict(x) for x in inputs]
+    results = [None] * len(inputs)
+
+    def call(i):
+        results[i] = serving.TFServingClient(f"127.0.0.1:{port}").predict(inputs[i])
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(inputs))]
+    [t.start() for t in threads]
+    [t.join(timeout=120) for t in threads]
+    for got, want in zip(results, solo):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_restorer_over_grpc_and_fallback_when_server_dies(model_base, severe, tmp_path):
+    from artrestore import HybridRestorer
+    from artrestore.imageio import read_image, write_image
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "artrestore.cli", "serve", "--model-dir", str(model_base),
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        client = serving.TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=5)
+        deadline = time.time() + 120
+        while not client.healthy():
+            assert time.time() < deadline
+            time.sleep(0.5)
+        restorer = HybridRestorer(dl_backend=f"grpc://127.0.0.1:{port}", dl_timeout_s=20)
+        restored, info = restorer.restore(severe, "dl")
+        assert info["method"] == "deep_learning" and "fallback" not in info
+        src = tmp_path / "in"
+        for i in range(4):
+            write_image(src / f"s{i}.png", severe[:, 64 * i:])
+        proc.kill()  # the server dies before the batch
+        proc.wait()
+        rows = restorer.batch_restore(src, tmp_path / "out", strategy="dl", progress=False)
+        assert all(r["status"] == "restored" for r in rows)
+        assert all("model server" in (r["fallback"] or "") for r in rows)
+        for r in rows:
+            assert read_image(r["output"]).shape == read_image(r["file"]).shape
+        assert not list((tmp_path / "out").glob("*.part"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
