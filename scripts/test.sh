@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh all
+# Headless Chromium for the web page's end-to-end test (Debian's package; skipped if unavailable).
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null 2>&1; } \
+    || echo "chromium not installed: the browser test will be skipped"
+fi
 
 # The C++ core on its own under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
 command -v cmake >/dev/null || python3 -m pip install -q cmake ninja
