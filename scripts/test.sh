@@ -20,4 +20,11 @@ cmake -S . -B build/sanitize $generator -DARTRESTORE_SANITIZE=ON -DARTRESTORE_BU
 cmake --build build/sanitize -j 2 >/dev/null
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build/sanitize/core_selftest
 
+# Bounded fuzzing of the core's entry points (atheris); a crash fails the run and leaves its input
+# in tests/fuzz/ to be added to the corpus as a regression test.
+if python3 -c "import atheris" 2>/dev/null; then
+  python3 tests/fuzz/fuzz_core.py -max_total_time="${ARTRESTORE_FUZZ_SECONDS:-30}" -rss_limit_mb=4096 \
+    -artifact_prefix=tests/fuzz/ tests/fuzz/corpus 2>&1 | tail -n 2
+fi
+
 python3 -m pytest -q "$@"
