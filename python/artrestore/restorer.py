@@ -210,7 +210,8 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
 def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
     fields = ["file", "output", "status", "method", "severity", "ms", "error", "fallback"]
     tmp_csv, tmp_json = folder / ".summary.csv.part", folder / ".summary.json.part"
-    with open(tmp_csv, "w", newline="") as fh:
+    # backslashreplace: file names that are not valid UTF-8 (surrogate-escaped) still get a row.
+    with open(tmp_csv, "w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
