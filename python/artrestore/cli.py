@@ -180,6 +180,17 @@ def _train(args) -> int:
         summary, errors = router_fit.evaluate_toolbox(args.data, split=args.split)
         _print_toolbox(summary)
         path = None
+    elif step == "unet-test":
+        from artrestore.dl import evaluate_on_pairs
+
+        rows = evaluate_on_pairs(args.data, args.out, split=args.split, model_dir=args.unet)
+        for sev in ("light", "moderate", "severe"):
+            sel = [r for r in rows if r["severity"] == sev]
+            if sel:
+                mean = lambda k: sum(r[k] for r in sel) / len(sel)
+                print(f"{sev}: {len(sel)} pairs, PSNR {mean('input_psnr'):.2f} -> {mean('output_psnr'):.2f} dB, "
+                      f"SSIM {mean('input_ssim'):.3f} -> {mean('output_ssim'):.3f}")
+        return 0
     elif step == "export":
         from artrestore.serving import export_for_serving
 
@@ -253,6 +264,11 @@ def _add_train(sub):
     u.add_argument("--time-budget", type=float, default=1e9, help="seconds; stop after the epoch that passes it")
     u.add_argument("--init", help="continue from this U-Net folder (same architecture)")
     u.add_argument("--patience", type=int, default=12, help="early-stopping patience in epochs")
+    ut = t.add_parser("unet-test", help="per-pair input/output PSNR and SSIM of the U-Net -> test_results.csv")
+    ut.add_argument("--data", required=True)
+    ut.add_argument("--out", required=True)
+    ut.add_argument("--split", default="test")
+    ut.add_argument("--unet", help="U-Net folder (default: bundled)")
     e = t.add_parser("export", help="export the U-Net as a versioned SavedModel for TF Serving")
     e.add_argument("--unet", help="U-Net folder (default: bundled)")
     e.add_argument("--out", required=True, help="model base path")

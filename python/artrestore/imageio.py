@@ -20,6 +20,8 @@ import numpy as np
 
 # 100 megapixels: a 10000 x 10000 scan decodes to 300 MB of RGB; larger is refused unless raised.
 DEFAULT_MAX_PIXELS = int(os.environ.get("ARTRESTORE_MAX_PIXELS", 100_000_000))
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
@@ -127,6 +129,7 @@ def write_image(path, image: np.ndarray, *, overwrite: bool = False, jpeg_qualit
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp creates 0600; give outputs the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
