@@ -206,13 +206,22 @@ def test_restorer_over_grpc_and_fallback_when_server_dies(model_base, severe, tm
         restored, info = restorer.restore(severe, "dl")
         assert info["method"] == "deep_learning" and "fallback" not in info
         src = tmp_path / "in"
-        for i in range(4):
-            write_image(src / f"s{i}.png", severe[:, 64 * i:])
-        proc.kill()  # the server dies before the batch
+        for i in range(6):
+            write_image(src / f"s{i}.png", severe[:, 48 * i:])
+        rows = []
+        batch = threading.Thread(target=lambda: rows.extend(
+            restorer.batch_restore(src, tmp_path / "out", strategy="dl", progress=False)))
+        batch.start()
+        deadline = time.time() + 300
+        while not list((tmp_path / "out").glob("*_restored.png")):  # the server dies mid-batch
+            assert time.time() < deadline and batch.is_alive()
+            time.sleep(0.05)
+        proc.kill()
         proc.wait()
-        rows = restorer.batch_restore(src, tmp_path / "out", strategy="dl", progress=False)
-        assert all(r["status"] == "restored" for r in rows)
-        assert all("model server" in (r["fallback"] or "") for r in rows)
+        batch.join(timeout=600)
+        assert len(rows) == 6 and all(r["status"] == "restored" for r in rows)
+        fell_back = [r for r in rows if r["fallback"]]
+        assert 1 <= len(fell_back) <= 5 and all("model server" in r["fallback"] for r in fell_back)
         for r in rows:
             assert read_image(r["output"]).shape == read_image(r["file"]).shape
         assert not list((tmp_path / "out").glob("*.part"))
