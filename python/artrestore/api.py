@@ -85,16 +85,8 @@ async def restore(image: UploadFile = File(...), strategy: str = Form("auto"),
 
 @app.post("/analyze", summary="The 14 damage features and the route the restorer would take")
 async def analyze(image: UploadFile = File(...)):
-    import numpy as np
-
-    from artrestore.analysis import analyze as features_of
-
     rgb = await _read_upload(image)
-    features = await run_in_threadpool(features_of, rgb)
-    r = restorer()
-    severity, method = r.engine.decide(features)
-    params = r.router.predict(np.float32(list(features.values())))
-    return {"features": features, "severity": severity, "method": method, "params": params.as_dict()}
+    return await run_in_threadpool(restorer().analyze, rgb)
 
 
 @app.get("/healthz", summary="Liveness and configuration")

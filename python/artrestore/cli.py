@@ -87,25 +87,16 @@ def _restore(args) -> int:
 
 
 def _analyze(args) -> int:
-    from artrestore.analysis import analyze
-    from artrestore.imageio import read_image
-    from artrestore.router import DecisionEngine, Router
+    from artrestore.restorer import HybridRestorer
 
-    router = Router.load(args.router)
-    status = 0
-    out = {}
+    restorer = HybridRestorer(ml_model_path=args.router, use_dl=False)
+    status, out = 0, {}
     for path in args.images:
         try:
-            features = analyze(read_image(path))
+            out[str(path)] = restorer.analyze(path)
         except (OSError, ValueError) as error:
             print(f"FAILED {path}: {error}", file=sys.stderr)
             status = 1
-            continue
-        severity, method = DecisionEngine(router.thresholds).decide(features)
-        import numpy as np
-
-        params = router.predict(np.float32(list(features.values())))
-        out[str(path)] = {"features": features, "severity": severity, "method": method, "params": params.as_dict()}
     print(json.dumps(out, indent=2))
     return status
 

@@ -363,25 +363,20 @@ def crop_dataset(damaged, cleans, owners, batch_size, steps, seed, workers=8):
     return Crops()
 
 
-def _load_sources(clean_dir, size):
-    from artrestore.data import fit_size, list_images, split_sources
-    from artrestore.imageio import read_image
-
-    paths = list_images(clean_dir)
-    names = [str(p.relative_to(clean_dir)) for p in paths]
-    return paths, names, fit_size, read_image, split_sources
-
-
 def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dict:
     """Train on pairs synthesized from ``cfg.clean_dir`` (split by source image with the dataset
     builder's rule: train for fitting, val for early stopping / checkpointing), save the best
     epoch as float16 weights + metadata in ``cfg.out_dir``, and return the metadata."""
     keras = _keras()
     from artrestore import metrics
+    from artrestore.data import fit_size, list_images, split_sources
+    from artrestore.imageio import read_image
 
     start = time.time()
     keras.utils.set_random_seed(cfg.seed)
-    paths, names, fit_size, read_image, split_sources = _load_sources(pathlib.Path(cfg.clean_dir), cfg.image_size)
+    clean_dir = pathlib.Path(cfg.clean_dir)
+    paths = list_images(clean_dir)
+    names = [str(p.relative_to(clean_dir)) for p in paths]
     split = split_sources(names, cfg.seed)
     images = {n: fit_size(read_image(p), cfg.image_size) for p, n in zip(paths, names)}
     train_names = [n for n in names if split[n] == "train"]

@@ -160,14 +160,15 @@ def demo(out, *, use_dl=True) -> int:
     return 1 if failed else 0
 
 
-def make_samples(out=SAMPLES, seed: int = 7) -> None:
-    """Regenerate the bundled samples: two public-domain paintings and two scikit-image photographs,
-    short side 384 px, damaged by the synthesizer (file names end in their severity)."""
+def make_samples(paintings, out=SAMPLES, seed: int = 7) -> None:
+    """Regenerate the bundled samples from ``paintings`` (``../shared/data/clean/paintings``): two
+    public-domain paintings and two scikit-image photographs, short side 384 px, damaged by the
+    synthesizer (file names end in their severity)."""
     from skimage import data as skdata
 
     from artrestore.data import fit_size, synthesize_damage
 
-    paintings = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data" / "clean" / "paintings"
+    paintings = pathlib.Path(paintings)
     sources = {
         "starry_night": (read_image(paintings / "starry_night.jpg"), "severe"),
         "woman_with_hat": (read_image(paintings / "woman-with-hat-matisse.jpg"), "moderate"),

@@ -89,6 +89,17 @@ class HybridRestorer:
                 raise
 
     # ----------------------------------------------------------------------------------- public
+    def analyze(self, image) -> dict:
+        """Features, severity, method and the router's parameters for a path or an RGB array,
+        without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
+        if isinstance(image, (str, os.PathLike)):
+            image = read_image(image)
+        vector = analyze_vector(image)
+        features = dict(zip(FEATURE_NAMES, map(float, vector)))
+        severity, method = self.engine.decide(features)
+        return {"features": features, "severity": severity, "method": method,
+                "params": self.router.predict(vector).as_dict()}
+
     def restore(self, image, strategy: str = "auto") -> tuple[np.ndarray, dict]:
         """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info)."""
         if strategy not in STRATEGIES:
