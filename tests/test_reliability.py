@@ -202,3 +202,16 @@ def test_web_api_under_load(corpus):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_unusable_output_folder_is_a_clear_error(corpus, tmp_path):
+    root, cases = corpus
+    before = _hashes(root)
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("I am a file")
+    for target in (blocker, blocker / "sub"):
+        result = subprocess.run([sys.executable, "-m", "artrestore.cli", "restore", "-i", str(root), "-o", str(target),
+                                 "--no-dl"], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2, result.stderr
+        assert "artrestore: error:" in result.stderr and "Traceback" not in result.stderr
+    assert _hashes(root) == before and blocker.read_text() == "I am a file"

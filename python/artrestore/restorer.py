@@ -175,6 +175,14 @@ class HybridRestorer:
         input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
         if not input_dir.is_dir():
             raise FileNotFoundError(f"input folder not found: {input_dir}")
+        if output_dir.exists() and not output_dir.is_dir():
+            raise ValueError(f"output path is not a folder: {output_dir}")
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"cannot create the output folder {output_dir}: {error.strerror or error}") from None
+        if not os.access(output_dir, os.W_OK):
+            raise ValueError(f"output folder is not writable: {output_dir}")
         root = input_dir.resolve()
         pattern = "**/*" if recursive else "*"
         candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
