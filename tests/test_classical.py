@@ -5,7 +5,6 @@ import cv2
 import numpy as np
 import pytest
 
-import artrestore
 from artrestore import _core, classical
 
 import reference

@@ -3,8 +3,6 @@ import json
 import subprocess
 import sys
 
-import numpy as np
-import pytest
 
 from artrestore import __version__
 from artrestore.data import synthesize_damage

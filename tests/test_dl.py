@@ -1,5 +1,4 @@
 """The U-Net: tiling, a tiny training run, save/load, SavedModel export and the shipped model."""
-import json
 import pathlib
 import shutil
 import subprocess

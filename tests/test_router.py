@@ -2,7 +2,6 @@
 import hashlib
 import json
 import pickle
-import shutil
 
 import numpy as np
 import pytest

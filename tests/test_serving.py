@@ -1,6 +1,5 @@
 """Serving: wire compatibility with TF Serving's protos, its config files, and the stand-in server
 and client over real loopback gRPC."""
-import os
 import pathlib
 import signal
 import socket
