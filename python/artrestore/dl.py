@@ -14,7 +14,6 @@ module's functions are called, never by ``import artrestore``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,6 +22,8 @@ import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from artrestore import _modelfile
 
 log = logging.getLogger(__name__)
 
@@ -143,23 +144,13 @@ def save_weights(model, config: UNetConfig, folder, metadata: dict) -> pathlib.P
     np.savez_compressed(path, **{f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(weights)})
     meta = {**metadata, "format": FORMAT, "architecture": asdict(config),
             "parameters": int(sum(w.size for w in weights)),
-            "weights_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            "weights_sha256": _modelfile.sha256(path)}
     (folder / "model_metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     return folder
 
 
 def read_metadata(folder) -> dict:
-    folder = pathlib.Path(folder)
-    meta_path = folder / "model_metadata.json"
-    if not meta_path.is_file():
-        raise FileNotFoundError(f"U-Net: {meta_path} not found")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"U-Net: {meta_path} is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"U-Net: {meta_path} is not an {FORMAT} file")
-    return meta
+    return _modelfile.read_metadata(folder, FORMAT, "U-Net")
 
 
 def load_model(folder=None):
@@ -167,10 +158,7 @@ def load_model(folder=None):
     folder = pathlib.Path(folder) if folder is not None else BUNDLED_UNET
     meta = read_metadata(folder)
     path = folder / "unet.npz"
-    if not path.is_file():
-        raise FileNotFoundError(f"U-Net: {path} not found")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != meta.get("weights_sha256"):
-        raise ValueError(f"U-Net: {path} does not match the SHA-256 in its metadata (tampered or foreign)")
+    _modelfile.check_arrays(path, meta.get("weights_sha256"), "U-Net")
     try:
         config = UNetConfig(**meta["architecture"])
     except (KeyError, TypeError) as error:

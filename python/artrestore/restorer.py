@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import json
-import logging
 import os
 import pathlib
 import threading
@@ -25,9 +24,7 @@ from artrestore._validate import as_rgb
 from artrestore.analysis import FEATURE_NAMES, analyze_vector
 from artrestore.data import IMAGE_SUFFIXES
 from artrestore.imageio import read_image, write_image
-from artrestore.router import DEFAULT_PARAMS, METHOD_FOR_SEVERITY, DecisionEngine, Router, Thresholds
-
-log = logging.getLogger(__name__)
+from artrestore.router import DEFAULT_PARAMS, DecisionEngine, Router, Thresholds
 
 STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
               "deep_learning": "deep_learning"}
@@ -89,14 +86,18 @@ class HybridRestorer:
                 raise
 
     # ----------------------------------------------------------------------------------- public
+    def _features(self, image: np.ndarray):
+        """(feature vector, features by name, severity, auto method) of an RGB image."""
+        vector = analyze_vector(image)
+        features = dict(zip(FEATURE_NAMES, map(float, vector)))
+        return (vector, features, *self.engine.decide(features))
+
     def analyze(self, image) -> dict:
         """Features, severity, method and the router's parameters for a path or an RGB array,
         without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)
-        vector = analyze_vector(image)
-        features = dict(zip(FEATURE_NAMES, map(float, vector)))
-        severity, method = self.engine.decide(features)
+        vector, features, severity, method = self._features(image)
         return {"features": features, "severity": severity, "method": method,
                 "params": self.router.predict(vector).as_dict()}
 
@@ -112,10 +113,8 @@ class HybridRestorer:
             image = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
         loaded = time.perf_counter()
 
-        vector = analyze_vector(image)
-        features = dict(zip(FEATURE_NAMES, map(float, vector)))
+        vector, features, severity, auto_method = self._features(image)
         analysed = time.perf_counter()
-        severity, auto_method = self.engine.decide(features)
         method = STRATEGIES[strategy] or auto_method
         params = self.router.predict(vector) if method != "classical" else DEFAULT_PARAMS
         routed = time.perf_counter()
@@ -239,4 +238,4 @@ def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
     os.replace(tmp_json, folder / "summary.json")
 
 
-__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES", "METHOD_FOR_SEVERITY"]
+__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES"]

@@ -14,7 +14,6 @@ code from a file is ever executed.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import pathlib
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from artrestore import _core
+from artrestore._modelfile import check_arrays, read_metadata, sha256
 from artrestore.analysis import FEATURE_NAMES
 
 BUNDLED_ROUTER = pathlib.Path(__file__).resolve().parent / "models" / "router"
@@ -82,10 +82,6 @@ class DecisionEngine:
         return severity, METHOD_FOR_SEVERITY[severity]
 
 
-def _sha256(path: pathlib.Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 class Router:
     """A fitted forest + scaler, loaded from plain arrays and evaluated by the core."""
 
@@ -109,20 +105,11 @@ class Router:
         folder = pathlib.Path(path) if path is not None else BUNDLED_ROUTER
         if folder.is_file():
             folder = folder.parent
-        meta_path, arrays_path = folder / "model_metadata.json", folder / "router.npz"
-        for p in (meta_path, arrays_path):
-            if not p.is_file():
-                raise FileNotFoundError(f"router: {p} not found")
-        try:
-            metadata = json.loads(meta_path.read_text())
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"router: {meta_path} is not valid JSON ({error})") from None
-        if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
-            raise ValueError(f"router: {meta_path} is not an {FORMAT} file")
+        arrays_path = folder / "router.npz"
+        metadata = read_metadata(folder, FORMAT, "router")
         if metadata.get("feature_names") != list(FEATURE_NAMES) or metadata.get("outputs") != list(OUTPUTS):
             raise ValueError("router: model was trained on other features or outputs")
-        if _sha256(arrays_path) != metadata.get("arrays_sha256"):
-            raise ValueError(f"router: {arrays_path} does not match the SHA-256 in its metadata (tampered or foreign)")
+        check_arrays(arrays_path, metadata.get("arrays_sha256"), "router")
         try:
             with np.load(arrays_path, allow_pickle=False) as npz:
                 arrays = {name: npz[name] for name in _ARRAYS}
@@ -184,6 +171,6 @@ def save_router(folder, arrays: dict[str, np.ndarray], metadata: dict) -> pathli
     # np.savez_compressed stamps zip entries with a fixed date, so equal arrays give equal bytes.
     np.savez_compressed(arrays_path, **{k: arrays[k] for k in _ARRAYS})
     metadata = {**metadata, "format": FORMAT, "feature_names": list(FEATURE_NAMES), "outputs": list(OUTPUTS),
-                "arrays_sha256": _sha256(arrays_path)}
+                "arrays_sha256": sha256(arrays_path)}
     (folder / "model_metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return folder

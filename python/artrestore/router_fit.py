@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import logging
 import os
 import pathlib
@@ -242,8 +243,6 @@ def calibrate(root, router_folder, *, dl_restore=None, seconds_cost_db: float = 
                                 for m in ("input", "classical", "ml_guided", "deep_learning") if m in entries[0]},
         "errors": errors,
     }
-    import json
-
     meta_path = pathlib.Path(router_folder) / "model_metadata.json"
     metadata = json.loads(meta_path.read_text())
     metadata["decision"] = result

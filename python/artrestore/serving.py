@@ -259,10 +259,6 @@ class _Servable:
         return run
 
 
-def _abort(context, code, message: str):
-    context.abort(code, message)
-
-
 class _ModelRegistry:
     """Every version of every model under a TF Serving model base path (<base>/<name>/<version>/)."""
 
@@ -281,10 +277,10 @@ class _ModelRegistry:
     def find(self, spec, context) -> _Servable:
         versions = self.models.get(spec.name)
         if not versions:
-            _abort(context, grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({spec.name})")
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({spec.name})")
         if spec.HasField("version"):
             if spec.version.value not in versions:
-                _abort(context, grpc.StatusCode.NOT_FOUND,
+                context.abort(grpc.StatusCode.NOT_FOUND,
                        f"Servable not found for request: Specific({spec.name}, {spec.version.value})")
             return versions[spec.version.value]
         return versions[max(versions)]
@@ -304,22 +300,22 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         servable = self.registry.find(request.model_spec, context)
         signature = request.model_spec.signature_name or SIGNATURE
         if signature not in servable.batchers:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                    f"Serving signature name: \"{signature}\" not found in signature def "
                    f"(available: {sorted(servable.batchers)})")
         if set(request.inputs) != {INPUT_KEY}:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                    f"expected exactly one input named {INPUT_KEY!r}, got {sorted(request.inputs)}")
         try:
             tiles = from_tensor_proto(request.inputs[INPUT_KEY])
         except ValueError as error:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(error))
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
         if tiles.ndim != 4 or tiles.shape[3] != 3 or tiles.shape[0] == 0:
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"expected [N, H, W, 3] float32, got {tiles.shape}")
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"expected [N, H, W, 3] float32, got {tiles.shape}")
         try:
             out = servable.batchers[signature].submit(tiles)
         except Exception as error:  # TensorFlow's own complaint (e.g. H, W not multiples of 16)
-            _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"model could not run: {error}")
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"model could not run: {error}")
         response = predict_pb2.PredictResponse()
         response.model_spec.name = servable.name
         response.model_spec.version.value = servable.version
@@ -358,7 +354,7 @@ class _ModelService(model_service_pb2_grpc.ModelServiceServicer):
     def GetModelStatus(self, request, context):
         versions = self.registry.models.get(request.model_spec.name)
         if not versions:
-            _abort(context, grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {request.model_spec.name}")
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {request.model_spec.name}")
         wanted = [request.model_spec.version.value] if request.model_spec.HasField("version") else sorted(versions)
         response = get_model_status_pb2.GetModelStatusResponse()
         for v in wanted:
