@@ -44,6 +44,9 @@ def test_severity_orders_the_damage(clean_images):
         ({"noise": 12.0}, "high_freq_energy", +1),
         ({"scratches": 12, "cracks": 60}, "radial_edge", +1),
         ({"jpeg": 15, "blur": 0.0}, "radial_75", -1),
+        ({"stains": 5}, "mean", -1),
+        ({"spots": 70}, "radial_edge", +1),
+        ({"grain": 7.0}, "radial_50", +1),
     ],
 )
 def test_each_damage_moves_its_feature(photo, damage, feature, direction):
