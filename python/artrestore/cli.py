@@ -140,7 +140,7 @@ def _train(args) -> int:
                           batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
                           variants_per_image=args.variants, time_budget_s=args.time_budget, init_from=args.init,
                           patience=args.patience)
-        meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth))
+        meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth, global_context=args.context))
         print(json.dumps(meta["validation"], indent=2))
         return 0
     from artrestore import data, router_fit
@@ -253,7 +253,9 @@ def _add_train(sub):
     u.add_argument("--variants", type=int, default=24)
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--time-budget", type=float, default=1e9, help="seconds; stop after the epoch that passes it")
-    u.add_argument("--init", help="continue from this U-Net folder (same architecture)")
+    u.add_argument("--init", help="continue from this U-Net folder (its architecture; --context may add the global branch)")
+    u.add_argument("--context", action=argparse.BooleanOptionalAction, default=True,
+                   help="global branch: a 128^2 thumbnail of the whole image steers colour and the bottleneck")
     u.add_argument("--patience", type=int, default=12, help="early-stopping patience in epochs")
     ut = t.add_parser("unet-test", help="per-pair input/output PSNR and SSIM of the U-Net -> test_results.csv")
     ut.add_argument("--data", required=True)

@@ -14,11 +14,13 @@ module's functions are called, never by ``import artrestore``.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import pathlib
 import time
+import dataclasses
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -31,6 +33,7 @@ BUNDLED_UNET = pathlib.Path(__file__).resolve().parent / "models" / "unet"
 FORMAT = "artrestore-unet/1"
 TILE = 256
 OVERLAP = 32
+CONTEXT = 128  # side of the whole-image thumbnail the global branch sees
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class UNetConfig:
     depth: int = 4            # 256 -> 16 at the bottleneck with depth 4
     max_filters: int = 256    # channel cap, keeps the deepest levels (and the file) small
     residual: bool = True
+    # A second input, the whole damaged image shrunk to CONTEXT x CONTEXT: a small encoder turns it
+    # into a global colour transform applied before the U-Net and a vector added at the bottleneck.
+    # Fading, lifted blacks and casts are properties of the whole image; a 256^2 tile alone cannot
+    # tell a faded sky from a pale one, so without it every tile guesses its own colours.
+    global_context: bool = False
 
     @property
     def multiple(self) -> int:
@@ -53,12 +61,36 @@ def _keras():
     return keras
 
 
+def make_context(image: np.ndarray) -> np.ndarray:
+    """The global branch's input: an H x W x 3 float32 image in [0, 1] shrunk (area average) to
+    CONTEXT x CONTEXT x 3, whatever its aspect ratio."""
+    import cv2
+
+    return cv2.resize(np.ascontiguousarray(image, np.float32), (CONTEXT, CONTEXT), interpolation=cv2.INTER_AREA)
+
+
 def build_unet(config: UNetConfig = UNetConfig()):
-    """Encoder (2 convs + max-pool per level), bottleneck, decoder (transposed conv, skip concat, 2 convs)."""
+    """Encoder (2 convs + max-pool per level), bottleneck, decoder (transposed conv, skip concat, 2 convs).
+
+    With ``global_context`` the model takes ``{"image": tiles, "context": thumbnails}`` (one
+    CONTEXT^2 thumbnail of the whole image per tile) and starts as exactly the plain U-Net: the
+    colour transform starts at identity and the bottleneck vector at zero, so a plain model's
+    weights are a valid starting point."""
     keras = _keras()
     layers = keras.layers
     inputs = keras.Input((None, None, 3), name="image")
     x, skips = inputs, []
+    if config.global_context:
+        context = keras.Input((CONTEXT, CONTEXT, 3), name="context")
+        g = context
+        for k, filters in enumerate((32, 64, 128, 128)):  # 128 -> 8
+            g = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu", name=f"ctx_conv{k}")(g)
+        g = layers.Concatenate(name="ctx_pool")([layers.GlobalAveragePooling2D(name="ctx_avg")(g),
+                                                 layers.GlobalMaxPooling2D(name="ctx_max")(g)])
+        g = layers.Dense(128, activation="relu", name="ctx_dense")(g)
+        colour = layers.Dense(12, kernel_initializer="zeros", name="ctx_colour")(g)
+        x = _ColourTransform(name="ctx_apply")(inputs, colour)
+        base = x
 
     def block(t, filters, name):
         for k in range(2):
@@ -69,15 +101,64 @@ def build_unet(config: UNetConfig = UNetConfig()):
         x = block(x, min(config.base_filters * 2**level, config.max_filters), f"enc{level}")
         skips.append(x)
         x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
-    x = block(x, min(config.base_filters * 2**config.depth, config.max_filters), "bottleneck")
+    bottleneck_filters = min(config.base_filters * 2**config.depth, config.max_filters)
+    if config.global_context:
+        shift = layers.Dense(x.shape[-1], kernel_initializer="zeros", name="ctx_bottleneck")(g)
+        x = _AddVector(name="ctx_add")(x, shift)
+    x = block(x, bottleneck_filters, "bottleneck")
     for level in reversed(range(config.depth)):
         filters = min(config.base_filters * 2**level, config.max_filters)
         x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same", name=f"up{level}")(x)
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
         x = block(x, filters, f"dec{level}")
     x = layers.Conv2D(3, 1, name="head")(x)
+    if config.global_context:
+        outputs = layers.Add(name="residual")([base, x]) if config.residual else x
+        return keras.Model({"image": inputs, "context": context}, outputs, name="unet")
     outputs = layers.Add(name="residual")([inputs, x]) if config.residual else x
     return keras.Model(inputs, outputs, name="unet")
+
+
+@functools.lru_cache(maxsize=None)
+def _layer_classes():
+    keras = _keras()
+    ops = keras.ops
+
+    class ColourTransform(keras.layers.Layer):
+        """Per-image affine colour map: x @ (I + D)^T + b, with D (3 x 3) and b (3) from 12 values."""
+
+        def call(self, image, params):
+            matrix = ops.reshape(params[:, :9], (-1, 3, 3)) + ops.eye(3)
+            bias = params[:, 9:]
+            return ops.einsum("nhwc,ndc->nhwd", image, matrix) + bias[:, None, None, :]
+
+    class AddVector(keras.layers.Layer):
+        """Adds a per-image vector to every position of a feature map."""
+
+        def call(self, features, vector):
+            return features + vector[:, None, None, :]
+
+    return ColourTransform, AddVector
+
+
+def _ColourTransform(**kwargs):
+    return _layer_classes()[0](**kwargs)
+
+
+def _AddVector(**kwargs):
+    return _layer_classes()[1](**kwargs)
+
+
+def model_inputs(config: UNetConfig, tiles: np.ndarray, context: np.ndarray | None):
+    """What the model is called with: the tiles, plus (global-context models) the image's
+    thumbnail repeated once per tile."""
+    if not config.global_context:
+        return tiles
+    if context is None:
+        raise ValueError("this U-Net needs the whole image's context thumbnail")
+    context = np.broadcast_to(np.asarray(context, np.float32).reshape(-1, CONTEXT, CONTEXT, 3),
+                              (len(tiles), CONTEXT, CONTEXT, 3))
+    return {"image": tiles, "context": np.ascontiguousarray(context)}
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,14 +323,19 @@ class UNetRestorer:
         else:
             self._predict = lambda x: model(x, training=False)
 
-    def predict_tiles(self, tiles: np.ndarray) -> np.ndarray:
-        """N x H x W x 3 float32 in [0, 1] -> restored tiles clipped to [0, 1], exactly what the
-        exported ``serving_default`` signature returns."""
-        return np.clip(np.asarray(self._predict(tiles)), 0.0, 1.0)
+    def predict_tiles(self, tiles: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        """N x H x W x 3 float32 in [0, 1] (plus, for a global-context model, the whole image's
+        CONTEXT^2 thumbnail from ``make_context``) -> restored tiles clipped to [0, 1], exactly
+        what the exported ``serving_default`` signature returns."""
+        return np.clip(np.asarray(self._predict(model_inputs(self.config, tiles, context))), 0.0, 1.0)
+
+    def restore_float(self, image: np.ndarray) -> np.ndarray:
+        """H x W x 3 float32 in [0, 1] -> restored float32 (tiled, blended)."""
+        context = make_context(image) if self.config.global_context else None
+        return tiled_predict(image, lambda tiles: self.predict_tiles(tiles, context), batch_size=self.batch_size)
 
     def restore(self, image: np.ndarray) -> np.ndarray:
-        x = image.astype(np.float32) / 255.0
-        y = tiled_predict(x, self.predict_tiles, batch_size=self.batch_size)
+        y = self.restore_float(image.astype(np.float32) / 255.0)
         return np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8)
 
 
@@ -302,33 +388,58 @@ def make_pairs(cleans: list[np.ndarray], variants: int, weights, seed: int, work
     return damaged, owners, severities
 
 
-def _augment(damaged: np.ndarray, clean: np.ndarray, rng: np.random.Generator):
+def _augment(damaged: np.ndarray, clean: np.ndarray, context: np.ndarray | None, rng: np.random.Generator):
+    # The thumbnail turns and flips with its tile, so it stays the thumbnail of the turned image.
     k = int(rng.integers(4))
-    damaged, clean = np.rot90(damaged, k), np.rot90(clean, k)
-    if rng.random() < 0.5:
-        damaged, clean = damaged[:, ::-1], clean[:, ::-1]
+    flip = rng.random() < 0.5
     # Colour jitter applied to both, so the mapping to learn stays the same.
     gain = rng.uniform(0.9, 1.1, 3).astype(np.float32)
     bias = np.float32(rng.uniform(-0.04, 0.04))
-    return damaged * gain + bias, clean * gain + bias
+
+    def apply(a):
+        a = np.rot90(a, k)
+        return (a[:, ::-1] if flip else a) * gain + bias
+
+    return apply(damaged), apply(clean), None if context is None else apply(context)
 
 
-def random_batch(damaged, cleans, owners, batch_size, rng, tile=TILE):
-    """One batch of random augmented crops (float32 [0, 1] x, y)."""
-    xs, ys = [], []
+def random_batch(damaged, cleans, owners, batch_size, rng, tile=TILE, contexts=None):
+    """One batch of random augmented crops: float32 [0, 1] (x, y), where x is the tiles or, when
+    ``contexts`` (one thumbnail per damaged image) is given, {"image": tiles, "context": thumbnails}."""
+    xs, ys, cs = [], [], []
     for _ in range(batch_size):
         j = int(rng.integers(len(damaged)))
         d, c = damaged[j], cleans[owners[j]]
         y0 = int(rng.integers(d.shape[0] - tile + 1))
         x0 = int(rng.integers(d.shape[1] - tile + 1))
-        x, y = _augment(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255,
-                        c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255, rng)
+        x, y, ctx = _augment(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255,
+                             c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255,
+                             None if contexts is None else contexts[j], rng)
         xs.append(x)
         ys.append(y)
-    return np.stack(xs), np.stack(ys)
+        cs.append(ctx)
+    if contexts is None:
+        return np.stack(xs), np.stack(ys)
+    return {"image": np.stack(xs), "context": np.stack(cs)}, np.stack(ys)
 
 
-def crop_dataset(damaged, cleans, owners, batch_size, steps, seed, workers=8):
+def transfer_weights(source, target) -> int:
+    """Copy weights layer by layer (matched by name and shapes) from ``source`` into ``target``;
+    returns how many layers were copied. Lets a global-context model start from a plain one."""
+    copied = 0
+    names = {layer.name: layer for layer in source.layers}
+    for layer in target.layers:
+        match = names.get(layer.name)
+        if match is None or not layer.weights:
+            continue
+        weights = match.get_weights()
+        if [w.shape for w in weights] == [w.shape for w in layer.get_weights()]:
+            layer.set_weights(weights)
+            copied += 1
+    return copied
+
+
+def crop_dataset(damaged, cleans, owners, batch_size, steps, seed, workers=8, contexts=None):
     """A keras PyDataset of random crops, built by worker threads ahead of the accelerator (one
     Python thread cannot feed a GPU). Batch ``i`` of epoch ``e`` is seeded by (seed, e, i)."""
     keras = _keras()
@@ -343,7 +454,7 @@ def crop_dataset(damaged, cleans, owners, batch_size, steps, seed, workers=8):
 
         def __getitem__(self, index):
             rng = np.random.default_rng([seed, self.epoch, index])
-            return random_batch(damaged, cleans, owners, batch_size, rng)
+            return random_batch(damaged, cleans, owners, batch_size, rng, contexts=contexts)
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -384,9 +495,19 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
     val_y = np.stack([centre(val_clean[o]) for o in val_owner])
 
     if cfg.init_from:
-        model, model_config, previous = load_model(cfg.init_from)
+        # Continue from a trained model: its architecture, optionally gaining the global branch.
+        source, source_config, previous = load_model(cfg.init_from)
+        model_config = dataclasses.replace(source_config, global_context=model_config.global_context)
+        model = build_unet(model_config)
+        copied = transfer_weights(source, model)
+        log.info("started from %s (%d layers copied)", cfg.init_from, copied)
     else:
         model, previous = build_unet(model_config), None
+    train_contexts = val_contexts = None
+    if model_config.global_context:
+        train_contexts = [make_context(d.astype(np.float32) / 255) for d in train_damaged]
+        val_contexts = np.stack([make_context(d.astype(np.float32) / 255) for d in val_damaged])
+        val_x = {"image": val_x, "context": val_contexts}
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=make_loss(cfg.loss))
     out_dir = pathlib.Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -399,7 +520,8 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
                 self.model.stop_training = True
 
     history = model.fit(
-        crop_dataset(train_damaged, train_clean, train_owner, cfg.batch_size, cfg.steps_per_epoch, cfg.seed),
+        crop_dataset(train_damaged, train_clean, train_owner, cfg.batch_size, cfg.steps_per_epoch, cfg.seed,
+                     contexts=train_contexts),
         epochs=cfg.epochs, validation_data=(val_x, val_y),
         validation_batch_size=16, verbose=2,
         callbacks=[
@@ -413,10 +535,12 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
     model.load_weights(str(checkpoint))
     # Evaluate with the weights exactly as shipped (float16).
     model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
-    predict = lambda x: np.asarray(model(x, training=False))
     per_severity: dict = {}
     for d, o, s in zip(val_damaged, val_owner, val_sev):
-        restored = np.clip(np.rint(tiled_predict(d.astype(np.float32) / 255, predict) * 255), 0, 255).astype(np.uint8)
+        image = d.astype(np.float32) / 255
+        context = make_context(image) if model_config.global_context else None
+        predict = lambda x: np.asarray(model(model_inputs(model_config, x, context), training=False))
+        restored = np.clip(np.rint(tiled_predict(image, predict) * 255), 0, 255).astype(np.uint8)
         clean = val_clean[o]
         per_severity.setdefault(s, []).append((metrics.psnr(d, clean), metrics.psnr(restored, clean),
                                                metrics.ssim(d, clean), metrics.ssim(restored, clean)))
@@ -453,13 +577,15 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
 
 SIGNATURE_INPUT = "image"
 SIGNATURE_OUTPUT = "restored"
+SIGNATURE_CONTEXT = "context"  # global-context models only: [N, CONTEXT, CONTEXT, 3], one thumbnail per tile
 
 
 def export_saved_model(model_dir, base_path, *, model_name: str = "artrestore_unet", version: int = 1,
                        overwrite: bool = False) -> pathlib.Path:
     """Write ``<base>/<model_name>/<version>/`` (saved_model.pb + variables/) with a
     ``serving_default`` signature: float32 ``image`` [N, H, W, 3] in [0, 1] (H, W multiples of 16)
-    -> float32 ``restored`` [N, H, W, 3] clipped to [0, 1]."""
+    -> float32 ``restored`` [N, H, W, 3] clipped to [0, 1]. A global-context model also takes
+    float32 ``context`` [N, 128, 128, 3]: for each tile, ``make_context`` of its whole image."""
     keras = _keras()
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError("export needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
@@ -475,11 +601,20 @@ def export_saved_model(model_dir, base_path, *, model_name: str = "artrestore_un
         shutil.rmtree(target)
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint(
-        name="serving_default",
-        fn=lambda image: {SIGNATURE_OUTPUT: tf.clip_by_value(model(image, training=False), 0.0, 1.0)},
-        input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32, name=SIGNATURE_INPUT)],
-    )
+    image_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name=SIGNATURE_INPUT)
+    if config.global_context:
+        archive.add_endpoint(
+            name="serving_default",
+            fn=lambda image, context: {SIGNATURE_OUTPUT: tf.clip_by_value(
+                model({"image": image, "context": context}, training=False), 0.0, 1.0)},
+            input_signature=[image_spec, tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32, name=SIGNATURE_CONTEXT)],
+        )
+    else:
+        archive.add_endpoint(
+            name="serving_default",
+            fn=lambda image: {SIGNATURE_OUTPUT: tf.clip_by_value(model(image, training=False), 0.0, 1.0)},
+            input_signature=[image_spec],
+        )
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     archive.write_out(str(tmp), verbose=False)
