@@ -61,6 +61,36 @@ def test_smooth_image_has_no_tile_seams(shipped):
 
 
 @pytest.mark.dl
+def test_global_branch_starts_as_the_plain_unet_and_then_reads_the_whole_image():
+    # Warm start: a plain U-Net's weights in a global-context model give the same output (the
+    # colour transform starts at identity, the bottleneck vector at zero), whatever the thumbnail.
+    plain = dl.build_unet(dl.UNetConfig(base_filters=8, depth=3))
+    context_model = dl.build_unet(dl.UNetConfig(base_filters=8, depth=3, global_context=True))
+    assert dl.transfer_weights(plain, context_model) == len([l for l in plain.layers if l.weights])
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 64, 64, 3), dtype=np.float32)
+    thumbnails = rng.random((2, 128, 128, 3), dtype=np.float32)
+    same = np.asarray(context_model({"image": x, "context": thumbnails}))
+    np.testing.assert_allclose(same, np.asarray(plain(x)), atol=1e-6)
+    # The colour head is live: nudging it changes the output by exactly the affine map it encodes.
+    head = context_model.get_layer("ctx_colour")
+    kernel, bias = head.get_weights()
+    bias[9:] = 0.1  # + 0.1 on every channel before the U-Net
+    head.set_weights([kernel, bias])
+    shifted = np.asarray(context_model.get_layer("ctx_apply")(x, np.tile(bias, (2, 1))))
+    np.testing.assert_allclose(shifted, x + 0.1, atol=1e-6)
+
+
+def test_context_is_the_area_average_thumbnail():
+    image = np.zeros((512, 1024, 3), np.float32)
+    image[:, 512:] = 1.0  # right half white
+    thumb = dl.make_context(image)
+    assert thumb.shape == (128, 128, 3)
+    np.testing.assert_allclose(thumb[:, :64], 0.0)
+    np.testing.assert_allclose(thumb[:, 64:], 1.0)
+
+
+@pytest.mark.dl
 def test_tampered_weights_are_refused(tmp_path):
     shutil.copytree(dl.BUNDLED_UNET, tmp_path / "unet")
     path = tmp_path / "unet" / "unet.npz"
@@ -79,10 +109,11 @@ def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
         write_image(clean_dir / f"c{i}.png", np.roll(astronaut, 40 * i, axis=1)[::2, ::2])
     cfg = dl.TrainConfig(clean_dir=str(clean_dir), out_dir=str(tmp_path / "model"), epochs=2, steps_per_epoch=3,
                          batch_size=2, variants_per_image=1, image_size=256, workers=1)
-    meta = dl.train_unet(cfg, dl.UNetConfig(base_filters=4, depth=2))
+    tiny = dl.UNetConfig(base_filters=4, depth=2, global_context=True)
+    meta = dl.train_unet(cfg, tiny)
     assert meta["training"]["epochs_run"] == 2 and len(meta["training"]["val_loss_history"]) == 2
     model, config, loaded = dl.load_model(tmp_path / "model")
-    assert config == dl.UNetConfig(base_filters=4, depth=2) and loaded["weights_sha256"]
+    assert config == tiny and loaded["weights_sha256"]
 
     target = dl.export_saved_model(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)
     assert target == tmp_path / "serving" / "tiny" / "3"
@@ -90,13 +121,15 @@ def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
     cli = shutil.which("saved_model_cli") or str(pathlib.Path(sys.executable).with_name("saved_model_cli"))
     shown = subprocess.run([cli, "show", "--dir", str(target), "--tag_set", "serve", "--signature_def",
                             "serving_default"], capture_output=True, text=True, check=True).stdout
-    assert "inputs['image']" in shown and "outputs['restored']" in shown
-    assert shown.count("shape: (-1, -1, -1, 3)") == 2 and "DT_FLOAT" in shown
+    assert "inputs['image']" in shown and "inputs['context']" in shown and "outputs['restored']" in shown
+    assert shown.count("shape: (-1, -1, -1, 3)") == 2 and "shape: (-1, 128, 128, 3)" in shown and "DT_FLOAT" in shown
 
     # The SavedModel computes what the Keras model computes (clipped to [0, 1]).
     loaded_sm = tf.saved_model.load(str(target))
     x = np.random.default_rng(0).random((2, 64, 64, 3), dtype=np.float32)
-    got = loaded_sm.signatures["serving_default"](image=tf.constant(x))["restored"].numpy()
-    np.testing.assert_allclose(got, np.clip(np.asarray(model(x)), 0, 1), atol=1e-5)
+    thumbnails = np.random.default_rng(1).random((2, 128, 128, 3), dtype=np.float32)
+    got = loaded_sm.signatures["serving_default"](image=tf.constant(x), context=tf.constant(thumbnails))["restored"]
+    want = np.clip(np.asarray(model({"image": x, "context": thumbnails})), 0, 1)
+    np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
     with pytest.raises(FileExistsError):
         dl.export_saved_model(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)

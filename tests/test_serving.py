@@ -107,6 +107,9 @@ def model_base(tmp_path_factory):
 
     logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy()) for r in records]
     assert [tuple(d.size for d in l.predict_log.request.inputs["image"].tensor_shape.dim)[0] for l in logs] == [1, 8]
+    # The bundled model is a global-context one: warm-up requests carry a thumbnail per tile.
+    assert [tuple(d.size for d in l.predict_log.request.inputs["context"].tensor_shape.dim) for l in logs] == [
+        (1, 128, 128, 3), (8, 128, 128, 3)]
     return base
 
 
@@ -147,18 +150,35 @@ def test_grpc_matches_in_process_inference(server, severe):
     from artrestore import dl
 
     _, port = server
-    remote = serving.RemoteUNet(f"grpc://127.0.0.1:{port}").restore_float(severe)
-    local = dl.UNetRestorer()
-    expected = dl.tiled_predict(severe.astype(np.float32) / 255, local.predict_tiles, batch_size=16)
-    assert np.abs(remote - expected).max() <= 1e-4
+    remote = serving.RemoteUNet(f"grpc://127.0.0.1:{port}")
+    got = remote.restore_float(severe)
+    assert remote.wants_context()
+    # In process: Keras model, other batch size; over gRPC: the exported SavedModel.
+    expected = dl.UNetRestorer(batch_size=4).restore_float(severe.astype(np.float32) / 255)
+    assert np.abs(got - expected).max() <= 1e-4
+
+
+def _predict_raw(client, tiles, context):
+    """A Predict request built by hand, for inputs the client would never send."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = serving.DEFAULT_MODEL
+    request.inputs["image"].CopyFrom(serving.to_tensor_proto(tiles))
+    request.inputs["context"].CopyFrom(serving.to_tensor_proto(context))
+    return client._call(client.predictions.Predict, request)
 
 
 def test_status_metadata_and_errors(server):
     _, port = server
     client = serving.TFServingClient(f"127.0.0.1:{port}")
     assert client.status() == [(1, "AVAILABLE")]
-    assert client.metadata() == {"serving_default": {"inputs": ["image"], "outputs": ["restored"]}}
+    assert client.metadata() == {"serving_default": {"inputs": ["context", "image"], "outputs": ["restored"]}}
     tile = np.zeros((1, 256, 256, 3), np.float32)
+    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*expected inputs \\['context', 'image'\\]"):
+        client.predict(tile)  # the thumbnail is missing
+    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*'context'.*expected \\[N, H, W, 3\\]"):
+        client.predict(tile, np.zeros((1, 128, 128), np.float32))
+    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*batch size"):
+        _predict_raw(client, np.zeros((2, 256, 256, 3), np.float32), np.zeros((3, 128, 128, 3), np.float32))
     with pytest.raises(serving.ServingError, match="NOT_FOUND"):
         serving.TFServingClient(f"127.0.0.1:{port}", model_name="other").predict(tile)
     with pytest.raises(serving.ServingError, match="NOT_FOUND"):
@@ -175,11 +195,12 @@ def test_concurrent_clients_are_batched_and_correct(server):
     _, port = server
     rng = np.random.default_rng(3)
     inputs = [rng.random((2, 256, 256, 3), dtype=np.float32) for _ in range(6)]
-    solo = [serving.TFServingClient(f"127.0.0.1:{port}").predict(x) for x in inputs]
+    contexts = [rng.random((128, 128, 3), dtype=np.float32) for _ in range(6)]
+    solo = [serving.TFServingClient(f"127.0.0.1:{port}").predict(x, c) for x, c in zip(inputs, contexts)]
     results = [None] * len(inputs)
 
     def call(i):
-        results[i] = serving.TFServingClient(f"127.0.0.1:{port}").predict(inputs[i])
+        results[i] = serving.TFServingClient(f"127.0.0.1:{port}").predict(inputs[i], contexts[i])
 
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(inputs))]
     [t.start() for t in threads]

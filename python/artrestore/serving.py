@@ -1,9 +1,10 @@
 """Serving the U-Net over gRPC: a light client for TensorFlow Serving, a local stand-in server,
 and the SavedModel export with warm-up requests.
 
-Client (``TFServingClient``, ``RemoteUNet``): float32 N x H x W x 3 tiles in [0, 1] -> restored
-tiles, over ``PredictionService.Predict``; RGB uint8 images through the same overlapping-tile
-blender as in-process inference. It imports grpcio and protobuf code generated from TF Serving's
+Client (``TFServingClient``, ``RemoteUNet``): float32 N x H x W x 3 tiles in [0, 1] (plus, for a
+global-context model, N x 128 x 128 x 3 thumbnails of the whole image) -> restored tiles, over
+``PredictionService.Predict``; RGB uint8 images through the same overlapping-tile blender as
+in-process inference. It imports grpcio and protobuf code generated from TF Serving's
 own .proto definitions at build time (``artrestore._proto``), never TensorFlow.
 
 Stand-in (``serve`` / ``artrestore serve``): the same PredictionService (Predict,
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL = "artrestore_unet"
 SIGNATURE = "serving_default"
 INPUT_KEY, OUTPUT_KEY = "image", "restored"
+CONTEXT_KEY = "context"  # global-context models: the whole image's 128^2 thumbnail, one per tile
 _MB = 1024 * 1024
 
 
@@ -109,11 +111,17 @@ class TFServingClient:
                     continue
                 raise ServingError(error.code(), error.details() or "") from None
 
-    def predict(self, tiles: np.ndarray) -> np.ndarray:
+    def predict(self, tiles: np.ndarray, context: np.ndarray | None = None) -> np.ndarray:
+        """Restore tiles; ``context`` (the thumbnail of their image, 128 x 128 x 3, or one per
+        tile) is sent only for models whose signature takes it."""
         request = predict_pb2.PredictRequest()
         self._spec(request.model_spec)
         request.model_spec.signature_name = self.signature_name
         request.inputs[INPUT_KEY].CopyFrom(to_tensor_proto(tiles))
+        if context is not None:
+            context = np.broadcast_to(np.asarray(context, np.float32).reshape(-1, *np.shape(context)[-3:]),
+                                      (len(tiles), *np.shape(context)[-3:]))
+            request.inputs[CONTEXT_KEY].CopyFrom(to_tensor_proto(context))
         response = self._call(self.predictions.Predict, request)
         if OUTPUT_KEY not in response.outputs:
             raise ServingError("INVALID_OUTPUT", f"response has no {OUTPUT_KEY!r} output")
@@ -153,11 +161,23 @@ class RemoteUNet:
                  batch_size: int = 16, **client_options):
         self.client = TFServingClient(target, model_name=model_name, timeout_s=timeout_s, **client_options)
         self.batch_size = batch_size
+        self._wants_context: bool | None = None
+
+    def wants_context(self) -> bool:
+        """Whether the served signature takes the whole-image thumbnail (asked once, from its metadata)."""
+        if self._wants_context is None:
+            signature = self.client.metadata().get(self.client.signature_name)
+            if signature is None:
+                raise ServingError("NOT_FOUND", f"model server has no signature {self.client.signature_name!r}")
+            self._wants_context = CONTEXT_KEY in signature["inputs"]
+        return self._wants_context
 
     def restore_float(self, image: np.ndarray) -> np.ndarray:
-        from artrestore.dl import tiled_predict
+        from artrestore.dl import make_context, tiled_predict
 
-        return tiled_predict(image.astype(np.float32) / 255.0, self.client.predict, batch_size=self.batch_size)
+        image = image.astype(np.float32) / 255.0
+        context = make_context(image) if self.wants_context() else None
+        return tiled_predict(image, lambda tiles: self.client.predict(tiles, context), batch_size=self.batch_size)
 
     def restore(self, image: np.ndarray) -> np.ndarray:
         from artrestore.restorer import DeepLearningUnavailable
@@ -172,10 +192,18 @@ class RemoteUNet:
 # --------------------------------------------------------------------------------- stand-in
 @dataclass
 class _Job:
-    tiles: np.ndarray
+    inputs: dict  # input name -> N x ... float32, all with the same N
     done: threading.Event
     result: np.ndarray | None = None
     error: Exception | None = None
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.inputs.values())))
+
+    @property
+    def shapes(self) -> dict:
+        return {key: value.shape[1:] for key, value in self.inputs.items()}
 
 
 class _Batcher:
@@ -189,8 +217,8 @@ class _Batcher:
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
 
-    def submit(self, tiles: np.ndarray) -> np.ndarray:
-        job = _Job(tiles, threading.Event())
+    def submit(self, inputs: dict) -> np.ndarray:
+        job = _Job(inputs, threading.Event())
         self.jobs.put(job)
         job.done.wait()
         if job.error is not None:
@@ -206,7 +234,7 @@ class _Batcher:
             first = self.jobs.get()
             if first is None:
                 return
-            group, size = [first], len(first.tiles)
+            group, size = [first], first.size
             deadline = time.monotonic() + self.timeout_s
             while size < self.max_batch:
                 try:
@@ -216,21 +244,21 @@ class _Batcher:
                 if job is None:
                     self.jobs.put(None)
                     break
-                if job.tiles.shape[1:] != first.tiles.shape[1:] or size + len(job.tiles) > self.max_batch:
+                if job.shapes != first.shapes or size + job.size > self.max_batch:
                     self._execute([job])  # another shape (or too big to join): run it on its own
                     continue
                 group.append(job)
-                size += len(job.tiles)
+                size += job.size
             self._execute(group)
 
     def _execute(self, group) -> None:
         try:
-            out = self.run(np.concatenate([j.tiles for j in group]))
+            out = self.run({key: np.concatenate([j.inputs[key] for j in group]) for key in group[0].inputs})
             self.batches_run += 1
             start = 0
             for job in group:
-                job.result = out[start:start + len(job.tiles)]
-                start += len(job.tiles)
+                job.result = out[start:start + job.size]
+                start += job.size
         except Exception as error:  # reported to every caller of the batch
             for job in group:
                 job.error = error
@@ -251,12 +279,13 @@ class _Servable:
     def _runner(fn):
         import tensorflow as tf
 
-        input_key = next(iter(fn.structured_input_signature[1]))
-
-        def run(batch: np.ndarray) -> np.ndarray:
-            return fn(**{input_key: tf.constant(batch)})[OUTPUT_KEY].numpy()
+        def run(batch: dict) -> np.ndarray:
+            return fn(**{key: tf.constant(value) for key, value in batch.items()})[OUTPUT_KEY].numpy()
 
         return run
+
+    def input_names(self, signature: str) -> set:
+        return set(self.signatures[signature].structured_input_signature[1])
 
 
 class _ModelRegistry:
@@ -303,17 +332,25 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                    f"Serving signature name: \"{signature}\" not found in signature def "
                    f"(available: {sorted(servable.batchers)})")
-        if set(request.inputs) != {INPUT_KEY}:
+        expected = servable.input_names(signature)
+        if set(request.inputs) != expected:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT,
-                   f"expected exactly one input named {INPUT_KEY!r}, got {sorted(request.inputs)}")
+                   f"expected inputs {sorted(expected)}, got {sorted(request.inputs)}")
+        inputs = {}
+        for key in sorted(expected):
+            try:
+                inputs[key] = from_tensor_proto(request.inputs[key])
+            except ValueError as error:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"input {key!r}: {error}")
+            value = inputs[key]
+            if value.ndim != 4 or value.shape[3] != 3 or value.shape[0] == 0:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                              f"input {key!r}: expected [N, H, W, 3] float32, got {value.shape}")
+        if len({len(v) for v in inputs.values()}) != 1:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                          f"inputs differ in batch size: { {k: len(v) for k, v in inputs.items()} }")
         try:
-            tiles = from_tensor_proto(request.inputs[INPUT_KEY])
-        except ValueError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
-        if tiles.ndim != 4 or tiles.shape[3] != 3 or tiles.shape[0] == 0:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"expected [N, H, W, 3] float32, got {tiles.shape}")
-        try:
-            out = servable.batchers[signature].submit(tiles)
+            out = servable.batchers[signature].submit(inputs)
         except Exception as error:  # TensorFlow's own complaint (e.g. H, W not multiples of 16)
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"model could not run: {error}")
         response = predict_pb2.PredictResponse()
@@ -405,9 +442,10 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = DEFAULT_MODEL, 
     does not pay for graph compilation."""
     import tensorflow as tf
 
-    from artrestore.dl import TILE, export_saved_model
+    from artrestore.dl import BUNDLED_UNET, CONTEXT, TILE, export_saved_model, read_metadata
 
     target = export_saved_model(unet_dir, base_path, model_name=model_name, version=version, overwrite=overwrite)
+    wants_context = read_metadata(unet_dir or BUNDLED_UNET)["architecture"].get("global_context", False)
     with tf.io.TFRecordWriter(str(target / "assets.extra" / "tf_serving_warmup_requests")) as writer:
         for n in WARMUP_TILES:
             entry = prediction_log_pb2.PredictionLog()
@@ -415,5 +453,7 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = DEFAULT_MODEL, 
             request.model_spec.name = model_name
             request.model_spec.signature_name = SIGNATURE
             request.inputs[INPUT_KEY].CopyFrom(to_tensor_proto(np.full((n, TILE, TILE, 3), 0.5, np.float32)))
+            if wants_context:
+                request.inputs[CONTEXT_KEY].CopyFrom(to_tensor_proto(np.full((n, CONTEXT, CONTEXT, 3), 0.5, np.float32)))
             writer.write(entry.SerializeToString())
     return target
