@@ -51,7 +51,7 @@ def _start(model_base, max_batch):
     while not client.healthy():
         assert proc.poll() is None
         time.sleep(0.5)
-    client.predict(np.zeros((TILES, 256, 256, 3), np.float32))  # warm up the graph
+    client.predict(np.zeros((TILES, 256, 256, 3), np.float32), np.zeros((128, 128, 3), np.float32))  # warm up
     return proc, port
 
 
