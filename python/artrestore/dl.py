@@ -78,6 +78,7 @@ def build_unet(config: UNetConfig = UNetConfig()):
     weights are a valid starting point."""
     keras = _keras()
     layers = keras.layers
+    ColourTransform, AddVector = _layer_classes()
     inputs = keras.Input((None, None, 3), name="image")
     x, skips = inputs, []
     if config.global_context:
@@ -89,7 +90,7 @@ def build_unet(config: UNetConfig = UNetConfig()):
                                                  layers.GlobalMaxPooling2D(name="ctx_max")(g)])
         g = layers.Dense(128, activation="relu", name="ctx_dense")(g)
         colour = layers.Dense(12, kernel_initializer="zeros", name="ctx_colour")(g)
-        x = _ColourTransform(name="ctx_apply")(inputs, colour)
+        x = ColourTransform(name="ctx_apply")(inputs, colour)
         base = x
 
     def block(t, filters, name):
@@ -104,7 +105,7 @@ def build_unet(config: UNetConfig = UNetConfig()):
     bottleneck_filters = min(config.base_filters * 2**config.depth, config.max_filters)
     if config.global_context:
         shift = layers.Dense(x.shape[-1], kernel_initializer="zeros", name="ctx_bottleneck")(g)
-        x = _AddVector(name="ctx_add")(x, shift)
+        x = AddVector(name="ctx_add")(x, shift)
     x = block(x, bottleneck_filters, "bottleneck")
     for level in reversed(range(config.depth)):
         filters = min(config.base_filters * 2**level, config.max_filters)
@@ -121,6 +122,7 @@ def build_unet(config: UNetConfig = UNetConfig()):
 
 @functools.lru_cache(maxsize=None)
 def _layer_classes():
+    """The global branch's two layers, defined once Keras is imported (never at module import)."""
     keras = _keras()
     ops = keras.ops
 
@@ -139,14 +141,6 @@ def _layer_classes():
             return features + vector[:, None, None, :]
 
     return ColourTransform, AddVector
-
-
-def _ColourTransform(**kwargs):
-    return _layer_classes()[0](**kwargs)
-
-
-def _AddVector(**kwargs):
-    return _layer_classes()[1](**kwargs)
 
 
 def model_inputs(config: UNetConfig, tiles: np.ndarray, context: np.ndarray | None):
