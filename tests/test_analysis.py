@@ -127,6 +127,8 @@ def test_non_contiguous_views_are_handled(astronaut):
         (np.zeros((1, 1, 3), np.uint8), ValueError, "2x2"),
         (np.full((8, 8, 3), np.nan, np.float32), ValueError, "NaN"),
         (np.full((8, 8, 3), np.inf, np.float32), ValueError, "NaN"),
+        (np.full((8, 8, 3), np.nan, np.float64), ValueError, "NaN"),
+        (np.full((8, 8, 3), 1e300, np.float64), ValueError, "float32 range"),
         ([[1, 2, 3]], TypeError, "numpy"),
     ],
 )

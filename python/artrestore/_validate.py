@@ -14,6 +14,11 @@ def as_rgb(image, *, name: str = "image") -> np.ndarray:
     if not isinstance(image, np.ndarray):
         raise TypeError(f"{name}: expected a numpy array, got {type(image).__name__}")
     if image.dtype == np.float64:
+        # Checked before the cast, which would silently turn values beyond float32 into infinity.
+        if image.size and not np.isfinite(image).all():
+            raise ValueError(f"{name}: float image contains NaN or infinity")
+        if image.size and np.abs(image).max() > np.finfo(np.float32).max:
+            raise ValueError(f"{name}: float64 values beyond the float32 range (float images are 0-1)")
         image = image.astype(np.float32)
     if image.dtype not in (np.uint8, np.float32):
         raise TypeError(f"{name}: dtype must be uint8 (0-255) or float32 (0-1), got {image.dtype}")
