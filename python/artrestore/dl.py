@@ -3,7 +3,9 @@
 Model: damaged RGB float32 in [0, 1], N x H x W x 3 (H, W multiples of 2**depth) -> restored RGB in
 [0, 1]. The network predicts a residual that is added to its input: most of a damaged image is
 already right, so learning the correction converges faster and keeps colours and detail the
-network cannot improve (clipped to [0, 1] at inference).
+network cannot improve (clipped to [0, 1] at inference). The bundled model also takes, per tile,
+a 128 x 128 thumbnail of the whole image (``make_context``), from which a global branch sets a
+per-image colour transform and a bottleneck vector (``UNetConfig.global_context``).
 
 Weights ship as ``unet.npz`` (float16 arrays in the model's weight order, read with
 ``allow_pickle=False``; the architecture is rebuilt from code, never loaded from a file) beside
@@ -352,7 +354,7 @@ class TrainConfig:
     severity_weights: tuple = (0.15, 0.35, 0.5)  # light, moderate, severe
     time_budget_s: float = 1e9       # stop (keeping the best epoch) when exceeded
     workers: int = 0                 # synthesis processes (0: all cores)
-    init_from: str | None = None     # a U-Net folder to continue training from (same architecture)
+    init_from: str | None = None     # a U-Net folder to continue from (its architecture, plus the global branch if asked)
     patience: int = 12               # epochs without val improvement before early stopping
 
 
