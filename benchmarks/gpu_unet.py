@@ -68,7 +68,7 @@ def main() -> None:
         "tile_256_batch1_ms": 1e3 * median_seconds(lambda: run(tile1), args.repeats),
         "tiles_per_s_batch32": 32 / median_seconds(lambda: run(tiles32), max(3, args.repeats // 4)),
         "image_1024_tiled_ms": 1e3 * median_seconds(
-            lambda: dl.tiled_predict(image, lambda t: run(t, dl.make_context(image)), batch_size=16),
+            lambda: dl.tiled_restore(image, run, global_context=config.global_context, batch_size=16),
             max(3, args.repeats // 4)),
         "image_1024_whole_ms": 1e3 * median_seconds(lambda: run(whole, dl.make_context(image)),
                                                     max(3, args.repeats // 4)),

@@ -39,3 +39,8 @@ def as_rgb(image, *, name: str = "image") -> np.ndarray:
     if image.dtype == np.float32 and not np.isfinite(image).all():
         raise ValueError(f"{name}: float image contains NaN or infinity")
     return np.ascontiguousarray(image)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """float image in [0, 1] -> uint8 0-255, rounded to nearest and clipped."""
+    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb
+from artrestore._validate import as_rgb, to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def synthesize_damage(clean, severity: str = "moderate", seed: int = 0, *,
         raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
     clean = as_rgb(clean)
     if clean.dtype != np.uint8:
-        clean = np.clip(np.rint(clean * 255), 0, 255).astype(np.uint8)
+        clean = to_uint8(clean)
     rng = _seed_for(clean, severity, seed)
     ranges = _RANGES[severity]
     draw = {k: (float(rng.uniform(*v)) if isinstance(v[0], float) else int(rng.integers(v[0], v[1] + 1)))

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from artrestore import _modelfile
+from artrestore._validate import to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +153,13 @@ def model_inputs(config: UNetConfig, tiles: np.ndarray, context: np.ndarray | No
         return tiles
     if context is None:
         raise ValueError("this U-Net needs the whole image's context thumbnail")
-    context = np.broadcast_to(np.asarray(context, np.float32).reshape(-1, CONTEXT, CONTEXT, 3),
-                              (len(tiles), CONTEXT, CONTEXT, 3))
-    return {"image": tiles, "context": np.ascontiguousarray(context)}
+    return {"image": tiles, "context": per_tile(context, len(tiles))}
+
+
+def per_tile(context: np.ndarray, count: int) -> np.ndarray:
+    """One thumbnail (CONTEXT x CONTEXT x 3) or one per tile -> ``count`` x CONTEXT x CONTEXT x 3 float32."""
+    context = np.asarray(context, np.float32)
+    return np.ascontiguousarray(np.broadcast_to(context.reshape(-1, *context.shape[-3:]), (count, *context.shape[-3:])))
 
 
 # --------------------------------------------------------------------------------------------
@@ -276,6 +281,14 @@ def blend_window(tile: int = TILE, overlap: int = OVERLAP) -> np.ndarray:
     return np.outer(ramp, ramp)[:, :, None]
 
 
+def tiled_restore(image: np.ndarray, predict_tiles, *, global_context: bool, batch_size: int = 8) -> np.ndarray:
+    """H x W x 3 float32 in [0, 1] -> restored float32 through ``tiled_predict``; every batch goes to
+    ``predict_tiles(tiles, context)`` with the image's thumbnail (None for a plain U-Net). The one
+    path for in-process inference, gRPC inference and validation during training."""
+    context = make_context(image) if global_context else None
+    return tiled_predict(image, lambda tiles: predict_tiles(tiles, context), batch_size=batch_size)
+
+
 def tiled_predict(image: np.ndarray, predict_batch, *, tile: int = TILE, overlap: int = OVERLAP,
                   batch_size: int = 8) -> np.ndarray:
     """Run ``predict_batch`` (N x tile x tile x 3 float32 -> same) over overlapping tiles of an
@@ -327,12 +340,11 @@ class UNetRestorer:
 
     def restore_float(self, image: np.ndarray) -> np.ndarray:
         """H x W x 3 float32 in [0, 1] -> restored float32 (tiled, blended)."""
-        context = make_context(image) if self.config.global_context else None
-        return tiled_predict(image, lambda tiles: self.predict_tiles(tiles, context), batch_size=self.batch_size)
+        return tiled_restore(image, self.predict_tiles, global_context=self.config.global_context,
+                             batch_size=self.batch_size)
 
     def restore(self, image: np.ndarray) -> np.ndarray:
-        y = self.restore_float(image.astype(np.float32) / 255.0)
-        return np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8)
+        return to_uint8(self.restore_float(image.astype(np.float32) / 255.0))
 
 
 # --------------------------------------------------------------------------------------------
@@ -533,10 +545,9 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
     model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
     per_severity: dict = {}
     for d, o, s in zip(val_damaged, val_owner, val_sev):
-        image = d.astype(np.float32) / 255
-        context = make_context(image) if model_config.global_context else None
-        predict = lambda x: np.asarray(model(model_inputs(model_config, x, context), training=False))
-        restored = np.clip(np.rint(tiled_predict(image, predict) * 255), 0, 255).astype(np.uint8)
+        predict = lambda x, context: np.asarray(model(model_inputs(model_config, x, context), training=False))
+        restored = to_uint8(tiled_restore(d.astype(np.float32) / 255, predict,
+                                          global_context=model_config.global_context))
         clean = val_clean[o]
         per_severity.setdefault(s, []).append((metrics.psnr(d, clean), metrics.psnr(restored, clean),
                                                metrics.ssim(d, clean), metrics.ssim(restored, clean)))

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from artrestore import classical
-from artrestore._validate import as_rgb
+from artrestore._validate import as_rgb, to_uint8
 from artrestore.analysis import FEATURE_NAMES, analyze_vector
 from artrestore.data import IMAGE_SUFFIXES
 from artrestore.imageio import read_image, write_image
@@ -110,7 +110,7 @@ class HybridRestorer:
             image = read_image(image)
         image = as_rgb(image)
         if image.dtype != np.uint8:
-            image = np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+            image = to_uint8(image)
         loaded = time.perf_counter()
 
         vector, features, severity, auto_method = self._features(image)

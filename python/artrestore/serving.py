@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import grpc
 import numpy as np
 
+from artrestore._validate import to_uint8
 from artrestore._proto.tensorflow.core.framework import tensor_pb2, types_pb2
 from artrestore._proto.tensorflow.core.protobuf import meta_graph_pb2
 from artrestore._proto.tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
@@ -119,9 +120,9 @@ class TFServingClient:
         request.model_spec.signature_name = self.signature_name
         request.inputs[INPUT_KEY].CopyFrom(to_tensor_proto(tiles))
         if context is not None:
-            context = np.broadcast_to(np.asarray(context, np.float32).reshape(-1, *np.shape(context)[-3:]),
-                                      (len(tiles), *np.shape(context)[-3:]))
-            request.inputs[CONTEXT_KEY].CopyFrom(to_tensor_proto(context))
+            from artrestore.dl import per_tile
+
+            request.inputs[CONTEXT_KEY].CopyFrom(to_tensor_proto(per_tile(context, len(tiles))))
         response = self._call(self.predictions.Predict, request)
         if OUTPUT_KEY not in response.outputs:
             raise ServingError("INVALID_OUTPUT", f"response has no {OUTPUT_KEY!r} output")
@@ -173,11 +174,10 @@ class RemoteUNet:
         return self._wants_context
 
     def restore_float(self, image: np.ndarray) -> np.ndarray:
-        from artrestore.dl import make_context, tiled_predict
+        from artrestore.dl import tiled_restore
 
-        image = image.astype(np.float32) / 255.0
-        context = make_context(image) if self.wants_context() else None
-        return tiled_predict(image, lambda tiles: self.client.predict(tiles, context), batch_size=self.batch_size)
+        return tiled_restore(image.astype(np.float32) / 255.0, self.client.predict,
+                             global_context=self.wants_context(), batch_size=self.batch_size)
 
     def restore(self, image: np.ndarray) -> np.ndarray:
         from artrestore.restorer import DeepLearningUnavailable
@@ -186,7 +186,7 @@ class RemoteUNet:
             restored = self.restore_float(image)
         except ServingError as error:
             raise DeepLearningUnavailable(f"model server: {error}") from error
-        return np.clip(np.rint(restored * 255.0), 0, 255).astype(np.uint8)
+        return to_uint8(restored)
 
 
 # --------------------------------------------------------------------------------- stand-in
