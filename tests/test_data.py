@@ -91,3 +91,16 @@ def test_build_dataset_splits_by_source_and_reports_bad_files(tmp_path, astronau
 def test_build_dataset_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         data.build_dataset(tmp_path / "nope", tmp_path / "out", progress=False)
+
+
+def test_packaged_images_are_written_as_rgb_and_never_overwrite(tmp_path):
+    skimage_data = pytest.importorskip("skimage.data")
+    keep = write_image(tmp_path / "skimage_moon.png", np.zeros((8, 8, 3), np.uint8))
+    written, kept = data.export_packaged_images(tmp_path)
+    assert kept == [keep] and np.all(read_image(keep) == 0), "an existing file was replaced"
+    assert len(written) == 13 and all(p.suffix == ".png" for p in written)
+    np.testing.assert_array_equal(read_image(tmp_path / "skimage_rocket.png"), skimage_data.rocket())
+    camera = read_image(tmp_path / "skimage_camera.png")  # grayscale, written as three equal channels
+    np.testing.assert_array_equal(camera, np.repeat(skimage_data.camera()[..., None], 3, axis=2))
+    # Images the tests, benchmarks and bundled samples treat as unseen never join training.
+    assert not {"skimage_astronaut.png", "skimage_coffee.png", "skimage_chelsea.png"} & {p.name for p in written}

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from artrestore import dl, metrics
+from artrestore import data, dl, metrics
 from artrestore.data import synthesize_damage
 from artrestore.imageio import write_image
 
@@ -107,11 +107,18 @@ def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
     clean_dir = tmp_path / "clean"
     for i in range(7):
         write_image(clean_dir / f"c{i}.png", np.roll(astronaut, 40 * i, axis=1)[::2, ::2])
+    for i in range(2):  # training-only extras: counted in training, never in validation
+        write_image(tmp_path / "extra" / f"e{i}.png", np.flip(astronaut, axis=i)[::2, ::2])
     cfg = dl.TrainConfig(clean_dir=str(clean_dir), out_dir=str(tmp_path / "model"), epochs=2, steps_per_epoch=3,
-                         batch_size=2, variants_per_image=1, image_size=256, workers=1)
+                         batch_size=2, variants_per_image=1, image_size=256, workers=1,
+                         extra_train_dir=str(tmp_path / "extra"))
     tiny = dl.UNetConfig(base_filters=4, depth=2, global_context=True)
     meta = dl.train_unet(cfg, tiny)
     assert meta["training"]["epochs_run"] == 2 and len(meta["training"]["val_loss_history"]) == 2
+    split = data.split_sources([f"c{i}.png" for i in range(7)], 0)
+    assert meta["data"]["val_sources"] == list(split.values()).count("val")
+    assert meta["data"]["extra_train_sources"] == 2
+    assert meta["data"]["train_pairs"] == list(split.values()).count("train") + 2
     model, config, loaded = dl.load_model(tmp_path / "model")
     assert config == tiny and loaded["weights_sha256"]
 

@@ -139,12 +139,16 @@ def _train(args) -> int:
         cfg = TrainConfig(clean_dir=args.clean, out_dir=args.out, epochs=args.epochs, steps_per_epoch=args.steps,
                           batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
                           variants_per_image=args.variants, time_budget_s=args.time_budget, init_from=args.init,
-                          patience=args.patience)
+                          patience=args.patience, extra_train_dir=args.extra_train)
         meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth, global_context=args.context))
         print(json.dumps(meta["validation"], indent=2))
         return 0
     from artrestore import data, router_fit
 
+    if step == "packaged-images":
+        written, kept = data.export_packaged_images(args.out)
+        print(f"wrote {len(written)} images to {args.out}" + (f" ({len(kept)} already there, kept)" if kept else ""))
+        return 0
     if step == "data":
         report = data.build_dataset(args.src, args.out, per_image=args.per_image, size=args.size, seed=args.seed)
         print(f"wrote {report.pairs} pairs to {args.out}")
@@ -257,6 +261,9 @@ def _add_train(sub):
     u.add_argument("--context", action=argparse.BooleanOptionalAction, default=True,
                    help="global branch: a 128^2 thumbnail of the whole image steers colour and the bottleneck")
     u.add_argument("--patience", type=int, default=12, help="early-stopping patience in epochs")
+    u.add_argument("--extra-train", help="folder of more clean images used for training only (never validation)")
+    pk = t.add_parser("packaged-images", help="write the photographs bundled with scikit-image/scikit-learn as PNG")
+    pk.add_argument("--out", required=True)
     ut = t.add_parser("unet-test", help="per-pair input/output PSNR and SSIM of the U-Net -> test_results.csv")
     ut.add_argument("--data", required=True)
     ut.add_argument("--out", required=True)

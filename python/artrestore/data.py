@@ -217,6 +217,40 @@ def fit_size(image: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(image[top:top + limit, left:left + limit])
 
 
+# Natural photographs that ship inside scikit-image and scikit-learn (no download): extra
+# training-only content for the U-Net, whose 59 training sources are what limits it. Grayscale
+# ones are kept (written as RGB) for texture; synthetic ones (colorwheel, logo, text) are not, nor
+# astronaut, coffee and chelsea: tests, benchmarks and the bundled samples use them as unseen images.
+_PACKAGED_IMAGES = ("rocket", "stereo_motorcycle", "hubble_deep_field", "retina", "immunohistochemistry",
+                    "camera", "moon", "brick", "grass", "gravel", "clock", "coins")
+
+
+def export_packaged_images(out) -> tuple[list[pathlib.Path], list[pathlib.Path]]:
+    """Write the photographs bundled with scikit-image and scikit-learn as PNG into ``out``;
+    returns ``(written, kept)``: files already there are kept untouched, never overwritten."""
+    import skimage.data
+    from sklearn.datasets import load_sample_images
+
+    from artrestore.imageio import write_image
+
+    out = pathlib.Path(out)
+    images = {f"skimage_{name}": getattr(skimage.data, name)() for name in _PACKAGED_IMAGES}
+    images["skimage_stereo_motorcycle"] = images["skimage_stereo_motorcycle"][0]  # (left, right, disparity)
+    sample = load_sample_images()
+    images.update({f"sklearn_{pathlib.Path(f).stem}": im for f, im in zip(sample.filenames, sample.images)})
+    written, kept = [], []
+    for name, image in images.items():
+        path = out / f"{name}.png"
+        if path.exists():
+            kept.append(path)
+            continue
+        image = np.asarray(image)
+        if image.ndim == 2:
+            image = np.repeat(image[..., None], 3, axis=2)
+        written.append(write_image(path, np.ascontiguousarray(image[..., :3], dtype=np.uint8)))
+    return written, kept
+
+
 def load_pairs(root, split: str | None = None) -> list[dict]:
     """Rows of ``pairs.csv`` (optionally one split), each with ``damaged`` and ``undamaged`` paths."""
     root = pathlib.Path(root)

@@ -368,6 +368,7 @@ class TrainConfig:
     workers: int = 0                 # synthesis processes (0: all cores)
     init_from: str | None = None     # a U-Net folder to continue from (its architecture, plus the global branch if asked)
     patience: int = 12               # epochs without val improvement before early stopping
+    extra_train_dir: str | None = None  # more clean images, for training only (never val): e.g. `train packaged-images`
 
 
 def _synthesize_one(args):
@@ -489,6 +490,9 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
     train_names = [n for n in names if split[n] == "train"]
     val_names = [n for n in names if split[n] == "val"]
     train_clean = [images[n] for n in train_names]
+    # Extra sources join training only, so the validation split stays the dataset's.
+    extra_paths = list_images(cfg.extra_train_dir) if cfg.extra_train_dir else []
+    train_clean += [fit_size(read_image(p), cfg.image_size) for p in extra_paths]
     val_clean = [images[n] for n in val_names]
     train_damaged, train_owner, _ = make_pairs(train_clean, cfg.variants_per_image, cfg.severity_weights,
                                                cfg.seed, cfg.workers)
@@ -560,6 +564,8 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
         "backend_trained": keras.backend.backend(),
         "keras_version": keras.__version__,
         "data": {"clean_dir": pathlib.Path(cfg.clean_dir).name, "train_sources": len(train_names),
+                 "extra_train_dir": cfg.extra_train_dir and pathlib.Path(cfg.extra_train_dir).name,
+                 "extra_train_sources": len(extra_paths),
                  "val_sources": len(val_names), "train_pairs": len(train_damaged), "val_pairs": len(val_damaged),
                  "variants_per_image": cfg.variants_per_image, "image_size": cfg.image_size,
                  "severity_weights": list(cfg.severity_weights), "split_seed": cfg.seed},
