@@ -138,7 +138,8 @@ def _train(args) -> int:
 
         cfg = TrainConfig(clean_dir=args.clean, out_dir=args.out, epochs=args.epochs, steps_per_epoch=args.steps,
                           batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
-                          variants_per_image=args.variants, time_budget_s=args.time_budget, init_from=args.init,
+                          variants_per_image=args.variants, time_budget_s=args.time_budget, init_from=args.init or args.init_partial,
+                          init_partial=bool(args.init_partial),
                           patience=args.patience, extra_train_dir=args.extra_train)
         meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth, global_context=args.context))
         print(json.dumps(meta["validation"], indent=2))
@@ -257,7 +258,10 @@ def _add_train(sub):
     u.add_argument("--variants", type=int, default=24)
     u.add_argument("--seed", type=int, default=0)
     u.add_argument("--time-budget", type=float, default=1e9, help="seconds; stop after the epoch that passes it")
-    u.add_argument("--init", help="continue from this U-Net folder (its architecture; --context may add the global branch)")
+    init = u.add_mutually_exclusive_group()
+    init.add_argument("--init", help="continue from this U-Net folder (its architecture; --context may add the global branch)")
+    init.add_argument("--init-partial", help="build --base/--depth and copy every layer of this U-Net folder that fits "
+                                             "(name and shape), e.g. the global branch into a wider U-Net")
     u.add_argument("--context", action=argparse.BooleanOptionalAction, default=True,
                    help="global branch: a 128^2 thumbnail of the whole image steers colour and the bottleneck")
     u.add_argument("--patience", type=int, default=12, help="early-stopping patience in epochs")

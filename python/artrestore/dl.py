@@ -367,6 +367,7 @@ class TrainConfig:
     time_budget_s: float = 1e9       # stop (keeping the best epoch) when exceeded
     workers: int = 0                 # synthesis processes (0: all cores)
     init_from: str | None = None     # a U-Net folder to continue from (its architecture, plus the global branch if asked)
+    init_partial: bool = False       # instead: the given architecture, taking every layer of init_from that fits
     patience: int = 12               # epochs without val improvement before early stopping
     extra_train_dir: str | None = None  # more clean images, for training only (never val): e.g. `train packaged-images`
 
@@ -509,12 +510,14 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
     if cfg.init_from:
         # Continue from a trained model: its architecture, optionally gaining the global branch.
         source, source_config, previous = load_model(cfg.init_from)
-        model_config = dataclasses.replace(source_config, global_context=model_config.global_context)
+        if not cfg.init_partial:
+            model_config = dataclasses.replace(source_config, global_context=model_config.global_context)
         model = build_unet(model_config)
         copied = transfer_weights(source, model)
-        log.info("started from %s (%d layers copied)", cfg.init_from, copied)
+        log.info("started from %s (%d of %d layers with weights copied)", cfg.init_from, copied,
+                 sum(1 for layer in model.layers if layer.weights))
     else:
-        model, previous = build_unet(model_config), None
+        model, previous, copied = build_unet(model_config), None, 0
     train_contexts = val_contexts = None
     if model_config.global_context:
         train_contexts = [make_context(d.astype(np.float32) / 255) for d in train_damaged]
@@ -576,7 +579,9 @@ def train_unet(cfg: TrainConfig, model_config: UNetConfig = UNetConfig()) -> dic
                      "val_loss_history": [float(v) for v in losses["val_loss"]]},
         "validation": validation,
         "continued_from": None if previous is None else {"training": previous.get("training"),
-                                                          "commit": previous.get("commit")},
+                                                          "commit": previous.get("commit"),
+                                                          "layers_copied": copied,
+                                                          "architecture": previous.get("architecture")},
         "commit": os.environ.get("ARTRESTORE_COMMIT", "unknown"),
     }
     save_weights(model, model_config, out_dir, metadata)
