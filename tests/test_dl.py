@@ -1,4 +1,5 @@
 """The U-Net: tiling, a tiny training run, save/load, SavedModel export and the shipped model."""
+import dataclasses
 import pathlib
 import shutil
 import subprocess
@@ -121,6 +122,14 @@ def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
     assert meta["data"]["train_pairs"] == list(split.values()).count("train") + 2
     model, config, loaded = dl.load_model(tmp_path / "model")
     assert config == tiny and loaded["weights_sha256"]
+
+    # --init-partial: a wider model takes the layers that fit (the global branch's convolutions).
+    wider = dl.UNetConfig(base_filters=8, depth=2, global_context=True)
+    partial = dl.train_unet(dataclasses.replace(cfg, out_dir=str(tmp_path / "wider"), epochs=1,
+                                                init_from=str(tmp_path / "model"), init_partial=True), wider)
+    assert dl.load_model(tmp_path / "wider")[1] == wider
+    assert partial["continued_from"]["architecture"]["base_filters"] == 4
+    assert partial["continued_from"]["layers_copied"] >= 4  # ctx_conv0-3 share shapes across widths
 
     target = dl.export_saved_model(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)
     assert target == tmp_path / "serving" / "tiny" / "3"
