@@ -138,8 +138,8 @@ def _train(args) -> int:
 
         cfg = TrainConfig(clean_dir=args.clean, out_dir=args.out, epochs=args.epochs, steps_per_epoch=args.steps,
                           batch_size=args.batch_size, learning_rate=args.lr, loss=args.loss, seed=args.seed,
-                          variants_per_image=args.variants, time_budget_s=args.time_budget, init_from=args.init or args.init_partial,
-                          init_partial=bool(args.init_partial),
+                          variants_per_image=args.variants, time_budget_s=args.time_budget,
+                          init_from=args.init or args.init_partial, init_partial=bool(args.init_partial),
                           patience=args.patience, extra_train_dir=args.extra_train)
         meta = train_unet(cfg, UNetConfig(base_filters=args.base, depth=args.depth, global_context=args.context))
         print(json.dumps(meta["validation"], indent=2))
