@@ -149,3 +149,24 @@ def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
     np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
     with pytest.raises(FileExistsError):
         dl.export_saved_model(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)
+
+
+@pytest.mark.dl
+def test_losses_match_numpy_and_the_ssim_metric():
+    rng = np.random.default_rng(3)
+    y8 = rng.integers(0, 256, (2, 48, 48, 3), dtype=np.uint8)
+    p8 = np.clip(y8.astype(int) + rng.integers(-40, 41, y8.shape), 0, 255).astype(np.uint8)
+    y, p = y8.astype(np.float32) / 255, p8.astype(np.float32) / 255
+    value = {name: float(dl.make_loss(name)(y, p)) for name in ("mse", "l1", "mse_ssim", "mse_freq", "mse_ssim_freq")}
+    mse = np.mean((y - p) ** 2)
+    assert value["mse"] == pytest.approx(mse, rel=1e-5)
+    assert value["l1"] == pytest.approx(np.mean(np.abs(y - p)), rel=1e-5)
+    # The SSIM term is the evaluation metric's SSIM (metrics.ssim on the uint8 images, per image).
+    ssim = np.mean([metrics.ssim(a, b) for a, b in zip(y8, p8)])
+    assert 1 - (value["mse_ssim"] - mse) / 0.2 == pytest.approx(ssim, abs=1e-4)
+    magnitude = lambda a: np.abs(np.fft.fft2(a.astype(np.float64), axes=(1, 2)))
+    freq = np.mean(np.abs(magnitude(y) - magnitude(p))) / dl.TILE
+    assert (value["mse_freq"] - mse) / 0.05 == pytest.approx(freq, rel=1e-3)
+    assert value["mse_ssim_freq"] == pytest.approx(value["mse_ssim"] + 0.05 * freq, rel=1e-4)
+    with pytest.raises(ValueError, match="unknown loss"):
+        dl.make_loss("vgg")

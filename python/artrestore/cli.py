@@ -252,7 +252,7 @@ def _add_train(sub):
     u.add_argument("--steps", type=int, default=300, help="steps per epoch")
     u.add_argument("--batch-size", type=int, default=8)
     u.add_argument("--lr", type=float, default=1e-4)
-    u.add_argument("--loss", default="mse", choices=["mse", "l1", "mse_ssim", "mse_freq"])
+    u.add_argument("--loss", default="mse", choices=["mse", "l1", "mse_ssim", "mse_freq", "mse_ssim_freq"])
     u.add_argument("--base", type=int, default=32)
     u.add_argument("--depth", type=int, default=4)
     u.add_argument("--variants", type=int, default=24)

@@ -174,7 +174,9 @@ def _gaussian_window(size=11, sigma=1.5):
 
 
 def make_loss(name: str = "mse"):
-    """'mse' (default), 'l1', 'mse_ssim' (MSE + 0.2 (1 - SSIM)), 'mse_freq' (MSE + 0.05 x L1 of FFT magnitudes)."""
+    """'mse' (default), 'l1', 'mse_ssim' (MSE + 0.2 (1 - SSIM)), 'mse_freq' (MSE + 0.05 x L1 of FFT
+    magnitudes / tile size), 'mse_ssim_freq' (all three). SSIM as ``metrics.ssim``: 11 x 11 Gaussian
+    window (sigma 1.5) per channel, valid region only; images in [0, 1]."""
     keras = _keras()
     ops = keras.ops
     window = _gaussian_window()
@@ -205,6 +207,9 @@ def make_loss(name: str = "mse"):
         "l1": l1,
         "mse_ssim": lambda y, p: mse(y, p) + 0.2 * (1 - ssim(y, p)),
         "mse_freq": lambda y, p: mse(y, p) + 0.05 * freq(y, p),
+        # The frequency term rewards restoring the high frequencies blur removed, which MSE and SSIM
+        # alone let the net leave out (a smooth guess scores well on both).
+        "mse_ssim_freq": lambda y, p: mse(y, p) + 0.2 * (1 - ssim(y, p)) + 0.05 * freq(y, p),
     }
     if name not in losses:
         raise ValueError(f"unknown loss {name!r}; choose one of {sorted(losses)}")
