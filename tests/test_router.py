@@ -133,3 +133,47 @@ def test_commands_go_on_past_unreadable_files(tmp_path, astronaut):
     assert table.exists()
     table, errors = router_fit.feature_table(tmp_path / "ds", tmp_path / "features.csv", progress=False)
     assert len(errors) == 1
+
+
+def test_calibration_profiles_and_the_restorer_uses_the_right_one(tmp_path, astronaut):
+    import shutil
+    import time
+
+    from artrestore import data
+    from artrestore.imageio import write_image
+    from artrestore.restorer import HybridRestorer
+
+    for i in range(14):  # 14 sources: 2 in validation
+        write_image(tmp_path / "src" / f"img{i}.png", np.roll(astronaut[::4, ::4], 9 * i, axis=0))
+    data.build_dataset(tmp_path / "src", tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
+    folder = tmp_path / "router"
+    shutil.copytree(BUNDLED_ROUTER, folder)
+
+    from artrestore.imageio import read_image
+
+    truth = {read_image(r["damaged"]).tobytes(): read_image(r["undamaged"]) for r in data.load_pairs(tmp_path / "ds")}
+
+    def slow_oracle_unet(image):  # a stand-in U-Net: near-perfect (about 38 dB) but 50 ms per image
+        time.sleep(0.05)
+        noise = np.random.default_rng(0).normal(0, 3, image.shape)
+        return np.clip(truth[image.tobytes()] + noise, 0, 255).astype(np.uint8)
+
+    # At 1000 dB per second its 50 ms cost about 50 dB: never worth it; a GPU 100x faster: 0.5 dB, always.
+    result = router_fit.calibrate(tmp_path / "ds", folder, dl_restore=slow_oracle_unet, seconds_cost_db=1000.0,
+                                  gpu_speedup=100.0, progress=False)
+    cheap = result["accelerated"]
+    assert result["seconds_cost_db"] == 1000.0 and cheap["seconds_cost_db"] == pytest.approx(10.0)
+    assert result["method_distribution"]["deep_learning"] == 0
+    assert cheap["method_distribution"]["deep_learning"] == 6
+    assert cheap["mean_psnr"] == pytest.approx(result["mean_psnr_by_method"]["deep_learning"])
+    assert cheap["mean_psnr"] > result["mean_psnr"] + 10
+    assert sum(result["method_distribution"].values()) == result["validation_pairs"] == 6  # val: 2 sources x 3
+
+    router = Router.load(folder)
+    assert router.thresholds == Thresholds(**result["thresholds"])
+    assert router.accelerated_thresholds == Thresholds(**cheap["thresholds"])
+    assert HybridRestorer(ml_model_path=folder).engine.thresholds == router.thresholds
+    served = HybridRestorer(ml_model_path=folder, dl_backend="grpc://127.0.0.1:9")  # connects lazily
+    assert served.engine.thresholds == router.accelerated_thresholds
+    with pytest.raises(ValueError, match="gpu_speedup"):
+        router_fit.calibrate(tmp_path / "ds", folder, gpu_speedup=0.5, progress=False)

@@ -169,7 +169,7 @@ def _train(args) -> int:
 
             dl_restore = UNetRestorer(args.unet).restore
         result = router_fit.calibrate(args.data, args.router, dl_restore=dl_restore,
-                                      seconds_cost_db=args.seconds_cost_db)
+                                      seconds_cost_db=args.seconds_cost_db, gpu_speedup=args.gpu_speedup)
         print(json.dumps(result, indent=2))
         return 1 if result["errors"] else 0
     elif step == "toolbox":
@@ -242,6 +242,8 @@ def _add_train(sub):
     c.add_argument("--with-unet", action="store_true", help="count the U-Net (runs it on every val pair)")
     c.add_argument("--unet", help="U-Net folder (default: bundled)")
     c.add_argument("--seconds-cost-db", type=float, default=1.0, help="dB of PSNR one second of time is worth")
+    c.add_argument("--gpu-speedup", type=float, default=60.0,
+                   help="how much faster the U-Net runs when served from a GPU (for the accelerated thresholds)")
     b = t.add_parser("toolbox", help="PSNR/SSIM of every classical technique per severity")
     b.add_argument("--data", required=True)
     b.add_argument("--split", default="val")

@@ -41,14 +41,18 @@ class HybridRestorer:
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
-        ``grpc://host:port`` (TF Serving or ``artrestore serve``). ``dl_fallback``: ``ml_guided``
+        ``grpc://host:port`` (TF Serving or ``artrestore serve``; ``auto`` then uses the router's
+        thresholds calibrated for a GPU-served U-Net unless ``thresholds`` is given). ``dl_fallback``: ``ml_guided``
         (restore with the router's parameters and say so in ``info['fallback']``) or ``error``."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         if not (dl_backend == "local" or dl_backend.startswith("grpc://")):
             raise ValueError(f"dl_backend must be 'local' or 'grpc://host:port', got {dl_backend!r}")
         self.router = Router.load(ml_model_path)
-        self.engine = DecisionEngine(thresholds or self.router.thresholds)
+        # A served U-Net (TF Serving on a GPU) costs a fraction of the in-process CPU time, so the
+        # router's accelerated thresholds send it more images.
+        self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == "local"
+                                                    else self.router.accelerated_thresholds))
         self.use_dl = use_dl
         self.dl_backend = dl_backend
         self.dl_model_path = dl_model_path

@@ -96,8 +96,11 @@ class Router:
             raise ValueError("router: value array must be (n_nodes, 3)")
         self._forest = _core.Forest(arrays["feature"], arrays["threshold"], arrays["left"], arrays["right"],
                                     arrays["value"], arrays["tree_roots"], n_features)
-        decision = metadata.get("decision", {}).get("thresholds")
-        self.thresholds = Thresholds(**decision) if decision else Thresholds()
+        decision = metadata.get("decision", {})
+        self.thresholds = Thresholds(**decision["thresholds"]) if "thresholds" in decision else Thresholds()
+        # For a U-Net served from a GPU (calibrated with its time discounted); this machine's otherwise.
+        accelerated = decision.get("accelerated", {}).get("thresholds")
+        self.accelerated_thresholds = Thresholds(**accelerated) if accelerated else self.thresholds
 
     @classmethod
     def load(cls, path=None) -> "Router":
