@@ -7,7 +7,6 @@ batch 16), and one 1024^2 image as a single fully-convolutional forward pass. A 
 model gets its 128^2 thumbnail with every tile, as in production.
 """
 import argparse
-import json
 import os
 import pathlib
 import platform
@@ -17,6 +16,8 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
+
+from report import print_and_save  # benchmarks/report.py, beside this script
 
 
 def median_seconds(fn, repeats: int, warmup: int = 3) -> float:
@@ -74,10 +75,7 @@ def main() -> None:
                                                     max(3, args.repeats // 4)),
         "global_context": config.global_context,
     }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
+    print_and_save(results, args.out)
 
 
 if __name__ == "__main__":

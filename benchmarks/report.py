@@ -3,10 +3,20 @@
 Usage: python benchmarks/report.py out/core.json
 Each group's fastest artrestore entry is compared with each peer in the same run:
 ratio = peer median / artrestore median (above 1 means artrestore is faster).
+``print_and_save`` is the JSON output of the stand-alone scripts (gpu_unet.py, unet_ceiling.py).
 """
 import json
+import pathlib
 import sys
 from collections import defaultdict
+
+
+def print_and_save(results: dict, out: str | None) -> None:
+    """Print a stand-alone benchmark script's results as JSON and, given ``out``, write them there."""
+    text = json.dumps(results, indent=2)
+    print(text)
+    if out:
+        pathlib.Path(out).write_text(text + "\n")
 
 
 def main(path: str) -> None:

@@ -13,7 +13,6 @@ For each severe pair (RGB uint8 images read from the dataset) it reports, as mea
   how much of the lost structure it recovers.
 """
 import argparse
-import json
 import pathlib
 import sys
 
@@ -21,6 +20,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
+
+from report import print_and_save  # benchmarks/report.py, beside this script
 
 
 def colour_fit(image: np.ndarray, truth: np.ndarray) -> np.ndarray:
@@ -69,10 +70,7 @@ def main() -> None:
         rows.append(row)
     summary = {"split": args.split, "severe_pairs": len(rows),
                **{key: round(float(np.mean([r[key] for r in rows])), 4) for key in rows[0]}}
-    text = json.dumps(summary, indent=2)
-    print(text)
-    if args.out:
-        pathlib.Path(args.out).write_text(text + "\n")
+    print_and_save(summary, args.out)
 
 
 if __name__ == "__main__":

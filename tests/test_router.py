@@ -2,12 +2,16 @@
 import hashlib
 import json
 import pickle
+import shutil
+import time
 
 import numpy as np
 import pytest
 
 import artrestore
-from artrestore import classical, router_fit
+from artrestore import classical, data, router_fit
+from artrestore.imageio import read_image, write_image
+from artrestore.restorer import HybridRestorer
 from artrestore.router import BUNDLED_ROUTER, DecisionEngine, Router, Thresholds, export_forest, save_router
 
 
@@ -120,8 +124,6 @@ def test_decision_engine_uses_the_seeds_thresholds_by_default():
 
 
 def test_commands_go_on_past_unreadable_files(tmp_path, astronaut):
-    from artrestore import data
-
     src = tmp_path / "src"
     for i in range(6):
         artrestore.write_image(src / f"a{i}.png", np.roll(astronaut[::6, ::6], 9 * i, axis=0))
@@ -136,20 +138,11 @@ def test_commands_go_on_past_unreadable_files(tmp_path, astronaut):
 
 
 def test_calibration_profiles_and_the_restorer_uses_the_right_one(tmp_path, astronaut):
-    import shutil
-    import time
-
-    from artrestore import data
-    from artrestore.imageio import write_image
-    from artrestore.restorer import HybridRestorer
-
     for i in range(14):  # 14 sources: 2 in validation
         write_image(tmp_path / "src" / f"img{i}.png", np.roll(astronaut[::4, ::4], 9 * i, axis=0))
     data.build_dataset(tmp_path / "src", tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
     folder = tmp_path / "router"
     shutil.copytree(BUNDLED_ROUTER, folder)
-
-    from artrestore.imageio import read_image
 
     truth = {read_image(r["damaged"]).tobytes(): read_image(r["undamaged"]) for r in data.load_pairs(tmp_path / "ds")}
 

@@ -229,22 +229,23 @@ def export_packaged_images(out) -> tuple[list[pathlib.Path], list[pathlib.Path]]
     """Write the photographs bundled with scikit-image and scikit-learn as PNG into ``out``;
     returns ``(written, kept)``: files already there are kept untouched, never overwritten."""
     import skimage.data
-    from sklearn.datasets import load_sample_images
+    from sklearn.datasets import load_sample_image
 
     from artrestore.imageio import write_image
 
     out = pathlib.Path(out)
-    images = {f"skimage_{name}": getattr(skimage.data, name)() for name in _PACKAGED_IMAGES}
-    images["skimage_stereo_motorcycle"] = images["skimage_stereo_motorcycle"][0]  # (left, right, disparity)
-    sample = load_sample_images()
-    images.update({f"sklearn_{pathlib.Path(f).stem}": im for f, im in zip(sample.filenames, sample.images)})
+    # Loaders, so that images already written are not decoded again.
+    images = {f"skimage_{name}": getattr(skimage.data, name) for name in _PACKAGED_IMAGES}
+    images["skimage_stereo_motorcycle"] = lambda: skimage.data.stereo_motorcycle()[0]  # (left, right, disparity)
+    for name in ("china", "flower"):
+        images[f"sklearn_{name}"] = lambda name=name: load_sample_image(f"{name}.jpg")
     written, kept = [], []
-    for name, image in images.items():
+    for name, load in images.items():
         path = out / f"{name}.png"
         if path.exists():
             kept.append(path)
             continue
-        image = np.asarray(image)
+        image = np.asarray(load())
         if image.ndim == 2:
             image = np.repeat(image[..., None], 3, axis=2)
         written.append(write_image(path, np.ascontiguousarray(image[..., :3], dtype=np.uint8)))

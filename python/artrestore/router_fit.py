@@ -23,6 +23,7 @@ import os
 import pathlib
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 
 import cv2
 import numpy as np
@@ -246,9 +247,7 @@ def calibrate(root, router_folder, *, dl_restore=None, seconds_cost_db: float = 
     def profile(cost: float, candidates: list) -> dict:
         best = max(candidates, key=lambda t: objective(t, cost)[0])
         _, mean_psnr, counts = objective(best, cost)
-        return {"thresholds": {"severe_sharpening_need": float(best.severe_sharpening_need),
-                               "severe_high_freq_energy": float(best.severe_high_freq_energy),
-                               "moderate_sharpening_need": float(best.moderate_sharpening_need)},
+        return {"thresholds": {name: float(value) for name, value in asdict(best).items()},
                 "seconds_cost_db": cost, "mean_psnr": mean_psnr, "method_distribution": counts}
 
     _, seed_psnr, seed_counts = objective(Thresholds(), seconds_cost_db)
