@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh all
+source scripts/env.sh
 # Headless Chromium for the web page's end-to-end test (Debian's package; skipped if unavailable).
 if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
@@ -14,6 +15,7 @@ fi
 
 # The C++ core on its own under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
 command -v cmake >/dev/null || python3 -m pip install -q cmake ninja
+# (python3 is the environment's interpreter here: env.sh put it first on PATH.)
 generator=""; command -v ninja >/dev/null && generator="-G Ninja"
 cmake -S . -B build/sanitize $generator -DARTRESTORE_SANITIZE=ON -DARTRESTORE_BUILD_TESTS=ON \
   -DARTRESTORE_NATIVE=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
