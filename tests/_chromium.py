@@ -9,12 +9,16 @@ downloads, and the console (``Runtime``/``Log`` events) to check that the page l
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import threading
 import time
+
+KEY_CODES = {"ArrowLeft": 37, "ArrowUp": 38, "ArrowRight": 39, "ArrowDown": 40, "Home": 36, "End": 35,
+             "Enter": 13, " ": 32, "Tab": 9}
 
 
 def find_chromium() -> str | None:
@@ -26,17 +30,19 @@ class Chromium:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
 
-        def wire_fds():  # in the child: 3 = commands in, 4 = replies out (copies first: either may be 3 or 4)
-            commands, replies = os.dup(to_child_r), os.dup(from_child_w)
-            os.dup2(commands, 3)
-            os.dup2(replies, 4)
-
+        args = ["--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--no-default-browser-check", "--disable-extensions", "--mute-audio", "--force-device-scale-factor=1",
+                f"--window-size={width},{height}", f"--user-data-dir={profile_dir}", "about:blank"]
+        # bash puts the pipe ends on 3 (commands in) and 4 (replies out), then becomes the browser (dash
+        # cannot: it reads only one-digit descriptors). Ends above 4 first, so neither is overwritten.
+        inbound, outbound = (fcntl.fcntl(fd, fcntl.F_DUPFD, 10) for fd in (to_child_r, from_child_w))
+        os.close(to_child_r)
+        os.close(from_child_w)
+        to_child_r, from_child_w = inbound, outbound
         self.process = subprocess.Popen(
-            [binary, "--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
-             "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
-             "--force-device-scale-factor=1", f"--window-size={width},{height}", f"--user-data-dir={profile_dir}",
-             "about:blank"],
-            preexec_fn=wire_fds, pass_fds=(to_child_r, from_child_w, 3, 4),
+            [shutil.which("bash") or "/bin/bash", "-c", f'exec "$0" "$@" 3<&{to_child_r} 4>&{from_child_w}',
+             binary, *args],
+            pass_fds=(to_child_r, from_child_w),
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         os.close(to_child_r)
         os.close(from_child_w)
@@ -93,7 +99,7 @@ class Chromium:
             raise RuntimeError(f"{method}: {reply['error']}")
         return reply.get("result", {})
 
-    def new_page(self) -> "Page":
+    def new_page(self) -> Page:
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
         return Page(self, session, target)
@@ -145,7 +151,7 @@ class Page:
     def wait_for(self, expression: str, timeout: float = 60):
         deadline = time.monotonic() + timeout
         while True:
-            value = self.evaluate(expression)
+            value = self.evaluate(f"!!({expression})")
             if value:
                 return value
             if time.monotonic() > deadline:
@@ -178,11 +184,8 @@ class Page:
         self.send("Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x1, "y": y1, "button": "left",
                                                "buttons": 0, "clickCount": 1})
 
-    KEY_CODES = {"ArrowLeft": 37, "ArrowUp": 38, "ArrowRight": 39, "ArrowDown": 40, "Home": 36, "End": 35,
-                 "Enter": 13, " ": 32, "Tab": 9}
-
     def press(self, key: str):
-        code = self.KEY_CODES.get(key, 0)
+        code = KEY_CODES.get(key, 0)
         common = {"key": key, "code": key if len(key) > 1 else f"Key{key.upper()}", "windowsVirtualKeyCode": code}
         self.send("Input.dispatchKeyEvent", {"type": "keyDown", **common})
         self.send("Input.dispatchKeyEvent", {"type": "keyUp", **common})

@@ -7,7 +7,6 @@ the same files, the error text against the server's own reply, the ZIP with Pyth
 temporary folder and to ``out/web/`` for a person to look at (docs/web_compare.png is one of them).
 """
 import base64
-import io
 import json
 import os
 import pathlib
@@ -293,3 +292,18 @@ def test_dropped_invalid_file_shows_the_servers_error_and_the_rest_go_on(page, i
     # The only error the browser logged is the failed upload itself (Chromium logs every 4xx reply).
     problems = page.console_problems()
     assert len(problems) == 1 and "422" in problems[0] and "/restore" in problems[0], problems
+
+
+def test_sample_link_and_pasted_image_are_restored(page, server, images):
+    page.navigate(f"{server}/?sample=coffee_light.jpg")
+    page.wait_for("!!document.querySelector('#queue .queue-item[data-state=done]')", timeout=60)
+    # A pasted screenshot arrives as a nameless "image.png": the queue names it.
+    page.evaluate(f"""(async () => {{
+        const blob = await (await fetch('/samples/woman_with_hat_moderate.jpg')).blob();
+        const data = new DataTransfer();
+        data.items.add(new File([blob], 'image.png', {{type: 'image/jpeg'}}));
+        document.dispatchEvent(new ClipboardEvent('paste', {{clipboardData: data, bubbles: true}})); }})()""")
+    page.wait_for("document.querySelectorAll('#queue .queue-item[data-state=done]').length === 2", timeout=60)
+    assert [s["name"] for s in _queue_states(page)] == ["coffee_light.jpg", "pasted-1.jpg"]
+    assert page.evaluate("document.getElementById('download-one').download") == "coffee_light_restored.png"
+    assert page.console_problems() == []

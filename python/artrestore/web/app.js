@@ -58,7 +58,7 @@ function formatNumber(value) {
 }
 
 const formatMs = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
-const formatBytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(n / 1024))} kB`);
+const formatBytes = (n) => (n >= 1048576 ? `${(n / 1048576).toFixed(1)} MB` : n >= 1024 ? `${Math.round(n / 1024)} kB` : `${n} bytes`);
 
 function stem(name) {
   const dot = name.lastIndexOf(".");
@@ -327,18 +327,18 @@ function showSelected() {
   const item = state.selected;
   const has = Boolean(item);
   $("empty-state").hidden = has;
-  $("compare").hidden = !has;
-  for (const id of ["zoom-fit", "zoom-1", "zoom-in", "zoom-out", "left-source", "right-source"]) $(id).disabled = !has;
+  $("toolbar").hidden = !has;
   $("rerun-strategy").disabled = $("rerun").disabled = !has;
   if (!has) {
     view.clear();
+    $("compare").hidden = $("stage-message").hidden = true;
     $("divider").hidden = $("left-label").hidden = $("right-label").hidden = true;
     $("download-one").hidden = true;
     $("download-one").removeAttribute("href");
     renderDetails(null, null);
     return;
   }
-  const options = [[ORIGINAL, item.original === null ? "original (browser cannot show this format)" : "original"],
+  const options = [[ORIGINAL, item.original === null ? "original (no preview in this browser)" : "original"],
                    ...[...item.results.values()].map((r) => [`result:${r.strategy}`, resultLabel(r)])];
   for (const id of ["left-source", "right-source"]) {
     $(id).replaceChildren(...options.map(([value, label]) => el("option", { value, text: label })));
@@ -353,9 +353,16 @@ function showSelected() {
   const label = (side) => (side.bitmap === null ? `${side.label}: no preview` : side.label);
   $("left-label").textContent = label(left);
   $("right-label").textContent = item.right === ORIGINAL && pending ? "restoring…" : label(right);
-  $("left-label").hidden = $("right-label").hidden = false;
-  $("divider").hidden = !(left.bitmap || right.bitmap);
-  view.setImages(left.bitmap, right.bitmap);
+  const visible = Boolean(left.bitmap || right.bitmap);
+  $("left-label").hidden = $("right-label").hidden = $("divider").hidden = $("compare").hidden = !visible;
+  for (const id of ["zoom-fit", "zoom-1", "zoom-in", "zoom-out", "left-source", "right-source"]) $(id).disabled = !visible;
+  const message = $("stage-message");
+  message.hidden = visible;
+  message.classList.toggle("failed", item.status === "failed");
+  message.textContent = visible ? "" : item.status === "failed" ? `${item.name} failed: ${item.error}`
+    : item.original === undefined ? `${item.name}: reading…`
+    : `${item.name}: ${item.status}… (this browser cannot preview the format; the result will show)`;
+  view.setImages(left.bitmap || null, right.bitmap || null);
   $("compare").setAttribute("aria-label", `${item.name}: ${left.label} left of the divider, ${right.label} right of it`);
 
   const shown = right.result || left.result;
