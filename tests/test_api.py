@@ -138,6 +138,7 @@ def test_page_is_static_package_data_with_a_local_only_policy(client):
                         ("app.css", "css")):
         a = client.get(f"/web/{asset}")
         assert a.status_code == 200 and kind in a.headers["content-type"], asset
+        assert a.headers["cache-control"] == "no-cache"  # revalidated: never a stale script after an upgrade
     assert "http://" not in r.text and "https://" not in r.text
     for path in ("/web/../api.py", "/web/%2e%2e/api.py", "/web/nope.js"):
         assert client.get(path).status_code == 404, path

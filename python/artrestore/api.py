@@ -157,7 +157,19 @@ WEB_DIR = pathlib.Path(__file__).resolve().parent / "web"  # package data: index
 # The page loads nothing from elsewhere (the machine may be offline); the policy makes sure of it.
 PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
             "connect-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
-app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
+
+
+class _PageFiles(StaticFiles):
+    """The page's scripts and styles, revalidated on every load (ETag: a 304 when unchanged), so an
+    upgraded server never runs with yesterday's script from the browser's cache."""
+
+    async def get_response(self, path, scope):
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+app.mount("/web", _PageFiles(directory=WEB_DIR), name="web")
 
 
 @app.get("/", include_in_schema=False)
