@@ -152,3 +152,11 @@ def test_shapes_dtypes_and_accepted_inputs(photo):
 def test_bad_input_is_named(image, severity, seed, kinds, error, words):
     with pytest.raises(error, match=words):
         broad_damage(image, severity, seed, kinds=kinds)
+
+
+def test_a_fixed_family_is_used_and_a_wrong_one_named(photo):
+    for family in FAMILIES["blur"]:
+        record = broad_damage(photo, "severe", 0, kinds=["blur"], families={"blur": family})[2]
+        assert record["steps"][0]["family"] == family
+    with pytest.raises(ValueError, match="rainbow"):
+        broad_damage(photo, "severe", 0, families={"cast": "rainbow"})

@@ -65,11 +65,12 @@ def damage_order(chosen: set[str], rng: np.random.Generator) -> list[str]:
 
 
 def broad_damage(clean, severity: str = "moderate", seed: int = 0, *,
-                 kinds=None) -> tuple[np.ndarray, np.ndarray, dict]:
+                 kinds=None, families: dict | None = None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Damage ``clean``; returns ``(damaged uint8 H x W x 3, line/spot mask bool H x W, record)``.
 
     ``kinds``: apply exactly these kinds (each for sure, at ``severity``'s ranges) instead of
-    drawing which kinds occur; used to isolate one kind (contact sheet, tests).
+    drawing which kinds occur; ``families``: {kind: family} fixes the family of those kinds. Both
+    isolate one kind or family (contact sheet, tests, ablations).
     """
     if severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
@@ -89,14 +90,21 @@ def broad_damage(clean, severity: str = "moderate", seed: int = 0, *,
             raise ValueError(f"kinds must be a non-empty subset of {KINDS}; unknown: {unknown}")
         chosen = set(kinds)
 
+    families = dict(families or {})
+    for kind, family in families.items():
+        if family not in FAMILIES.get(kind, ()):
+            raise ValueError(f"families: {kind!r} has no family {family!r}; "
+                             f"families are {FAMILIES.get(kind, FAMILIES)}")
+
     h, w = clean.shape[:2]
     scale = min(h, w) / 512.0
     x = clean.astype(np.float32)
     mask = np.zeros((h, w), bool)
     steps = []
     for kind in damage_order(chosen, rng):
-        families = FAMILIES[kind]
-        draw = Draw(rng, RANGES[severity][kind], kind, families[int(rng.integers(len(families)))])
+        options = FAMILIES[kind]
+        family = options[int(rng.integers(len(options)))]  # drawn even when fixed: same stream either way
+        draw = Draw(rng, RANGES[severity][kind], kind, families.get(kind, family))
         before = x.copy() if kind in LINE_SPOT_KINDS and kind not in _OWN_MASK else None
         x = PRIMITIVES[kind](x, draw, scale)
         if isinstance(x, tuple):  # the primitive knows its own line mask
