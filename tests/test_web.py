@@ -307,3 +307,31 @@ def test_sample_link_and_pasted_image_are_restored(page, server, images):
     assert [s["name"] for s in _queue_states(page)] == ["coffee_light.jpg", "pasted-1.jpg"]
     assert page.evaluate("document.getElementById('download-one').download") == "coffee_light_restored.png"
     assert page.console_problems() == []
+
+
+def test_large_image_is_shown_scaled_and_every_control_has_a_name(page, tmp_path, astronaut):
+    big = tmp_path / "big scan.png"
+    big.write_bytes(encode_image(cv2.resize(astronaut, (2400, 1800), interpolation=cv2.INTER_CUBIC), ".png"))
+    page.set_input_files("#file-input", [big])
+    page.wait_for("document.querySelectorAll('#queue .queue-item[data-state=done]').length === 1", timeout=90)
+    # Fit: the whole 2400 x 1800 image inside the view, so well under 100 %.
+    stage = page.rect("#stage")
+    fit = float(page.evaluate("document.getElementById('zoom-level').value").rstrip("%"))
+    assert fit == pytest.approx(100 * min(stage["w"] / 2400, stage["h"] / 1800), abs=1)
+    assert "2400×1800" in _queue_states(page)[0]["text"] + page.evaluate(
+        "document.querySelector('#queue .meta').textContent")
+    page.evaluate("document.getElementById('zoom-1').click()")
+    assert page.evaluate("document.getElementById('zoom-level').value") == "100%"
+    # Keyboard use: every visible control is focusable and has an accessible name.
+    unnamed = page.evaluate("""[...document.querySelectorAll('button, select, a[href], [role=slider], input')]
+        .filter(e => e.getClientRects().length && !e.closest('[hidden]') && e.tabIndex >= 0)
+        .filter(e => !(e.getAttribute('aria-label') || e.textContent.trim() || e.labels?.[0]?.textContent.trim()))
+        .map(e => e.outerHTML.slice(0, 80))""")
+    assert unnamed == []
+    page.evaluate("document.getElementById('stage').focus()")
+    page.press("0")  # the focused view: 0 fits again
+    assert page.evaluate("document.getElementById('zoom-level').value") == f"{round(fit)}%"
+    page.evaluate("document.getElementById('divider').focus()")
+    page.press("ArrowLeft")
+    assert page.evaluate("document.getElementById('divider').getAttribute('aria-valuenow')") == "49"
+    assert page.console_problems() == []
