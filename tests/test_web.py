@@ -90,7 +90,7 @@ def images(tmp_path_factory, astronaut):
     folder = tmp_path_factory.mktemp("uploads")
     portrait = folder / "astronaut portrait.png"
     portrait.write_bytes(encode_image(np.ascontiguousarray(astronaut[40:360:1, 60:300]), ".png"))
-    cat = folder / "chelsea.jpg"
+    cat = folder / "chelsea café.jpg"  # a non-ASCII name: the ZIP stores names as UTF-8
     shutil.copy(SAMPLES / "damaged" / "chelsea_severe.jpg", cat)
     broken = folder / "broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")  # a PNG cut off inside its header
@@ -151,7 +151,7 @@ def test_two_picked_images_are_restored_compared_and_downloadable(page, images, 
     page.set_input_files("#file-input", [images["portrait"], images["cat"]])
     page.wait_for("document.querySelectorAll('#queue .queue-item[data-state=done]').length === 2", timeout=90)
     states = _queue_states(page)
-    assert [s["name"] for s in states] == ["astronaut portrait.png", "chelsea.jpg"]
+    assert [s["name"] for s in states] == ["astronaut portrait.png", "chelsea café.jpg"]
     assert all(s["text"].startswith("done: ") and not s["error"] for s in states), states
 
     # The first image is selected: its restored PNG behind the download link is what the restorer
@@ -219,7 +219,8 @@ def test_two_picked_images_are_restored_compared_and_downloadable(page, images, 
     fallback = page.evaluate("document.getElementById('fallback').hidden ? '' : "
                              "document.getElementById('fallback').textContent")
     assert "deep learning disabled" in fallback
-    assert page.evaluate("document.getElementById('download-one').download") == "chelsea_restored_deep_learning.png"
+    download = page.evaluate("document.getElementById('download-one').download")
+    assert download == "chelsea café_restored_deep_learning.png"
     _save(page, tmp_path, "web_compare.png")
 
     # Everything as a ZIP: CRC-checked by zipfile, each PNG as restored here, a results.json.
@@ -227,13 +228,14 @@ def test_two_picked_images_are_restored_compared_and_downloadable(page, images, 
     archive = _wait_download(page.downloads, "artrestore_results.zip")
     with zipfile.ZipFile(archive) as z:
         assert z.testzip() is None
-        assert sorted(z.namelist()) == ["astronaut portrait_restored.png", "chelsea_restored.png",
-                                        "chelsea_restored_deep_learning.png", "results.json"]
+        assert sorted(z.namelist()) == ["astronaut portrait_restored.png", "chelsea café_restored.png",
+                                        "chelsea café_restored_deep_learning.png", "results.json"]
         rows = json.loads(z.read("results.json"))
-        assert [r["file"] for r in rows] == ["astronaut portrait.png", "chelsea.jpg"]
+        assert [r["file"] for r in rows] == ["astronaut portrait.png", "chelsea café.jpg"]
         assert rows[1]["results"][1]["info"]["fallback"]["to"] == "ml_guided"
-        for name, (path, strategy) in {"chelsea_restored_deep_learning.png": (images["cat"], "deep_learning"),
-                                       "astronaut portrait_restored.png": (images["portrait"], "auto")}.items():
+        expected_files = {"chelsea café_restored_deep_learning.png": (images["cat"], "deep_learning"),
+                          "astronaut portrait_restored.png": (images["portrait"], "auto")}
+        for name, (path, strategy) in expected_files.items():
             png = decode_image(z.read(name))
             assert np.abs(png.astype(int) - _restored(path, strategy)[0]).max() <= 1
     assert page.console_problems() == []
@@ -287,7 +289,7 @@ def test_dropped_invalid_file_shows_the_servers_error_and_the_rest_go_on(page, i
         status, detail = error.code, json.loads(error.read())["detail"]
     assert status == 422 and "not a readable image" in detail
     assert broken["name"] == "broken.png" and broken["state"] == "failed" and detail in broken["error"]
-    assert cat["name"] == "chelsea.jpg" and cat["state"] == "done"
+    assert cat["name"] == "chelsea café.jpg" and cat["state"] == "done"
     _save(page, tmp_path, "web_failed.png")
     # The only error the browser logged is the failed upload itself (Chromium logs every 4xx reply).
     problems = page.console_problems()
