@@ -100,7 +100,7 @@ async def restore(image: UploadFile = File(..., description="the image file (PNG
                   strategy: str = Form("auto", description="one of ``GET /healthz``'s ``strategies``; "
                                                            "``auto`` lets the router choose"),
                   response: str = Query("png", pattern="^(png|json)$",
-                                          description="``png``: the image, info in a header; ``json``: both in JSON")):
+                                        description="``png``: the image, info in a header; ``json``: both in JSON")):
     if strategy not in STRATEGIES:
         raise HTTPException(422, f"strategy must be one of {sorted(STRATEGIES)}")
     rgb = await _read_upload(image)
