@@ -21,13 +21,14 @@ import numpy as np
 
 from artrestore import classical
 from artrestore._validate import as_rgb, to_uint8
-from artrestore.analysis import FEATURE_NAMES, analyze_vector
+from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, analyze_vector, routing_vector
 from artrestore.data import IMAGE_SUFFIXES
+from artrestore.decision import LearnedDecision
 from artrestore.imageio import read_image, write_image
 from artrestore.router import DEFAULT_PARAMS, DecisionEngine, Router, Thresholds
 
 STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
-              "deep_learning": "deep_learning"}
+              "deep_learning": "deep_learning", "none": "none"}
 
 
 class DeepLearningUnavailable(RuntimeError):
@@ -37,13 +38,18 @@ class DeepLearningUnavailable(RuntimeError):
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = "local", *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
-                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet"):
+                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet", decision: str = "learned",
+                 decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
         ``grpc://host:port`` (TF Serving or ``artrestore serve``; ``auto`` then uses the router's
         thresholds calibrated for a GPU-served U-Net unless ``thresholds`` is given). ``dl_fallback``: ``ml_guided``
-        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``."""
+        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``.
+        ``decision``: ``learned`` (``auto`` predicts each path's gain and takes the best per unit of
+        time, or leaves the image as it is; ``prefer`` = quality / balanced / speed and
+        ``time_budget_s`` set the cost; ``decision_path``: a decision folder, default bundled) or
+        ``rule`` (the guide's threshold rule on two features)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         if not (dl_backend == "local" or dl_backend.startswith("grpc://")):
@@ -61,6 +67,16 @@ class HybridRestorer:
         self.model_name = model_name
         self._dl = None
         self._dl_lock = threading.Lock()
+        # --- issue 16: learned decision (artrestore.decision); the rule stays as decision="rule".
+        if decision not in ("learned", "rule"):
+            raise ValueError(f"decision must be 'learned' or 'rule', got {decision!r}")
+        self.decision, self.prefer, self.time_budget_s = decision, prefer, time_budget_s
+        self.decider = LearnedDecision.load(decision_path) if decision == "learned" else None
+        if self.decider is not None:
+            self.decider.choose(dict.fromkeys(self.decider.paths, 0.0), dict.fromkeys(self.decider.paths, 0.0),
+                                prefer, time_budget_s)  # validates prefer and time_budget_s now
+        self.profile = "local" if dl_backend == "local" else "accelerated"
+        # --- end issue 16
 
     # ---------------------------------------------------------------------------------- DL path
     def _dl_restore(self, image: np.ndarray) -> np.ndarray:
@@ -91,19 +107,32 @@ class HybridRestorer:
 
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):
-        """(feature vector, features by name, severity, auto method) of an RGB image."""
-        vector = analyze_vector(image)
+        """(feature vector, 14 features by name, severity, auto method, learned decision info or None)."""
+        if self.decider is None:
+            vector = analyze_vector(image)
+            features = dict(zip(FEATURE_NAMES, map(float, vector)))
+            return (vector, features, *self.engine.decide(features), None)
+        # --- issue 16: 14 features + 13 damage measures in one pass, then the learned decision.
+        routing = routing_vector(image)
+        vector = routing[:len(FEATURE_NAMES)]
         features = dict(zip(FEATURE_NAMES, map(float, vector)))
-        return (vector, features, *self.engine.decide(features))
+        known = {m for m in STRATEGIES.values() if m} - ({"deep_learning"} if not self.use_dl else set())
+        decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
+                                       prefer=self.prefer, time_budget_s=self.time_budget_s, available=known)
+        learned = {**decision.as_dict(), "damage_measures": dict(zip(EXTRA_FEATURE_NAMES, map(float, routing[len(vector):])))}
+        return vector, features, decision.severity, decision.path, learned
 
     def analyze(self, image) -> dict:
         """Features, severity, method and the router's parameters for a path or an RGB array,
         without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)
-        vector, features, severity, method = self._features(image)
-        return {"features": features, "severity": severity, "method": method,
-                "params": self.router.predict(vector).as_dict()}
+        vector, features, severity, method, decision = self._features(image)
+        out = {"features": features, "severity": severity, "method": method,
+               "params": self.router.predict(vector).as_dict()}
+        if decision is not None:
+            out["decision"] = decision
+        return out
 
     def restore(self, image, strategy: str = "auto") -> tuple[np.ndarray, dict]:
         """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info)."""
@@ -117,7 +146,7 @@ class HybridRestorer:
             image = to_uint8(image)
         loaded = time.perf_counter()
 
-        vector, features, severity, auto_method = self._features(image)
+        vector, features, severity, auto_method, decision = self._features(image)
         analysed = time.perf_counter()
         method = STRATEGIES[strategy] or auto_method
         params = self.router.predict(vector) if method != "classical" else DEFAULT_PARAMS
@@ -125,7 +154,12 @@ class HybridRestorer:
 
         info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features,
                 "params": params.as_dict()}
-        if method == "deep_learning":
+        if decision is not None:
+            info["decision"] = decision
+        if method == "none":  # issue 16: leaving the image as it is is a valid outcome
+            info["params"] = {}
+            restored = image.copy()
+        elif method == "deep_learning":
             try:
                 restored = self._dl_restore(image)
                 info["params"] = {"model": "unet", "backend": self.dl_backend}
