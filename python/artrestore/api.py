@@ -24,8 +24,8 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
 from artrestore import __version__
 from artrestore._resources import SAMPLES
-from artrestore.imageio import decode_image, encode_image
 from artrestore.errors import DeepLearningUnavailable
+from artrestore.imageio import decode_image, encode_image
 from artrestore.strategies import STRATEGIES
 
 MAX_UPLOAD_BYTES = int(float(os.environ.get("ARTRESTORE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)

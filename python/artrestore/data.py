@@ -6,8 +6,15 @@ from __future__ import annotations
 import warnings
 
 from artrestore.imageio import IMAGE_SUFFIXES
-from artrestore.training.datasets import (BuildReport, build_dataset, export_packaged_images, fit_size,
-                                          list_images, load_pairs, split_sources)
+from artrestore.training.datasets import (
+                                          BuildReport,
+                                          build_dataset,
+                                          export_packaged_images,
+                                          fit_size,
+                                          list_images,
+                                          load_pairs,
+                                          split_sources,
+)
 from artrestore.training.synthesis import SEVERITIES, synthesize_damage
 
 __all__ = ["IMAGE_SUFFIXES", "SEVERITIES", "synthesize_damage", "BuildReport", "build_dataset",

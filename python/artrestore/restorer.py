@@ -30,7 +30,6 @@ from artrestore.router import DEFAULT_PARAMS, DecisionEngine, Router, Thresholds
 from artrestore.strategies import STRATEGIES
 
 
-
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",

@@ -8,6 +8,7 @@ call from many threads at once. Importing this module imports neither Keras nor 
 """
 from __future__ import annotations
 
+from artrestore._optional import missing_dependency
 from artrestore.dl.contract import MODEL_NAME
 from artrestore.errors import DeepLearningUnavailable
 
@@ -36,5 +37,6 @@ def make_backend(spec: str, *, model_dir=None, model_name: str = MODEL_NAME, tim
         from artrestore.serving.client import RemoteUNet
 
         return RemoteUNet(spec, model_name=model_name, timeout_s=timeout_s)
-    except ImportError as error:  # MissingDependency included: the message carries the install hint
-        raise DeepLearningUnavailable(f"U-Net backend unavailable: {error}") from error
+    except ImportError as error:  # a missing optional package: say which extra installs it
+        missing = missing_dependency(error) if isinstance(error, ModuleNotFoundError) else None
+        raise DeepLearningUnavailable(f"U-Net backend unavailable: {missing or error}") from error

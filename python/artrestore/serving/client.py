@@ -14,9 +14,13 @@ import time
 import grpc
 import numpy as np
 
-from artrestore._proto.tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
-                                                       model_service_pb2_grpc, predict_pb2,
-                                                       prediction_service_pb2_grpc)
+from artrestore._proto.tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
 from artrestore._validate import to_uint8
 from artrestore.dl.contract import CONTEXT_KEY, INPUT_KEY, MODEL_NAME, OUTPUT_KEY, SIGNATURE_NAME
 from artrestore.dl.tiling import per_tile, tiled_restore

@@ -17,9 +17,13 @@ import numpy as np
 
 from artrestore._proto.tensorflow.core.framework import types_pb2
 from artrestore._proto.tensorflow.core.protobuf import meta_graph_pb2
-from artrestore._proto.tensorflow_serving.apis import (get_model_metadata_pb2, get_model_status_pb2,
-                                                       model_service_pb2_grpc, predict_pb2,
-                                                       prediction_service_pb2_grpc)
+from artrestore._proto.tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
 from artrestore.dl.contract import OUTPUT_KEY, SIGNATURE_NAME
 from artrestore.serving.batcher import Batcher
 from artrestore.serving.client import channel_options

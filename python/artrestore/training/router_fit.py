@@ -8,7 +8,6 @@
   5-fold cross-validated, saved as plain arrays (see ``artrestore.router``).
 - ``calibrate``: decision thresholds that maximise mean PSNR on the validation pairs, minus a cost
   per second when the U-Net is counted, and the method distribution they give.
-- ``evaluate_toolbox``: PSNR / SSIM of every classical technique per severity.
 
 Inputs are a dataset written by ``artrestore.training.datasets.build_dataset``; unreadable files are reported
 and skipped, never fatal. scikit-learn is needed here only (the ``train`` extra).
@@ -19,10 +18,8 @@ import csv
 import itertools
 import json
 import logging
-import os
 import pathlib
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 
 import cv2
@@ -30,13 +27,23 @@ import numpy as np
 
 from artrestore import __version__, classical, metrics
 from artrestore.analysis import FEATURE_NAMES, analyze_vector
-from artrestore.training.datasets import load_pairs
 from artrestore.imageio import read_image
-from artrestore.router import (DEFAULT_PARAMS, METHOD_FOR_SEVERITY, OUTPUTS, DecisionEngine, RestorationParams,
-                               Router, Thresholds, export_forest, save_router)
+from artrestore.router import (
+    DEFAULT_PARAMS,
+    METHOD_FOR_SEVERITY,
+    OUTPUTS,
+    DecisionEngine,
+    RestorationParams,
+    Router,
+    Thresholds,
+    export_forest,
+    save_router,
+)
+from artrestore.training._batch import map_files, safe, write_csv
+from artrestore.training.datasets import load_pairs
 
 __all__ = ["COLOR_CHOICES", "SIGMA_CHOICES", "STRENGTH_CHOICES", "GRID", "feature_table", "search_pair",
-           "parameter_search", "fit_router", "calibrate", "evaluate_toolbox"]
+           "parameter_search", "fit_router", "calibrate"]
 
 log = logging.getLogger(__name__)
 
@@ -44,35 +51,6 @@ COLOR_CHOICES = (0, 1)
 SIGMA_CHOICES = (0.5, 1.0, 1.5, 2.0)
 STRENGTH_CHOICES = (0.5, 1.0, 1.5, 2.0, 2.5)
 GRID = tuple(itertools.product(COLOR_CHOICES, SIGMA_CHOICES, STRENGTH_CHOICES))  # 40, fixed order
-
-
-def _write_csv(path, rows: list[dict]) -> pathlib.Path:
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def _map(fn, items, workers: int | None, desc: str, progress: bool):
-    """Run fn over items on threads (the core and OpenCV release the GIL), with a progress bar."""
-    from tqdm import tqdm
-
-    workers = workers or os.cpu_count() or 1
-    with ThreadPoolExecutor(workers) as pool:
-        return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, disable=not progress))
-
-
-def _safe(fn):
-    """Turn a per-file failure into a (None, error) result so a batch goes on."""
-    def run(item):
-        try:
-            return fn(item), None
-        except (OSError, ValueError) as error:
-            return None, f"{item.get('file', item)}: {error}"
-    return run
 
 
 def feature_table(root, out_csv, *, workers=None, progress=True) -> tuple[pathlib.Path, list[str]]:
@@ -87,12 +65,12 @@ def feature_table(root, out_csv, *, workers=None, progress=True) -> tuple[pathli
                          **{n: repr(float(v)) for n, v in zip(FEATURE_NAMES, f)}})
         return rows
 
-    results = _map(_safe(one), pairs, workers, "features", progress)
+    results = map_files(safe(one), pairs, workers, "features", progress)
     rows = [r for result, _ in results if result for r in result]
     errors = [e for _, e in results if e]
     if not rows:
         raise ValueError(f"no readable pairs under {root}")
-    return _write_csv(out_csv, rows), errors
+    return write_csv(out_csv, rows), errors
 
 
 def search_pair(damaged: np.ndarray, clean: np.ndarray) -> tuple[RestorationParams, float, dict]:
@@ -119,12 +97,12 @@ def parameter_search(root, out_csv, *, split="train", workers=None, progress=Tru
                 "sharpen_strength": params.sharpen_strength, "best_psnr": round(best_psnr, 4),
                 "input_psnr": round(cv2.PSNR(damaged, clean), 4)}
 
-    results = _map(_safe(one), pairs, workers, "parameter search", progress)
+    results = map_files(safe(one), pairs, workers, "parameter search", progress)
     rows = [r for r, _ in results if r]
     errors = [e for _, e in results if e]
     if not rows:
         raise ValueError("every pair failed; nothing to write")
-    return _write_csv(out_csv, rows), errors
+    return write_csv(out_csv, rows), errors
 
 
 def _read_training_table(path) -> tuple[np.ndarray, np.ndarray, list[dict]]:
@@ -199,7 +177,7 @@ def _val_scores(root, router: Router, dl_restore=None, *, split="val", workers=N
         return entry
 
     # The U-Net path runs its own threads; keep one pair at a time then.
-    results = _map(_safe(one), pairs, 1 if dl_restore else workers, "validation", progress)
+    results = map_files(safe(one), pairs, 1 if dl_restore else workers, "validation", progress)
     return [r for r, _ in results if r], [e for _, e in results if e]
 
 
@@ -268,29 +246,3 @@ def calibrate(root, router_folder, *, dl_restore=None, seconds_cost_db: float = 
     metadata["decision"] = result
     meta_path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return result
-
-
-def evaluate_toolbox(root, *, split="val", workers=None, progress=True) -> tuple[dict, list[str]]:
-    """Mean PSNR / SSIM per technique and severity: {technique: {severity: (psnr, ssim, n)}}."""
-    pairs = load_pairs(root, split)
-    techniques = {"input (no restoration)": lambda im: im, **classical.TECHNIQUES}
-
-    def one(pair):
-        damaged, clean = read_image(pair["damaged"]), read_image(pair["undamaged"])
-        scores = {}
-        for name, fn in techniques.items():
-            restored = fn(damaged)
-            scores[name] = (metrics.psnr(restored, clean), metrics.ssim(restored, clean))
-        return pair["severity"], scores
-
-    results = _map(_safe(one), pairs, workers, "toolbox", progress)
-    table: dict = {name: {} for name in techniques}
-    for result, _ in results:
-        if result is None:
-            continue
-        severity, scores = result
-        for name, (p, s) in scores.items():
-            table[name].setdefault(severity, []).append((p, s))
-    summary = {name: {sev: (float(np.mean([v[0] for v in vals])), float(np.mean([v[1] for v in vals])), len(vals))
-                      for sev, vals in by_sev.items()} for name, by_sev in table.items()}
-    return summary, [e for _, e in results if e]

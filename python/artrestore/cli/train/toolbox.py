@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 
 
-
 def register(steps) -> None:
     p = steps.add_parser("toolbox", help="PSNR/SSIM of every classical technique per severity")
     p.add_argument("--data", required=True)
@@ -13,8 +12,8 @@ def register(steps) -> None:
 
 
 def run(args) -> int:
-    from artrestore.training.router_fit import evaluate_toolbox
     from artrestore.training.synthesis import SEVERITIES as severities
+    from artrestore.training.toolbox import evaluate_toolbox
 
     summary, errors = evaluate_toolbox(args.data, split=args.split)
     print("| technique | " + " | ".join(f"{s} PSNR / SSIM" for s in severities) + " |")

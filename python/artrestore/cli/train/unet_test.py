@@ -19,9 +19,8 @@ def run(args) -> int:
     for severity in SEVERITIES:
         chosen = [r for r in rows if r["severity"] == severity]
         if chosen:
-            def mean(key):
-                return sum(r[key] for r in chosen) / len(chosen)
-
-            print(f"{severity}: {len(chosen)} pairs, PSNR {mean('input_psnr'):.2f} -> {mean('output_psnr'):.2f} dB, "
-                  f"SSIM {mean('input_ssim'):.3f} -> {mean('output_ssim'):.3f}")
+            mean = {key: sum(r[key] for r in chosen) / len(chosen)
+                    for key in ("input_psnr", "output_psnr", "input_ssim", "output_ssim")}
+            print(f"{severity}: {len(chosen)} pairs, PSNR {mean['input_psnr']:.2f} -> {mean['output_psnr']:.2f} dB, "
+                  f"SSIM {mean['input_ssim']:.3f} -> {mean['output_ssim']:.3f}")
     return 0
