@@ -4,14 +4,13 @@ reach the server together and its batching sees them. Throughput (restores per s
 client threads vs 1, the same 8 severe 512 x 512 images per round, strategy ``dl``.
 
 Run: pytest benchmarks/test_restorer_concurrency.py --benchmark-json=out/concurrency.json
-The ratio (``speedup_vs_1_thread`` in extra_info of the 4-thread entry) depends on how many cores
-the server has to spare: on a machine whose cores one batch already fills, it stays near 1.
+The stand-in runs in this process so that its batch counter can be read: ``model_calls_per_round``
+(extra_info) is how many batches the server ran for the 8 restores; fewer calls than requests means
+requests arrived together and were batched (a restorer that serialised its U-Net calls would give
+one call per request). The throughput ratio (``speedup_vs_1_thread``) depends on the cores the
+server has to spare: where one batch already fills them, it stays near 1.
 """
-import socket
-import subprocess
-import sys
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -19,8 +18,8 @@ import pytest
 pytest.importorskip("tensorflow")
 
 from artrestore.restorer import HybridRestorer
-from artrestore.serving.client import TFServingClient
 from artrestore.serving.export import export_for_serving
+from artrestore.serving.standin import serve
 from artrestore.training.synthesis import synthesize_damage
 
 IMAGES = 8
@@ -28,22 +27,18 @@ _THROUGHPUT = {}
 
 
 @pytest.fixture(scope="module")
-def port(tmp_path_factory):
+def server(tmp_path_factory):
     base = tmp_path_factory.mktemp("srv")
     export_for_serving(None, base)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "artrestore.cli", "serve", "--model-dir", str(base),
-                             "--port", str(port), "--max-batch", "64", "--batch-timeout-ms", "5"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=120)
-    while not client.healthy():
-        assert proc.poll() is None, "stand-in server exited"
-        time.sleep(0.5)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
+    grpc_server, port, registry = serve(base, port=0, max_batch=64, batch_timeout_ms=5)
+    yield port, registry
+    grpc_server.stop(grace=5).wait()
+    registry.stop()
+
+
+def _model_calls(registry) -> int:
+    return sum(batcher.batches_run for versions in registry.models.values() for servable in versions.values()
+               for batcher in servable.batchers.values())
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +47,8 @@ def severe(photo_at):
 
 
 @pytest.fixture(scope="module")
-def restorer(port, severe):
+def restorer(server, severe):
+    port, _ = server
     r = HybridRestorer(dl_backend=f"grpc://127.0.0.1:{port}", dl_fallback="error", dl_timeout_s=300)
     r.restore(severe[0], "dl")  # creates the backend and warms the server up
     return r
@@ -77,11 +73,15 @@ def _restore_all(restorer, images, threads):
 
 
 @pytest.mark.parametrize("threads", [1, 4])
-def test_grpc_restores(benchmark, restorer, severe, threads):
+def test_grpc_restores(benchmark, server, restorer, severe, threads):
+    _, registry = server
+    before = _model_calls(registry)
     benchmark.group = f"HybridRestorer grpc, {IMAGES} severe 512^2 images"
     benchmark.name = f"artrestore {threads} thread{'s' if threads > 1 else ''}"
     benchmark.pedantic(_restore_all, args=(restorer, severe, threads), rounds=2, iterations=1)
     _THROUGHPUT[threads] = IMAGES / benchmark.stats.stats.median
     benchmark.extra_info["restores_per_s"] = _THROUGHPUT[threads]
+    benchmark.extra_info["requests_per_round"] = IMAGES  # one request per 512^2 image: 9 tiles <= 16 per request
+    benchmark.extra_info["model_calls_per_round"] = (_model_calls(registry) - before) / 2
     if threads > 1 and 1 in _THROUGHPUT:
         benchmark.extra_info["speedup_vs_1_thread"] = _THROUGHPUT[threads] / _THROUGHPUT[1]

@@ -16,10 +16,12 @@ from artrestore.dl.weights import load_model
 from artrestore.training.unet_train import transfer_weights
 
 
+@pytest.fixture(scope="module")
 def shipped():
     return UNetRestorer()
 
 
+@pytest.mark.dl
 def test_shipped_model_improves_a_severe_image_it_never_saw(shipped, astronaut):
     # astronaut is not among the training images (those come from ../shared/data/clean); at 512 px
     # it is at the scale the model was trained on.
@@ -30,6 +32,7 @@ def test_shipped_model_improves_a_severe_image_it_never_saw(shipped, astronaut):
     assert metrics.psnr(restored, clean) > metrics.psnr(damaged, clean) + 2.0
 
 
+@pytest.mark.dl
 def test_smooth_image_has_no_tile_seams(shipped):
     y, x = np.mgrid[0:600, 0:700].astype(np.float32)
     smooth = np.stack([90 + 60 * np.sin(x / 150), 100 + 50 * np.cos(y / 170), 120 + 0.05 * (x + y)], axis=2)
@@ -42,6 +45,7 @@ def test_smooth_image_has_no_tile_seams(shipped):
     assert max(jumps[s] for s in seams) < np.percentile(jumps, 99) + 0.5
 
 
+@pytest.mark.dl
 def test_global_branch_starts_as_the_plain_unet_and_then_reads_the_whole_image():
     # Warm start: a plain U-Net's weights in a global-context model give the same output (the
     # colour transform starts at identity, the bottleneck vector at zero), whatever the thumbnail.
@@ -62,6 +66,7 @@ def test_global_branch_starts_as_the_plain_unet_and_then_reads_the_whole_image()
     np.testing.assert_allclose(shifted, x + 0.1, atol=1e-6)
 
 
+@pytest.mark.dl
 def test_tampered_weights_are_refused(tmp_path):
     shutil.copytree(BUNDLED_UNET, tmp_path / "unet")
     path = tmp_path / "unet" / "unet.npz"

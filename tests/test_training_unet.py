@@ -21,6 +21,8 @@ from artrestore.training.losses import LOSSES, make_loss
 from artrestore.training.unet_train import TrainConfig, train_unet
 
 
+@pytest.mark.dl
+@pytest.mark.slow
 def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
     clean_dir = tmp_path / "clean"
     for i in range(7):
@@ -68,6 +70,7 @@ def test_tiny_training_run_save_load_export_signature(tmp_path, astronaut):
         export_for_serving(tmp_path / "model", tmp_path / "serving", model_name="tiny", version=3)
 
 
+@pytest.mark.dl
 def test_losses_match_numpy_and_the_ssim_metric():
     rng = np.random.default_rng(3)
     y8 = rng.integers(0, 256, (2, 48, 48, 3), dtype=np.uint8)
