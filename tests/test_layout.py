@@ -38,6 +38,13 @@ def test_building_the_cli_parser_imports_no_tensorflow():
     assert not {m for m in loaded if m.split(".")[0] in ("tensorflow", "keras", "sklearn", "grpc")}
 
 
+def test_unet_training_step_needs_no_compiled_core():
+    # `artrestore train unet` runs on GPU machines where the C++ core may not be built.
+    loaded = _imported_after("sys.modules['artrestore._core'] = None; from artrestore.cli import build_parser; "
+                             "build_parser(); import artrestore.training.unet_train")
+    assert "artrestore.training.unet_train" in loaded
+
+
 OLD_NAMES = {
     "artrestore.dl": {"TILE": "artrestore.dl.contract", "CONTEXT": "artrestore.dl.contract",
                       "UNetConfig": "artrestore.dl.contract", "BUNDLED_UNET": "artrestore.dl.contract",
