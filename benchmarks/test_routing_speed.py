@@ -9,9 +9,8 @@ analysis) <= 0.1 ms per image.
 import numpy as np
 import pytest
 
-from artrestore import _core
-
 import reference
+from artrestore import _core
 
 
 @pytest.mark.parametrize("size", [512, 1024, 2048])

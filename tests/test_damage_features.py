@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 import artrestore
-from artrestore import analysis
-
 import reference
+from artrestore import analysis
 
 # Luma noise of independent per-channel Gaussian noise: sqrt(0.299^2 + 0.587^2 + 0.114^2) sigma.
 LUMA_NOISE = float(np.sqrt(0.299**2 + 0.587**2 + 0.114**2))

@@ -91,9 +91,10 @@ def test_learned_choices_follow_the_outcomes(fitted):
 def test_choice_rule_does_no_harm_and_prices_time(fitted):
     decision = LearnedDecision.load(fitted)
     seconds = {"classical": 0.01, "deep_learning": 2.0}
-    small = {"classical": decision.margin_db, "deep_learning": decision.margin_db}  # not clearly positive
+    decision.margins["quality"] = decision.margins["speed"] = 0.25
+    small = {"classical": 0.25, "deep_learning": 0.2}  # not clearly positive
     assert decision.choose(small, seconds, "quality")[0] == NONE
-    gains = {"classical": decision.margin_db + 1.0, "deep_learning": decision.margin_db + 1.5}
+    gains = {"classical": 1.25, "deep_learning": 1.75}
     assert decision.choose(gains, seconds, "quality")[0] == "deep_learning"
     decision.costs["speed"] = 1.0  # 1 dB per second: the U-Net's 0.5 dB more is not worth 2 s
     assert decision.choose(gains, seconds, "speed")[0] == "classical"
@@ -111,7 +112,7 @@ def test_route_table_matches_the_runtime_rule(fitted):
     seconds = np.tile([0.01, 1.0], (200, 1))
     for cost in (0.0, 0.5, 5.0):
         decision.costs["balanced"] = cost
-        table = route_table(gains, seconds, decision.margin_db, cost)
+        table = route_table(gains, seconds, decision.margins["balanced"], cost)
         for g, k in zip(gains, table):
             want = decision.choose(dict(zip(PATHS, g)), dict(zip(PATHS, seconds[0])), "balanced")[0]
             assert want == (NONE if k < 0 else PATHS[k])

@@ -8,10 +8,10 @@ model's severity), the path (``none`` = leave the image as it is, or a restorer 
 ``classical``, ``ml_guided``, ``deep_learning``), and per path the predicted gain (dB of PSNR over
 the untouched input), the expected time (s) and the utility used to choose.
 
-Rule: utility = predicted gain - cost x expected seconds, with ``cost`` (dB per second) set by
-``prefer`` (``quality``, ``balanced``, ``speed``; calibrated on training outcomes, see
-``training.decision_fit``). Do no harm: a path is a candidate only if its predicted gain exceeds the
-model's ``margin_db``; ``none`` (utility 0) wins when no path clears it. ``time_budget_s`` drops
+Rule: utility = predicted gain - cost x expected seconds, with ``cost`` (dB per second) and a
+margin (dB) set by ``prefer`` (``quality``, ``balanced``, ``speed``; calibrated on training
+outcomes, see ``training.decision_fit``). Do no harm: a path is a candidate only if its predicted
+gain exceeds the margin; ``none`` (utility 0) wins when no path clears it. ``time_budget_s`` drops
 paths whose expected time exceeds it. Expected time = a + b x megapixels per path and deployment
 ``profile`` (``local``: this machine's in-process CPU; ``accelerated``: the U-Net served from a GPU).
 
@@ -78,7 +78,7 @@ class LearnedDecision:
         if not self.paths or NONE in self.paths:
             raise ValueError("decision: 'paths' must list the restoring paths ('none' is implicit)")
         self.classes: tuple[str, ...] = tuple(metadata.get("severity_classes", SEVERITY_CLASSES))
-        self.margin_db = float(metadata["margin_db"])
+        self.margins = {p: float(metadata["margin_db"][p]) for p in PREFERENCES}
         self.costs = {p: float(metadata["cost_db_per_s"][p]) for p in PREFERENCES}
         self.time_models = {profile: {path: tuple(map(float, metadata["time_model"][profile][path]))
                                       for path in self.paths} for profile in PROFILES}
@@ -133,7 +133,7 @@ class LearnedDecision:
             raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
         if time_budget_s is not None and not time_budget_s > 0:
             raise ValueError(f"time_budget_s must be positive, got {time_budget_s!r}")
-        cost = self.costs[prefer]
+        cost, margin = self.costs[prefer], self.margins[prefer]
         utility = {p: gains[p] - cost * seconds[p] for p in self.paths}
         best, best_utility = NONE, 0.0
         for p in self.paths:
@@ -141,7 +141,7 @@ class LearnedDecision:
                 continue
             if time_budget_s is not None and seconds[p] > time_budget_s:
                 continue
-            if gains[p] > self.margin_db and utility[p] > best_utility:
+            if gains[p] > margin and utility[p] > best_utility:
                 best, best_utility = p, utility[p]
         return best, utility
 

@@ -7,23 +7,25 @@ random-forest classifier of the damage model's severity, per-path time models, a
 rule's constants, all chosen on out-of-fold predictions (folds grouped by source image, so no
 image is scored by a model that saw it):
 
-- ``margin_db`` (do no harm): the smallest margin on the predicted gain at which no severity, and
-  not the undamaged rows, loses on average; among those, the one of highest mean realised gain.
-- ``cost_db_per_s`` for ``prefer``: ``quality`` 0; ``balanced`` the smallest cost at which the
-  chosen paths take at most ``balanced_time_fraction`` of always-U-Net's time; ``speed`` the
-  smallest at which they take at most ``speed_time_fraction`` of it.
+- per ``prefer``, a margin on the predicted gain (``margin_db``, do no harm) and a cost in dB per
+  second (``cost_db_per_s``; 0 for ``quality``), searched jointly on a grid: among the pairs at which
+  no severity, and not the undamaged rows, loses on average with a standard error to spare (mean
+  realised gain - its standard error >= 0: a margin picked on the same predictions is optimistic,
+  most of all for light damage, where gains are small and a few images lose a lot), and the chosen
+  paths take at most ``quality``: any,
+  ``balanced``: ``balanced_time_fraction``, ``speed``: ``speed_time_fraction`` of always-U-Net's
+  time, the pair of highest mean realised gain on the damaged rows (ties: the larger margin).
+- The regressor learns gains floored at ``GAIN_FLOOR_DB``: a path that loses more than that is not
+  taken either way, and the floor keeps undamaged rows (every path loses 15-30 dB against a perfect
+  input) from swamping the forest's splits.
 - Time model per path: seconds = b x megapixels, b the median over the outcome rows; the
   ``accelerated`` profile divides the U-Net's by ``gpu_speedup`` (a GPU-served U-Net, as the
   router's calibration assumes).
 
-The lead wires this as ``artrestore train decision``::
-
-    python -m artrestore.training.decision_fit --outcomes work/routing/outcomes_train.csv \
-        --out python/artrestore/models/decision
+The command is ``artrestore.routing_commands decision`` (``artrestore train decision`` once wired).
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import pathlib
@@ -38,11 +40,12 @@ from artrestore.training.routing_outcomes import CLEAN, read_outcomes
 
 log = logging.getLogger(__name__)
 
-__all__ = ["fit_decision", "route_table", "main"]
+__all__ = ["fit_decision", "route_table"]
 
 DL = "deep_learning"
-MARGINS_DB = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5)
-COSTS_DB_PER_S = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+MARGINS_DB = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+COSTS_DB_PER_S = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+GAIN_FLOOR_DB = -3.0
 
 
 def _paths(rows: list[dict]) -> list[str]:
@@ -72,7 +75,7 @@ def _realised(choice, gains, seconds, none_s):
     return gain, time
 
 
-def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int = 100, min_samples_leaf: int = 3,
+def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int = 200, min_samples_leaf: int = 3,
                  folds: int = 5, balanced_time_fraction: float = 0.4, speed_time_fraction: float = 0.1,
                  gpu_speedup: float = 60.0, copy_outcomes: bool = True) -> pathlib.Path:
     """Fit, cross-validate, calibrate and save the decision; returns the folder."""
@@ -109,7 +112,7 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     oof_gain = np.zeros_like(gains)
     oof_severity = np.empty(len(rows), dtype=object)
     for train, test in GroupKFold(n_folds).split(x, groups=groups):
-        oof_gain[test] = regressor().fit(x[train], gains[train]).predict(x[test])
+        oof_gain[test] = regressor().fit(x[train], np.maximum(gains[train], GAIN_FLOOR_DB)).predict(x[test])
         sev_train = train[damaged[train]]
         oof_severity[test] = classifier().fit(x[sev_train], severity[sev_train]).predict(x[test])
 
@@ -126,29 +129,27 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     def evaluate(margin, cost):
         choice = route_table(oof_gain, expected, margin, cost)
         gain, time = _realised(choice, gains, seconds, none_s)
-        worst = min(float(gain[g].mean()) for g in groups_for_harm)
+        # Mean minus its standard error: harmless with a margin for the optimism of the selection.
+        worst = min(float(gain[g].mean() - gain[g].std() / np.sqrt(max(1, g.sum() - 1))) for g in groups_for_harm)
         return {"mean_gain_db": float(gain[damaged].mean()), "worst_severity_gain_db": worst,
                 "time_fraction_of_slowest": float(time.mean() / always_slowest_s)}
 
-    def pick_margin(cost):
-        scored = [(m, evaluate(m, cost)) for m in MARGINS_DB]
-        safe = [(m, e) for m, e in scored if e["worst_severity_gain_db"] >= 0]
-        return max(safe, key=lambda me: me[1]["mean_gain_db"])[0] if safe else MARGINS_DB[-1]
+    grid = {(m, c): evaluate(m, c) for m in MARGINS_DB for c in COSTS_DB_PER_S}
 
-    def pick_cost(fraction, margin):
-        for cost in COSTS_DB_PER_S:
-            if evaluate(margin, cost)["time_fraction_of_slowest"] <= fraction:
-                return cost
-        return COSTS_DB_PER_S[-1]
+    def pick(fraction, costs=COSTS_DB_PER_S):
+        feasible = [(key, e) for key, e in grid.items() if key[1] in costs
+                    and e["worst_severity_gain_db"] >= 0 and e["time_fraction_of_slowest"] <= fraction]
+        if not feasible:  # nothing is safe: take no path at all
+            return MARGINS_DB[-1], COSTS_DB_PER_S[-1]
+        return max(feasible, key=lambda ke: (round(ke[1]["mean_gain_db"], 6), ke[0][0]))[0]
 
-    margin = pick_margin(0.0)
-    balanced = pick_cost(balanced_time_fraction, margin)
-    margin = pick_margin(balanced)  # the margin that keeps the default profile harmless
-    costs = {"quality": 0.0, "balanced": balanced, "speed": max(balanced, pick_cost(speed_time_fraction, margin))}
+    chosen = {"quality": pick(np.inf, costs=(0.0,)), "balanced": pick(balanced_time_fraction), "speed": pick(speed_time_fraction)}
+    margins = {pref: float(m) for pref, (m, _) in chosen.items()}
+    costs = {pref: float(c) for pref, (_, c) in chosen.items()}
     oracle = np.maximum(gains.max(axis=1), 0.0)
 
     # Final models on all rows.
-    gain_forest = regressor().fit(x, gains)
+    gain_forest = regressor().fit(x, np.maximum(gains, GAIN_FLOOR_DB))
     severity_forest = classifier().fit(x[damaged], severity[damaged])
     arrays = {**export_forest_arrays(gain_forest, "gain"),
               **export_forest_arrays(severity_forest, "severity", normalise_leaves=True)}
@@ -158,13 +159,14 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     metadata = {
         "version": __version__,
         "kind": "RandomForestRegressor (gains) + RandomForestClassifier (severity)",
-        "paths": paths, "severity_classes": classes, "margin_db": margin, "cost_db_per_s": costs,
+        "paths": paths, "severity_classes": classes, "margin_db": margins, "cost_db_per_s": costs,
+        "gain_floor_db": GAIN_FLOOR_DB,
         "time_model": time_model, "time_model_units": "seconds = a + b x megapixels", "gpu_speedup": gpu_speedup,
         "hyperparameters": {"n_estimators": n_estimators, "min_samples_leaf": min_samples_leaf,
                             "max_features_regressor": 0.5, "max_features_classifier": "sqrt", "random_state": seed},
         "calibration": {"balanced_time_fraction": balanced_time_fraction, "speed_time_fraction": speed_time_fraction,
                         "margins_tried_db": list(MARGINS_DB), "costs_tried_db_per_s": list(COSTS_DB_PER_S),
-                        "out_of_fold": {pref: evaluate(margin, cost) for pref, cost in costs.items()},
+                        "out_of_fold": {pref: grid[chosen[pref]] for pref in chosen},
                         "oracle_mean_gain_db": float(oracle[damaged].mean())},
         "data": {"outcomes": [p.name for p in csvs], "outcomes_sha256": digest, "rows": len(rows),
                  "sources": len(set(groups)), "severities": {s: int((severity == s).sum()) for s in sorted(set(severity))},
@@ -188,25 +190,3 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     np.testing.assert_allclose(loaded.predict_gains(x), gain_forest.predict(x), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(loaded.predict_severity_proba(x), severity_forest.predict_proba(x), rtol=1e-9, atol=1e-9)
     return folder
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="artrestore train decision", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--outcomes", nargs="+", required=True, help="outcome CSV(s) of the training family")
-    parser.add_argument("--out", required=True, help="decision folder to write")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--trees", type=int, default=100)
-    parser.add_argument("--gpu-speedup", type=float, default=60.0)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    folder = fit_decision(args.outcomes, args.out, seed=args.seed, n_estimators=args.trees,
-                          gpu_speedup=args.gpu_speedup)
-    meta = LearnedDecision.load(folder).metadata
-    cv = meta["cross_validation"]
-    print(f"wrote {folder}: margin {meta['margin_db']} dB, costs {meta['cost_db_per_s']}, "
-          f"severity accuracy (out of fold) {cv['severity_accuracy']:.3f}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,30 +1,27 @@
 """Outcome data for the learned decision (training only): what every path does to every image.
 
-``measure_outcomes(images, family, severities, seeds, restorer)`` damages each clean image with a
-damage family (``broad``: the training family; ``check``: the independent test family, for the
-report only) at each severity and seed, and runs every restoration path of the restorer through
-the public ``HybridRestorer.restore(image, strategy=...)``: ``none`` (the untouched input) and each
-method in ``restorer.STRATEGIES`` (``classical``, ``ml_guided``, ``deep_learning`` and whatever
-paths later issues register). One row per damaged image: source, family, severity, seed, size,
-the 27 routing features (``f_<name>``), and per path ``psnr_<path>`` (dB), ``ssim_<path>``,
-``ms_<path>`` (wall time of ``restore``; for ``none`` the analysis alone) and ``method_<path>`` (what actually ran, so a U-Net
-fallback is visible). ``severity`` ``clean`` rows (no damage) teach the decision to leave clean
-images alone.
+``measure_outcomes(images, family, damage, severities, seeds, restorer, paths)`` damages each clean
+image with ``damage(clean, severity, seed) -> damaged`` (``broad_damage``, the training family, by
+default; the report passes the check family's generator, which this package never imports) at each
+severity and seed, and runs every restoration path through the public
+``restorer.restore(image, strategy=...)`` (a ``HybridRestorer`` made by the caller: training code
+does not import the restorer): ``none`` (the untouched input) and each method of
+``artrestore.strategies.STRATEGIES`` (``classical``, ``ml_guided``, ``deep_learning`` and whatever
+paths later issues register there). One row per damaged image: source, family, severity, seed,
+size, the 27 routing features (``f_<name>``), and per path ``psnr_<path>`` (dB, capped at
+``PSNR_CAP_DB``), ``ssim_<path>``, ``ms_<path>`` (wall time of ``restore``; for ``none`` the
+analysis alone) and ``method_<path>`` (what actually ran, so a U-Net fallback is visible).
+Severity ``clean`` rows (no damage) teach the decision to leave clean images alone.
 
-``collect_outcomes(...)`` / ``main()``: the training command (lead wires it as
-``artrestore train outcomes``)::
-
-    python -m artrestore.training.routing_outcomes --out data/routing/outcomes_train.csv \
-        [--clean ../shared/data/clean] [--extra DIR] [--seeds 1] [--max-side 384]
-
-Sources are the TRAIN split of ``--clean`` under the dataset builder's rule (``data.split_sources``
-with ``--split-seed``), plus every image of ``--extra`` (training-only images), each shrunk so its
-longer side is at most ``--max-side`` (area filter, never enlarged). The CSV is written atomically;
-a re-run with ``--resume`` keeps rows already measured (same source, family, severity, seed).
+``collect_outcomes(out_csv, restorer, ...)`` writes the CSV (atomically; checkpoints every minute;
+``resume`` keeps rows already measured). Sources (``source_images``) are a split of the clean
+folder under the dataset builder's rule (``training.datasets.split_sources``) plus every image of an
+extra training-only folder, each shrunk so its longer side is at most ``max_side`` (area filter,
+never enlarged). The command is ``artrestore.routing_commands outcomes`` (``artrestore train
+outcomes`` once wired).
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import logging
 import os
@@ -34,14 +31,17 @@ import time
 import cv2
 import numpy as np
 
-from artrestore import data, metrics
+from artrestore import metrics
 from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import read_image
+from artrestore.strategies import STRATEGIES
+from artrestore.training.broad_damage import broad_damage
+from artrestore.training.datasets import list_images, split_sources
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FAMILIES", "NONE", "PSNR_CAP_DB", "restorer_paths", "source_images", "measure_outcomes",
-           "collect_outcomes", "read_outcomes", "path_columns", "main"]
+__all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "restorer_paths", "source_images",
+           "measure_outcomes", "collect_outcomes", "read_outcomes"]
 
 NONE = "none"
 CLEAN = "clean"
@@ -52,26 +52,16 @@ _REPO = pathlib.Path(__file__).resolve().parents[3]
 DEFAULT_CLEAN = pathlib.Path(os.environ.get("ARTRESTORE_DATA", _REPO.parent / "shared" / "data")) / "clean"
 
 
-def _broad(clean, severity, seed):
-    from artrestore.training.broad_damage import broad_damage
-
+def broad_family(clean, severity, seed):
+    """The training family's damaged image (``broad_damage`` without its mask and record)."""
     return broad_damage(clean, severity, seed)[0]
 
 
-def _check(clean, severity, seed):
-    from artrestore.check_family import check_damage
-
-    return check_damage(clean, severity, seed)[0]
-
-
-FAMILIES = {"broad": _broad, "check": _check}
-
-
 def restorer_paths(strategies=None) -> dict[str, str]:
-    """{path: strategy to call} for every restoring method the restorer knows (one strategy per
-    method; ``auto`` and ``none`` excluded: ``none`` is measured as the input itself)."""
-    if strategies is None:
-        from artrestore.restorer import STRATEGIES as strategies
+    """{path: strategy to call} for every restoring method in ``strategies`` (default: the
+    restorer's ``STRATEGIES``), one strategy per method; ``auto`` and ``none`` excluded (``none``
+    is measured as the input itself)."""
+    strategies = STRATEGIES if strategies is None else strategies
     paths: dict[str, str] = {}
     for strategy, method in strategies.items():
         if method and method != NONE and method not in paths:
@@ -91,13 +81,13 @@ def source_images(clean_dir, split: str = "train", *, split_seed: int = 0, max_s
                   extra_dir=None, limit: int | None = None) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """((name, RGB uint8) of ``split``'s sources in ``clean_dir`` plus all of ``extra_dir``, errors)."""
     clean_dir = pathlib.Path(clean_dir)
-    paths = data.list_images(clean_dir)
+    paths = list_images(clean_dir)
     names = [str(p.relative_to(clean_dir)) for p in paths]
-    assignment = data.split_sources(names, split_seed)
+    assignment = split_sources(names, split_seed)
     chosen = [(n, p) for p, n in zip(paths, names) if assignment[n] == split]
     if extra_dir is not None:
         extra_dir = pathlib.Path(extra_dir)
-        chosen += [(f"extra/{p.relative_to(extra_dir)}", p) for p in data.list_images(extra_dir)]
+        chosen += [(f"extra/{p.relative_to(extra_dir)}", p) for p in list_images(extra_dir)]
     if limit is not None:
         chosen = chosen[:limit]
     images, errors = [], []
@@ -110,21 +100,14 @@ def source_images(clean_dir, split: str = "train", *, split_seed: int = 0, max_s
     return images, errors
 
 
-def path_columns(paths) -> list[str]:
-    cols = []
-    for p in (NONE, *paths):
-        cols += [f"psnr_{p}", f"ssim_{p}", f"ms_{p}", f"method_{p}"]
-    return cols
-
-
 def _score(restored, clean) -> tuple[float, float]:
     return min(metrics.psnr(restored, clean), PSNR_CAP_DB), metrics.ssim(restored, clean)
 
 
-def measure_one(name: str, clean: np.ndarray, family: str, severity: str, seed: int, restorer,
+def measure_one(name: str, clean: np.ndarray, family: str, damage, severity: str, seed: int, restorer,
                 paths: dict[str, str]) -> dict:
     """One outcome row (see the module docstring)."""
-    damaged = clean.copy() if severity == CLEAN else FAMILIES[family](clean, severity, seed)
+    damaged = clean.copy() if severity == CLEAN else damage(clean, severity, seed)
     start = time.perf_counter()
     features = routing_vector(damaged)
     analysis_ms = 1e3 * (time.perf_counter() - start)
@@ -141,13 +124,11 @@ def measure_one(name: str, clean: np.ndarray, family: str, severity: str, seed: 
     return row
 
 
-def measure_outcomes(images, family: str, severities, seeds, restorer, paths: dict[str, str] | None = None, *,
-                     done: set | None = None, progress: bool = True, on_row=None) -> tuple[list[dict], list[str]]:
+def measure_outcomes(images, family: str, damage, severities, seeds, restorer, paths: dict[str, str] | None = None,
+                     *, done: set | None = None, progress: bool = True, on_row=None) -> tuple[list[dict], list[str]]:
     """Rows for every (image, severity, seed); a failing image is reported and skipped."""
     from tqdm import tqdm
 
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {sorted(FAMILIES)}, got {family!r}")
     paths = restorer_paths() if paths is None else paths
     jobs = [(n, im, s, k) for n, im in images for s in severities for k in (seeds if s != CLEAN else (0,))]
     rows, errors = [], []
@@ -155,7 +136,7 @@ def measure_outcomes(images, family: str, severities, seeds, restorer, paths: di
         if done and (name, family, severity, seed) in done:
             continue
         try:
-            row = measure_one(name, clean, family, severity, seed, restorer, paths)
+            row = measure_one(name, clean, family, damage, severity, seed, restorer, paths)
         except (OSError, ValueError) as error:
             errors.append(f"{name} {severity} {seed}: {error}")
             log.warning("outcome failed for %s (%s, seed %d): %s", name, severity, seed, error)
@@ -193,26 +174,22 @@ def _write_atomic(path: pathlib.Path, rows: list[dict]) -> None:
     os.replace(tmp, path)
 
 
-def collect_outcomes(out_csv, *, clean_dir=DEFAULT_CLEAN, split: str = "train", family: str = "broad",
-                     extra_dir=None, seeds=(0,), severities=None, include_clean: bool = True, max_side: int = 384,
-                     split_seed: int = 0, limit: int | None = None, restorer=None, resume: bool = False,
+def collect_outcomes(out_csv, restorer, *, clean_dir=DEFAULT_CLEAN, split: str = "train", family: str = "broad",
+                     damage=broad_family, extra_dir=None, seeds=(0,), severities=None, include_clean: bool = True,
+                     max_side: int = 384, split_seed: int = 0, limit: int | None = None, resume: bool = False,
                      progress: bool = True) -> tuple[pathlib.Path, list[str]]:
-    """Measure and write the outcome CSV; returns (path, errors). ``family`` ``check`` is for the
-    report on the test split only: never fit anything on it."""
+    """Measure and write the outcome CSV; returns (path, errors). Any family but ``broad`` (the
+    check family, for the report) is measured on the test split only: nothing is fitted on it."""
     from artrestore.training.damage_ranges import SEVERITIES
 
-    if family == "check" and split == "train":
-        raise ValueError("the check family is a test: measure it on the test split only")
+    if family != "broad" and split != "test":
+        raise ValueError(f"the {family} family is a test: measure it on the test split only")
     out_csv = pathlib.Path(out_csv)
     severities = tuple(severities or SEVERITIES) + ((CLEAN,) if include_clean else ())
     images, errors = source_images(clean_dir, split, split_seed=split_seed, max_side=max_side,
                                    extra_dir=extra_dir, limit=limit)
     if not images:
         raise ValueError(f"no readable {split} images under {clean_dir}")
-    if restorer is None:
-        from artrestore.restorer import HybridRestorer
-
-        restorer = HybridRestorer(decision="rule")
     kept = read_outcomes(out_csv) if resume and out_csv.is_file() else []
     done = {(r["source"], r["family"], r["severity"], r["seed"]) for r in kept}
     rows = list(kept)
@@ -224,36 +201,9 @@ def collect_outcomes(out_csv, *, clean_dir=DEFAULT_CLEAN, split: str = "train", 
             _write_atomic(out_csv, rows)
             last_write[0] = time.monotonic()
 
-    _, failures = measure_outcomes(images, family, severities, seeds, restorer, done=done, progress=progress,
-                                   on_row=checkpoint)
+    _, failures = measure_outcomes(images, family, damage, severities, seeds, restorer, done=done,
+                                   progress=progress, on_row=checkpoint)
     if not rows:
         raise ValueError("every image failed; nothing to write")
     _write_atomic(out_csv, rows)
     return out_csv, errors + failures
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="artrestore train outcomes", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, help="outcome CSV to write")
-    parser.add_argument("--clean", default=str(DEFAULT_CLEAN), help="folder of clean source images")
-    parser.add_argument("--extra", default=None, help="folder of training-only clean images (all used)")
-    parser.add_argument("--split", default="train", choices=("train", "val", "test"))
-    parser.add_argument("--family", default="broad", choices=sorted(FAMILIES))
-    parser.add_argument("--seeds", type=int, default=1, help="damage draws per image and severity")
-    parser.add_argument("--max-side", type=int, default=384)
-    parser.add_argument("--split-seed", type=int, default=0)
-    parser.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
-    parser.add_argument("--no-clean-rows", action="store_true", help="do not add undamaged rows")
-    parser.add_argument("--resume", action="store_true", help="keep rows already in --out")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    path, errors = collect_outcomes(args.out, clean_dir=args.clean, split=args.split, family=args.family,
-                                    extra_dir=args.extra, seeds=tuple(range(args.seeds)),
-                                    include_clean=not args.no_clean_rows, max_side=args.max_side,
-                                    split_seed=args.split_seed, limit=args.limit, resume=args.resume)
-    print(f"wrote {path}" + (f" ({len(errors)} failures: {errors[:3]})" if errors else ""))
-    return 1 if errors else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,39 +1,30 @@
 """The routing report: the learned decision against every single path and the per-image oracle.
 
-``routing_report(out_dir, decision_path=None, ...)`` measures (or, with ``reuse``, reads) the
-outcomes of every path on the TEST split's sources damaged by both families: ``broad`` (the
-training family: "seen") and ``check`` (the independent family: "unseen", looked at here only),
-plus the undamaged sources (``clean``). It then replays each decision on the measured outcomes
-(the outcome of a path on an image does not depend on who chose it; ``--verify`` re-runs a few
-images through ``HybridRestorer.restore(strategy="auto")`` to hold that): ``auto`` at each
-``prefer`` and deployment profile, the guide's threshold rule (router's calibrated thresholds),
-every single path, ``none`` and the oracle (the best path per image, ``none`` included). Per family
-and severity: mean PSNR (dB), gain over the input (dB), SSIM, mean time per image (s, wall, this
-machine; ``accelerated``: the U-Net's time divided by the decision's ``gpu_speedup``), the
-confusion table of the path ``auto`` chose against the best path, and the severity classifier's
-accuracy. Writes ``routing_report.json`` and ``routing_report.md`` into ``out_dir`` and the
-outcome CSVs beside them. The lead wires this as ``artrestore evaluate routing``::
-
-    python -m artrestore.training.routing_report --out benchmarks/results/routing [--reuse]
+``family_report(rows, decision)`` replays each decision on measured outcome rows (the outcome of a
+path on an image does not depend on who chose it; the command re-runs a few images through
+``HybridRestorer.restore(strategy="auto")`` to hold that): ``auto`` at each ``prefer``, the guide's
+threshold rule (the router's calibrated thresholds), every single path, ``none`` and the oracle
+(the best path per image, ``none`` included). Per severity: mean PSNR (dB), gain over the input
+(dB), SSIM, mean time per image (s, wall, where the outcomes were measured; profile
+``accelerated``: the U-Net's time divided by the decision's ``gpu_speedup``), the confusion table
+of the path ``auto`` chose against the best path, and the severity classifier's accuracy.
+``targets`` checks issue 16's targets, ``markdown`` renders a report dict. The command
+(``artrestore.routing_commands report``, ``artrestore evaluate routing`` once wired) measures the
+test split on the broad ("seen") and check ("unseen") families and writes JSON + Markdown.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import pathlib
-import platform
-import time
 
 import numpy as np
 
 from artrestore.analysis import FEATURE_NAMES, ROUTING_FEATURE_NAMES
 from artrestore.decision import NONE, PREFERENCES, LearnedDecision
-from artrestore.training.routing_outcomes import CLEAN, DEFAULT_CLEAN, FAMILIES, collect_outcomes, read_outcomes
+from artrestore.training.routing_outcomes import CLEAN
 
 log = logging.getLogger(__name__)
 
-__all__ = ["routing_report", "replay", "main"]
+__all__ = ["replay", "family_report", "targets", "markdown", "SEVERITY_ORDER"]
 
 SEVERITY_ORDER = ("light", "moderate", "severe", CLEAN)
 DL = "deep_learning"
@@ -91,7 +82,7 @@ def _confusion(predicted: list[str], truth: list[str], labels: list[str]) -> dic
     return {"labels": labels, "matrix": matrix}
 
 
-def _family_report(rows, decision: LearnedDecision, router_path, profile: str) -> dict:
+def family_report(rows, decision: LearnedDecision, router_path, profile: str) -> dict:
     paths = [p for p in decision.paths if f"psnr_{p}" in rows[0]]
     all_paths = [NONE, *paths]
     best = [max(all_paths, key=lambda p: r[f"psnr_{p}"]) for r in rows]
@@ -117,7 +108,7 @@ def _family_report(rows, decision: LearnedDecision, router_path, profile: str) -
     }
 
 
-def _targets(report: dict) -> dict:
+def targets(report: dict) -> dict:
     s = report["strategies"]
     auto, oracle, dl = s["auto_balanced"], s["oracle"], s.get(f"always_{DL}")
     severities = [k for k in ("light", "moderate", "severe") if k in auto]
@@ -134,29 +125,7 @@ def _targets(report: dict) -> dict:
     }
 
 
-def _verify(rows, decision_path, n: int, clean_dir, max_side: int) -> dict:
-    """Re-run ``n`` rows through ``restore(strategy='auto')`` and compare the chosen path."""
-    from artrestore.restorer import HybridRestorer
-    from artrestore.training.routing_outcomes import source_images
-
-    if n <= 0:
-        return {"checked": 0}
-    restorer = HybridRestorer(decision_path=decision_path)
-    expected = replay(rows, restorer.decider)
-    images = dict(source_images(clean_dir, "test", max_side=max_side)[0])
-    agree, checked = 0, 0
-    for r, want in zip(rows[:n], expected[:n]):
-        if r["source"] not in images:
-            continue
-        clean = images[r["source"]]
-        damaged = clean if r["severity"] == CLEAN else FAMILIES[r["family"]](clean, r["severity"], r["seed"])
-        got = restorer.restore(damaged, "auto")[1]["method"]
-        agree += got == want
-        checked += 1
-    return {"checked": checked, "agree": agree}
-
-
-def _markdown(report: dict) -> str:
+def markdown(report: dict) -> str:
     lines = ["# Routing report (issue 16)", "",
              f"Decision: `{report['decision']['folder']}` (paths {', '.join(report['decision']['paths'])}; margin "
              f"{report['decision']['margin_db']} dB; cost dB/s {report['decision']['cost_db_per_s']}). "
@@ -188,7 +157,8 @@ def _markdown(report: dict) -> str:
                           f"({'met' if t['auto_vs_oracle_gain']['met'] else 'not met'}); auto/always-U-Net time "
                           f"{t['auto_vs_always_unet_time']['fraction']:.3f} "
                           f"({'met' if t['auto_vs_always_unet_time']['met'] else 'not met'}); severity accuracy "
-                          f"{t['severity_accuracy']['accuracy']:.3f} ({'met' if t['severity_accuracy']['met'] else 'not met'}).", ""]
+                          f"{t['severity_accuracy']['accuracy']:.3f} "
+                          f"({'met' if t['severity_accuracy']['met'] else 'not met'}).", ""]
                 for key, title in (("confusion_auto_balanced_vs_best",
                                     "Chosen path (`auto` balanced, columns) vs best path (rows), damaged images:"),
                                    ("severity_confusion", "Severity (rows: true, columns: predicted):")):
@@ -198,64 +168,3 @@ def _markdown(report: dict) -> str:
                     lines.append("")
                 lines.append("")
     return "\n".join(lines) + "\n"
-
-
-def routing_report(out_dir, decision_path=None, *, clean_dir=DEFAULT_CLEAN, max_side: int = 384, seeds=(0,),
-                   reuse: bool = False, verify: int = 3, router_path=None, limit: int | None = None,
-                   progress: bool = True) -> dict:
-    out_dir = pathlib.Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    decision = LearnedDecision.load(decision_path)
-    families, errors = {}, []
-    for family in ("check", "broad"):
-        csv_path = out_dir / f"outcomes_test_{family}.csv"
-        if not (reuse and csv_path.is_file()):
-            _, errs = collect_outcomes(csv_path, clean_dir=clean_dir, split="test", family=family, seeds=seeds,
-                                       max_side=max_side, limit=limit, progress=progress)
-            errors += errs
-        rows = read_outcomes(csv_path)
-        families[family] = {profile: _family_report(rows, decision, router_path, profile)
-                            for profile in ("local", "accelerated")}
-        families[family]["local"]["targets"] = _targets(families[family]["local"])
-        if family == "check":
-            families[family]["verify_auto_through_restore"] = _verify(rows, decision_path, verify, clean_dir, max_side)
-    start = time.perf_counter()
-    probe = np.zeros(len(ROUTING_FEATURE_NAMES), np.float32)
-    for _ in range(200):
-        decision.decide(probe, 512 * 512)
-    decide_us = (time.perf_counter() - start) / 200 * 1e6
-    report = {
-        "decision": {"folder": str(decision_path or "bundled"), "paths": list(decision.paths),
-                     "margin_db": decision.margin_db, "cost_db_per_s": decision.costs,
-                     "trained_on": decision.metadata.get("data")},
-        "machine": f"{platform.machine()} {platform.processor() or ''} {__import__('os').cpu_count()} cores".strip(),
-        "max_side": max_side, "seeds": list(seeds), "decide_us_per_image": decide_us, "errors": errors,
-        "families": families,
-    }
-    report["targets_unseen_local"] = families["check"]["local"]["targets"]
-    (out_dir / "routing_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out_dir / "routing_report.md").write_text(_markdown(report))
-    return report
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="artrestore evaluate routing", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default="benchmarks/results/routing", help="folder for the report and outcomes")
-    parser.add_argument("--decision", default=None, help="decision folder (default: bundled)")
-    parser.add_argument("--clean", default=str(DEFAULT_CLEAN))
-    parser.add_argument("--max-side", type=int, default=384)
-    parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--reuse", action="store_true", help="reuse outcome CSVs already in --out")
-    parser.add_argument("--verify", type=int, default=3, help="images re-run through restore(auto)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    report = routing_report(args.out, args.decision, clean_dir=args.clean, max_side=args.max_side,
-                            seeds=tuple(range(args.seeds)), reuse=args.reuse, verify=args.verify)
-    t = report["families"]["check"]["local"]["targets"]
-    print(json.dumps({k: v["met"] for k, v in t.items()}))
-    print(f"wrote {pathlib.Path(args.out) / 'routing_report.md'}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
