@@ -13,12 +13,11 @@ Why a mask term: scratches, cracks, dust and hairs cover a few per cent of the p
 MSE lets the network leave them (a smooth guess costs little). ``mask_weight`` adds the mean
 squared error inside the damage mask, which the broad damage model returns for free.
 
-Run on the lent GPU with ``KERAS_BACKEND=jax python -m artrestore.training.unet_broad ...``; the
+Run on the lent GPU with ``KERAS_BACKEND=jax python -m artrestore.cli train unet-broad ...``; the
 runtime never imports this module.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -28,6 +27,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from artrestore.training.losses import BROAD_LOSS
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class BroadTrainConfig:
     steps_per_epoch: int = 400
     batch_size: int = 16
     learning_rate: float = 1e-4
-    loss: str = "mse_ssim"
+    loss: str = BROAD_LOSS
     mask_weight: float = 0.5
     variants: int = 6                   # damaged versions per clean training image
     severity_weights: tuple = (0.34, 0.33, 0.33)
@@ -284,32 +285,3 @@ def _damage_version() -> str:
     from artrestore.training import broad_damage
 
     return getattr(broad_damage, "DAMAGE_MODEL_VERSION", "broad")
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--train", action="append", required=True, help="folder of clean training images")
-    parser.add_argument("--val", required=True, help="folder of clean validation images")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--init")
-    defaults = BroadTrainConfig((), "", "")
-    for name in ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "mask_weight", "variants", "seed",
-                 "clean_fraction"):
-        parser.add_argument("--" + name.replace("_", "-"), type=type(getattr(defaults, name)),
-                            default=getattr(defaults, name))
-    parser.add_argument("--loss", default=defaults.loss)
-    parser.add_argument("--notes", default="")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    cfg = BroadTrainConfig(train_dirs=tuple(args.train), val_dir=args.val, out_dir=args.out, init_from=args.init,
-                           minutes=args.minutes, steps_per_epoch=args.steps_per_epoch, batch_size=args.batch_size,
-                           learning_rate=args.learning_rate, loss=args.loss, mask_weight=args.mask_weight,
-                           variants=args.variants, seed=args.seed, clean_fraction=args.clean_fraction,
-                           notes=args.notes)
-    metadata = train(cfg)
-    print(json.dumps(metadata["validation"], indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
