@@ -18,7 +18,6 @@ runtime never imports this module.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 import pathlib
