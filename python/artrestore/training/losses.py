@@ -69,6 +69,8 @@ LOSSES = {
                                         + FREQ_WEIGHT * _freq(ops, y, p)),
 }
 DEFAULT_LOSS = "mse"
+# The broad-damage U-Net's base loss (chosen on the seen family's validation split, issue 15).
+BROAD_LOSS = "mse_ssim"
 
 
 def make_loss(name: str = DEFAULT_LOSS):

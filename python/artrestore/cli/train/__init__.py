@@ -8,8 +8,8 @@ import sys
 
 __all__ = ["STEPS", "register", "report"]
 
-STEPS = ("data", "features", "search", "router", "calibrate", "toolbox", "unet", "packaged_images", "unet_test",
-         "export")
+STEPS = ("data", "features", "search", "router", "calibrate", "toolbox", "unet", "unet_broad", "packaged_images",
+         "unet_test", "export")
 
 
 def register(sub) -> None:
