@@ -63,18 +63,24 @@ Buffers& buffers() {
 
 // Per-gradient-bin sums of the Laplacian-like residual magnitudes, and the other running sums.
 struct Accumulator {
-    std::vector<double> count = std::vector<double>(kGradBins, 0.0);
-    std::vector<double> luma_residual = std::vector<double>(kGradBins, 0.0);
-    std::vector<double> chroma_residual = std::vector<double>(kGradBins, 0.0);
+    // Float sums are exact enough: the sample holds at most 8^2 x 32^2 pixels in all.
+    std::vector<std::int32_t> count = std::vector<std::int32_t>(kGradBins, 0);
+    std::vector<float> luma_residual = std::vector<float>(kGradBins, 0.0f);
+    std::vector<float> chroma_residual = std::vector<float>(kGradBins, 0.0f);
     double sf1 = 0, sf3 = 0, n1 = 0, n3 = 0;             // structure function at lags 1 and 3
     double edge_diff = 0, edge_n = 0, inner_diff = 0, inner_n = 0;  // blockiness
     std::vector<float> line_response;                   // strongest line response per pixel
 };
 
-inline float residual(const float* p, int stride) {
-    // Immerkaer's mask [1 -2 1; -2 4 -2; 1 -2 1]: blind to planes and linear ramps.
-    return (p[-stride - 1] - 2 * p[-stride] + p[-stride + 1]) - 2 * (p[-1] - 2 * p[0] + p[1]) +
-           (p[stride - 1] - 2 * p[stride] + p[stride + 1]);
+// |Immerkaer's mask [1 -2 1; -2 4 -2; 1 -2 1] * x| (blind to planes and linear ramps) along one
+// row: out[x] for x in [1, w-1) of the row starting at `row` (rows above and below at -w, +w).
+// Restrict-qualified so the compiler vectorises it.
+inline void row_residual(const float* __restrict row, int w, float* __restrict out) {
+    for (int x = 1; x < w - 1; ++x) {
+        const float* p = row + x;
+        out[x] = std::abs((p[-w - 1] - 2 * p[-w] + p[-w + 1]) - 2 * (p[-1] - 2 * p[0] + p[1]) +
+                          (p[w - 1] - 2 * p[w] + p[w + 1]));
+    }
 }
 
 template <class T>
@@ -105,23 +111,23 @@ void measure_tile(const ImageView<T>& image, const Tile& t, Accumulator& acc) {
     // residual for Gaussian noise, so the selection does not bias the estimate). Row buffers
     // keep the arithmetic in vectorisable loops; only the binning is scalar.
     if (h >= 3 && w >= 3) {
-        b.response.resize(3 * w);
-        float* grad = b.response.data();
-        float* res_luma = grad + w;
-        float* res_chroma = res_luma + w;
+        b.response.resize(4 * w);
+        float* __restrict grad = b.response.data();
+        float* __restrict res_luma = grad + w;
+        float* __restrict res_o1 = res_luma + w;
+        float* __restrict res_o2 = res_o1 + w;
         for (int y = 1; y < h - 1; ++y) {
-            const int i0 = y * w;
-            for (int x = 1; x < w - 1; ++x) {
-                const int i = i0 + x;
-                grad[x] = std::abs(L[i + 1] - L[i - 1]) + std::abs(L[i + w] - L[i - w]);
-                res_luma[x] = std::abs(residual(L + i, w));
-                res_chroma[x] = 0.5f * (std::abs(residual(b.opp1.data() + i, w)) + std::abs(residual(b.opp2.data() + i, w)));
-            }
+            const float* __restrict row = L + y * w;
+            for (int x = 1; x < w - 1; ++x)
+                grad[x] = std::abs(row[x + 1] - row[x - 1]) + std::abs(row[x + w] - row[x - w]);
+            row_residual(row, w, res_luma);
+            row_residual(b.opp1.data() + y * w, w, res_o1);
+            row_residual(b.opp2.data() + y * w, w, res_o2);
             for (int x = 1; x < w - 1; ++x) {
                 const int bin = std::min(kGradBins - 1, static_cast<int>(grad[x] * kGradBinsPerLevel));
                 acc.count[bin] += 1;
                 acc.luma_residual[bin] += res_luma[x];
-                acc.chroma_residual[bin] += res_chroma[x];
+                acc.chroma_residual[bin] += 0.5f * (res_o1[x] + res_o2[x]);
             }
         }
     }
@@ -209,7 +215,7 @@ void measure_tile(const ImageView<T>& image, const Tile& t, Accumulator& acc) {
 }
 
 // Value at fraction q of the histogram's mass (bin centre), over [0, 1].
-double histogram_percentile(const std::vector<double>& hist, double total, double q) {
+double histogram_percentile(const std::vector<std::int32_t>& hist, double total, double q) {
     const double rank = q * total;
     double cumulative = 0;
     for (int i = 0; i < static_cast<int>(hist.size()); ++i) {
@@ -264,7 +270,7 @@ ExtraFeatures analyze_extra(const ImageView<T>& image, const float* rgb) {
     constexpr int N = kWorkingSize;
     const double inv_sqrt2 = 1.0 / std::sqrt(2.0), inv_sqrt6 = 1.0 / std::sqrt(6.0);
     double sum1 = 0, sum2 = 0, chroma = 0;
-    std::vector<double> tone(kToneBins, 0.0);
+    std::vector<std::int32_t> tone(kToneBins, 0);
     constexpr int nb = N / kBlock;
     std::vector<double> block1(nb * nb, 0.0), block2(nb * nb, 0.0);
     std::vector<float> row1(N), row2(N), row_chroma(N);
@@ -276,17 +282,24 @@ ExtraFeatures analyze_extra(const ImageView<T>& image, const float* rgb) {
             const float r = p[3 * x], g = p[3 * x + 1], bl = p[3 * x + 2];
             row1[x] = (r - g) * f_sqrt2;
             row2[x] = (r + g - 2.0f * bl) * f_sqrt6;
-            row_chroma[x] = std::sqrt(row1[x] * row1[x] + row2[x] * row2[x]);
+            row_chroma[x] = row1[x] * row1[x] + row2[x] * row2[x];
             const float luma = 0.299f * r + 0.587f * g + 0.114f * bl;
             row_bin[x] = std::clamp(static_cast<int>(luma * kToneBins), 0, kToneBins - 1);
         }
-        for (int x = 0; x < N; ++x) {
-            const int blk = (y / kBlock) * nb + x / kBlock;
-            block1[blk] += row1[x];
-            block2[blk] += row2[x];
-            chroma += row_chroma[x];
-            tone[row_bin[x]] += 1;
+        // sqrt in a loop of its own: no branch for errno, so it vectorises.
+        for (int x = 0; x < N; ++x) row_chroma[x] = std::sqrt(std::max(row_chroma[x], 0.0f));
+        for (int bx = 0; bx < nb; ++bx) {
+            float s1 = 0, s2 = 0, sc = 0;
+            for (int k = 0; k < kBlock; ++k) {
+                s1 += row1[bx * kBlock + k];
+                s2 += row2[bx * kBlock + k];
+                sc += row_chroma[bx * kBlock + k];
+            }
+            block1[(y / kBlock) * nb + bx] += s1;
+            block2[(y / kBlock) * nb + bx] += s2;
+            chroma += sc;
         }
+        for (int x = 0; x < N; ++x) tone[row_bin[x]] += 1;
     }
     for (int i = 0; i < nb * nb; ++i) {
         sum1 += block1[i];

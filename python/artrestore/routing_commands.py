@@ -50,11 +50,13 @@ def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 1, max_s
                             split_seed=split_seed, limit=limit, resume=resume, progress=progress)
 
 
-def train_decision(outcomes, out, *, seed: int = 0, trees: int = 100, gpu_speedup: float = 60.0) -> pathlib.Path:
-    """Fit the decision on outcome CSV(s) of the training family into the folder ``out``."""
+def train_decision(outcomes, out, *, seed: int = 0, trees: int | None = None, gpu_speedup: float = 60.0) -> pathlib.Path:
+    """Fit the decision on outcome CSV(s) of the training family into the folder ``out`` (``trees``:
+    None = ``fit_decision``'s default)."""
     from artrestore.training.decision_fit import fit_decision
 
-    return fit_decision(outcomes, out, seed=seed, n_estimators=trees, gpu_speedup=gpu_speedup)
+    extra = {} if trees is None else {"n_estimators": trees}
+    return fit_decision(outcomes, out, seed=seed, gpu_speedup=gpu_speedup, **extra)
 
 
 def _check_family(clean, severity, seed):
@@ -148,7 +150,7 @@ def main(argv=None) -> int:
     d.add_argument("--outcomes", nargs="+", required=True)
     d.add_argument("--out", required=True, help="decision folder to write")
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--trees", type=int, default=100)
+    d.add_argument("--trees", type=int, default=None, help="trees per forest (default: fit_decision's, 200)")
     d.add_argument("--gpu-speedup", type=float, default=60.0)
     r = sub.add_parser("report", help="auto vs every path vs the oracle on both families (test split)")
     r.add_argument("--out", default="benchmarks/results/routing")
