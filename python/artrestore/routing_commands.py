@@ -39,7 +39,7 @@ def _restorer(decision: str = "rule", decision_path=None, **kwargs):
     return HybridRestorer(decision=decision, decision_path=decision_path, **kwargs)
 
 
-def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 1, max_side: int = 384, split_seed: int = 0,
+def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = 384, split_seed: int = 0,
                    limit: int | None = None, resume: bool = False, progress: bool = True):
     """Measure the training outcomes into ``out`` (CSV); returns (path, errors)."""
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, collect_outcomes
@@ -141,7 +141,7 @@ def main(argv=None) -> int:
     o.add_argument("--out", required=True, help="outcome CSV to write")
     o.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
     o.add_argument("--extra", default=None, help="training-only clean images (all used)")
-    o.add_argument("--seeds", type=int, default=1, help="damage draws per image and severity")
+    o.add_argument("--seeds", type=int, default=2, help="damage draws per image and severity (shipped: 2)")
     o.add_argument("--max-side", type=int, default=384)
     o.add_argument("--split-seed", type=int, default=0)
     o.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
