@@ -4,12 +4,12 @@ Usage: python benchmarks/family_eval.py [--clean DIR] [--seed 0] [--out benchmar
        [--markdown benchmarks/results/family_baseline.md] [--limit N] [--no-dl]
 
 Images: the test split of the dataset ``artrestore train data --src DIR --seed S`` would build
-(``data.split_sources`` over the same file list and seed; no dataset is written), each clean
+(``training.datasets.split_sources`` over the same file list and seed; no dataset is written), each clean
 source shrunk so its longer side is at most 512 px (area filter; never enlarged).
 
 Damage: each clean test image is damaged once per family and severity with a fixed seed:
-``legacy`` (``data.synthesize_damage``: what the shipped router, calibration and U-Net were fitted
-on), ``broad`` (``training.broad_damage``: the training family from now on) and ``check``
+``legacy`` (``training.synthesis.synthesize_damage``: what the shipped router, calibration and U-Net
+were fitted on), ``broad`` (``training.broad_damage``: the training family from now on) and ``check``
 (``check_family.check_damage``: never used for training or selection). Every path of
 ``HybridRestorer`` (``classical``, ``ml_guided``, ``dl``, ``auto``; ``input`` = untouched) is
 scored against the clean image with ``artrestore.metrics`` PSNR (dB) and SSIM; time is the wall
@@ -37,17 +37,18 @@ import numpy as np
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 
-from artrestore import data, metrics  # noqa: E402
+from artrestore import metrics  # noqa: E402
 from artrestore.check_family import check_damage  # noqa: E402
 from artrestore.imageio import read_image  # noqa: E402
 from artrestore.training.broad_damage import broad_damage  # noqa: E402
+from artrestore.training.datasets import list_images, split_sources  # noqa: E402
+from artrestore.training.synthesis import SEVERITIES, synthesize_damage  # noqa: E402
 
-SEVERITIES = data.SEVERITIES
 STRATEGIES = ("classical", "ml_guided", "dl", "auto")
 PATHS = ("input", *STRATEGIES)
 MAX_SIDE = 512
 FAMILIES = {
-    "legacy": lambda clean, severity, seed: data.synthesize_damage(clean, severity, seed)[0],
+    "legacy": lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0],
     "broad": lambda clean, severity, seed: broad_damage(clean, severity, seed)[0],
     "check": lambda clean, severity, seed: check_damage(clean, severity, seed)[0],
 }
@@ -56,9 +57,9 @@ SEEN = ("legacy", "broad")
 
 def test_sources(clean_dir: pathlib.Path, seed: int) -> list[tuple[str, np.ndarray]]:
     """(name, RGB uint8 image) for the test split of ``clean_dir`` under ``seed``, longer side <= 512."""
-    paths = data.list_images(clean_dir)
+    paths = list_images(clean_dir)
     names = [str(p.relative_to(clean_dir)) for p in paths]
-    split = data.split_sources(names, seed)
+    split = split_sources(names, seed)
     out = []
     for path, name in zip(paths, names):
         if split[name] != "test":
@@ -108,14 +109,12 @@ def summarise(rows: list[dict], strategies) -> dict:
         if r["strategy"] == "auto":
             counts = auto[r["family"]][r["severity"]]
             counts[r["method"]] = counts.get(r["method"], 0) + 1
-    gaps = {}
-    for seen in SEEN:
-        for path in strategies:
-            for severity in SEVERITIES:
-                def gain(family):
-                    c = cells[family][severity]
-                    return c[path]["psnr"] - c["input"]["psnr"]
-                gaps.setdefault(f"{seen}_vs_check", {}).setdefault(path, {})[severity] = gain(seen) - gain("check")
+    def gain(family, severity, path):
+        c = cells[family][severity]
+        return c[path]["psnr"] - c["input"]["psnr"]
+
+    gaps = {f"{seen}_vs_check": {path: {severity: gain(seen, severity, path) - gain("check", severity, path)
+                                        for severity in SEVERITIES} for path in strategies} for seen in SEEN}
     times = {path: float(statistics.median(r["ms"] for r in rows if r["strategy"] == path)) for path in strategies}
     cpu = {path: float(statistics.median(r["cpu_ms"] for r in rows if r["strategy"] == path)) for path in strategies}
     return {"cells": cells, "auto_methods": auto, "gain_gap_db": gaps, "median_ms": times, "median_cpu_ms": cpu}

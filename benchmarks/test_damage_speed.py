@@ -9,26 +9,26 @@ import itertools
 
 import pytest
 
-from artrestore import data
 from artrestore.check_family import check_damage
 from artrestore.training.broad_damage import broad_damage
+from artrestore.training.synthesis import SEVERITIES, synthesize_damage
 
 
-@pytest.mark.parametrize("severity", data.SEVERITIES)
+@pytest.mark.parametrize("severity", SEVERITIES)
 def test_broad_damage_artrestore(benchmark, photo_at, severity):
     benchmark.group = f"damage 512x512 {severity}"
     image, seeds = photo_at(512), itertools.count()
     benchmark(lambda: broad_damage(image, severity, next(seeds)))
 
 
-@pytest.mark.parametrize("severity", data.SEVERITIES)
+@pytest.mark.parametrize("severity", SEVERITIES)
 def test_legacy_synthesize_damage(benchmark, photo_at, severity):
     benchmark.group = f"damage 512x512 {severity}"
     image, seeds = photo_at(512), itertools.count()
-    benchmark(lambda: data.synthesize_damage(image, severity, next(seeds)))
+    benchmark(lambda: synthesize_damage(image, severity, next(seeds)))
 
 
-@pytest.mark.parametrize("severity", data.SEVERITIES)
+@pytest.mark.parametrize("severity", SEVERITIES)
 def test_check_damage(benchmark, photo_at, severity):
     benchmark.group = f"damage 512x512 {severity}"
     image, seeds = photo_at(512), itertools.count()
