@@ -96,10 +96,11 @@ DEFAULT_PACKAGES: tuple[PackageSpec, ...] = (
 def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops_per_image: int = 4,
                    max_per_package: int | None = None, max_short_side: int = 1024, seed: int = 0,
                    criteria: sel.Criteria = sel.Criteria(), hash_distance: int = 8,
-                   download=apt_download, deb_cache=None, workers: int = 1) -> dict:
+                   download=None, deb_cache=None, workers: int = 1) -> dict:
     """Collect, filter, dedupe and crop; returns the report written to ``out_dir/report.json``.
 
-    ``download(package, dest_dir) -> path of a .deb`` is injectable (tests pass a local .deb);
+    ``download(package, dest_dir) -> path of a .deb`` is injectable (default ``apt_download``;
+    tests pass a local .deb);
     ``deb_cache`` keeps downloaded .debs between runs (default: a temporary folder).
     """
     out_dir = pathlib.Path(out_dir)
@@ -107,6 +108,7 @@ def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops
         raise FileExistsError(f"{out_dir / 'images.csv'}: already exists; choose a new --out folder")
     if crop < criteria.min_short_side:
         raise ValueError(f"crop {crop} must be at least min_short_side {criteria.min_short_side}")
+    download = download or apt_download
     out_dir.mkdir(parents=True, exist_ok=True)
     versions, candidates, dropped, rows = {}, [], [], []
     with tempfile.TemporaryDirectory(prefix="artrestore-debs-") as tmp, \
