@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import dataclasses
 import fnmatch
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
 import os
 import pathlib
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -37,9 +36,10 @@ import numpy as np
 
 from artrestore.imageio import _declared_size
 from artrestore.training import image_select as sel
+from artrestore.training._files import csv_bytes, write_new
 from artrestore.training.debsource import Copyright, apt_download, unpack
 
-__all__ = ["PackageSpec", "DEFAULT_PACKAGES", "collect_images", "register", "main", "KINDS"]
+__all__ = ["DEFAULT_PACKAGES", "KINDS", "PackageSpec", "collect_images", "main", "register"]
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ DEFAULT_PACKAGES: tuple[PackageSpec, ...] = (
 
 def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops_per_image: int = 4,
                    max_per_package: int | None = None, max_short_side: int = 1024, seed: int = 0,
-                   criteria: sel.Criteria = sel.Criteria(), hash_distance: int = 8,
+                   criteria: sel.Criteria | None = None, hash_distance: int = 8,
                    download=None, deb_cache=None, workers: int = 1) -> dict:
     """Collect, filter, dedupe and crop; returns the report written to ``out_dir/report.json``.
 
@@ -104,6 +104,7 @@ def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops
     ``deb_cache`` keeps downloaded .debs between runs (default: a temporary folder).
     """
     out_dir = pathlib.Path(out_dir)
+    criteria = criteria or sel.Criteria()
     if (out_dir / "images.csv").exists():
         raise FileExistsError(f"{out_dir / 'images.csv'}: already exists; choose a new --out folder")
     if crop < criteria.min_short_side:
@@ -151,12 +152,12 @@ def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops
                 continue
             record["crops"] = ";".join(pathlib.Path(c).relative_to(out_dir).as_posix() for c in crops)
             rows.append(record)
-    report = _report(rows, dropped, packages, versions, dict(
-        crop=crop, crops_per_image=crops_per_image, max_per_package=max_per_package,
-        max_short_side=max_short_side, seed=seed, hash_distance=hash_distance, criteria=criteria.asdict()))
-    _write_new(out_dir / "images.csv", _csv_bytes(IMAGE_COLUMNS, rows))
-    _write_new(out_dir / "dropped.csv", _csv_bytes(DROPPED_COLUMNS, [dict(zip(DROPPED_COLUMNS, d)) for d in dropped]))
-    _write_new(out_dir / "report.json", json.dumps(report, indent=1).encode())
+    report = _report(rows, dropped, packages, versions, {
+        "crop": crop, "crops_per_image": crops_per_image, "max_per_package": max_per_package,
+        "max_short_side": max_short_side, "seed": seed, "hash_distance": hash_distance, "criteria": criteria.asdict()})
+    write_new(out_dir / "images.csv", csv_bytes(IMAGE_COLUMNS, rows))
+    write_new(out_dir / "dropped.csv", csv_bytes(DROPPED_COLUMNS, [dict(zip(DROPPED_COLUMNS, d)) for d in dropped]))
+    write_new(out_dir / "report.json", json.dumps(report, indent=1).encode())
     return report
 
 
@@ -210,21 +211,21 @@ def _examine(job) -> dict:
     try:
         rgba = sel.decode_rgba(data, path)
     except ValueError as exc:
-        return dict(reason=f"undecodable: {exc}", sha256=digest)
+        return {"reason": f"undecodable: {exc}", "sha256": digest}
     h, w = rgba.shape[:2]
     if min(h, w) < criteria.min_short_side:
-        return dict(reason=f"small: {w}x{h} < {criteria.min_short_side} px", sha256=digest)
+        return {"reason": f"small: {w}x{h} < {criteria.min_short_side} px", "sha256": digest}
     work = sel.working_copy(rgba, max_short_side)
     stats = sel.measure(work, criteria)
     reason = sel.reject_reason(stats, criteria)
     if reason:
-        return dict(reason=reason, sha256=digest)
+        return {"reason": reason, "sha256": digest}
     rgb = sel.composite(work)
     thumb = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (32, 32), interpolation=cv2.INTER_AREA)
-    return dict(sha256=digest, width=w, height=h, colours=stats.colours,
-                flat_fraction=round(stats.flat_fraction, 4), texture_fraction=round(stats.texture_fraction, 4),
-                dark_fraction=round(stats.dark_fraction, 4), phash=sel.perceptual_hash(rgb),
-                thumb=thumb.tobytes())
+    return {"sha256": digest, "width": w, "height": h, "colours": stats.colours,
+                "flat_fraction": round(stats.flat_fraction, 4), "texture_fraction": round(stats.texture_fraction, 4),
+                "dark_fraction": round(stats.dark_fraction, 4), "phash": sel.perceptual_hash(rgb),
+                "thumb": thumb.tobytes()}
 
 
 def _same_picture(a: dict, b: dict, hash_distance: int) -> bool:
@@ -294,35 +295,11 @@ def _crop(job) -> list[str]:
         if not ok:
             raise ValueError(f"{path}: WebP encoding failed")
         try:
-            _write_new(target, buf.tobytes())
+            write_new(target, buf.tobytes())
         except FileExistsError:
             log.warning("%s: exists, left as it is (not overwritten)", target)
         written.append(str(target))
     return written
-
-
-def _write_new(path: pathlib.Path, data: bytes) -> None:
-    """Write atomically and never replace: a temporary file is hard-linked to ``path``."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.link(tmp, path)          # raises FileExistsError instead of replacing
-    finally:
-        os.unlink(tmp)
-
-
-def _csv_bytes(columns, rows) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buf.getvalue().encode()
 
 
 def _report(rows, dropped, packages, versions, parameters) -> dict:
@@ -330,17 +307,17 @@ def _report(rows, dropped, packages, versions, parameters) -> dict:
     for spec in packages:
         mine = [r for r in rows if r["package"] == spec.name]
         reasons = collections.Counter(d[2].split(":")[0] for d in dropped if d[0] == spec.name)
-        per_package[spec.name] = dict(
-            version=versions.get(spec.name), kept=len(mine),
-            kinds={k: sum(r["kind"] == k for r in mine) for k in KINDS},
-            crops=sum(len(r["crops"].split(";")) for r in mine), dropped=dict(sorted(reasons.items())),
-            licences=dict(collections.Counter(r["licence"] for r in mine)))
-    return dict(
-        images=len(rows), crops=sum(p["crops"] for p in per_package.values()),
-        kinds={k: sum(r["kind"] == k for r in rows) for k in KINDS},
-        dropped=dict(collections.Counter(d[2].split(":")[0] for d in dropped)),
-        licences=dict(collections.Counter(r["licence"] for r in rows).most_common()),
-        packages=per_package, parameters=parameters)
+        per_package[spec.name] = {
+            "version": versions.get(spec.name), "kept": len(mine),
+            "kinds": {k: sum(r["kind"] == k for r in mine) for k in KINDS},
+            "crops": sum(len(r["crops"].split(";")) for r in mine), "dropped": dict(sorted(reasons.items())),
+            "licences": dict(collections.Counter(r["licence"] for r in mine))}
+    return {
+        "images": len(rows), "crops": sum(p["crops"] for p in per_package.values()),
+        "kinds": {k: sum(r["kind"] == k for r in rows) for k in KINDS},
+        "dropped": dict(collections.Counter(d[2].split(":")[0] for d in dropped)),
+        "licences": dict(collections.Counter(r["licence"] for r in rows).most_common()),
+        "packages": per_package, "parameters": parameters}
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -378,7 +355,7 @@ def main(argv=None) -> int:
     """``python -m artrestore.training.collect_images --out DIR``: the same as ``artrestore train images``."""
     parser = argparse.ArgumentParser(prog="artrestore train")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["images", *(argv if argv is not None else __import__("sys").argv[1:])])
+    args = parser.parse_args(["images", *(argv if argv is not None else sys.argv[1:])])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     return args.func(args)
 

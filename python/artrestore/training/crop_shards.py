@@ -21,9 +21,10 @@ import tarfile
 import cv2
 import numpy as np
 
-from artrestore.training.collect_images import WEBP_QUALITY, _csv_bytes, _write_new
+from artrestore.training._files import csv_bytes, write_new
+from artrestore.training.collect_images import WEBP_QUALITY
 
-__all__ = ["pack_shards", "load_shard", "SHARD_COLUMNS", "DEFAULT_SHARD_BYTES"]
+__all__ = ["DEFAULT_SHARD_BYTES", "SHARD_COLUMNS", "load_shard", "pack_shards"]
 
 DEFAULT_SHARD_BYTES = 15 * 2**20
 SHARD_COLUMNS = ["shard", "member", "package", "path", "kind", "licence", "sha256"]
@@ -60,11 +61,11 @@ def pack_shards(collected_dir, shard_dir, *, max_bytes: int = DEFAULT_SHARD_BYTE
             members = []
         name = f"{row['package']}/{pathlib.PurePosixPath(crop).name}"
         members.append((name, data))
-        manifest.append(dict(shard=f"shard-{len(shards):03d}.tar", member=name, package=row["package"],
-                             path=row["path"], kind=row["kind"], licence=row["licence"], sha256=row["sha256"]))
+        manifest.append({"shard": f"shard-{len(shards):03d}.tar", "member": name, "package": row["package"],
+                             "path": row["path"], "kind": row["kind"], "licence": row["licence"], "sha256": row["sha256"]})
     if members:
         shards.append(_write_shard(shard_dir, len(shards), members))
-    _write_new(shard_dir / "shards.csv", _csv_bytes(SHARD_COLUMNS, manifest))
+    write_new(shard_dir / "shards.csv", csv_bytes(SHARD_COLUMNS, manifest))
     return shards
 
 
@@ -88,7 +89,7 @@ def _write_shard(shard_dir: pathlib.Path, number: int, members) -> pathlib.Path:
             tar.addfile(info, io.BytesIO(data))
     path = shard_dir / f"shard-{number:03d}.tar"
     assert len(buf.getvalue()) == _tar_bytes(len(d) for _, d in members)
-    _write_new(path, buf.getvalue())
+    write_new(path, buf.getvalue())
     return path
 
 

@@ -18,7 +18,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-__all__ = ["apt_download", "unpack", "DebContents", "Copyright", "Licence"]
+__all__ = ["Copyright", "DebContents", "Licence", "apt_download", "unpack"]
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ def apt_download(package: str, dest_dir) -> pathlib.Path:
     existing = sorted(dest_dir.glob(f"{package}_*.deb"))
     if existing:
         return existing[-1]
-    result = subprocess.run(["apt-get", "download", package], cwd=dest_dir, capture_output=True, text=True)
+    result = subprocess.run(["apt-get", "download", package], cwd=dest_dir, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"apt-get download {package} failed: {result.stderr.strip()[-500:]}")
     found = sorted(dest_dir.glob(f"{package}_*.deb"))
@@ -58,11 +58,11 @@ def unpack(deb, dest_dir) -> DebContents:
     dest_dir.mkdir(parents=True, exist_ok=True)
     fields = {}
     for name in ("Package", "Version"):
-        out = subprocess.run(["dpkg-deb", "-f", str(deb), name], capture_output=True, text=True)
+        out = subprocess.run(["dpkg-deb", "-f", str(deb), name], capture_output=True, text=True, check=False)
         if out.returncode != 0:
             raise ValueError(f"{deb}: not a readable .deb ({out.stderr.strip()[-300:]})")
         fields[name] = out.stdout.strip()
-    result = subprocess.run(["dpkg-deb", "-x", str(deb), str(dest_dir)], capture_output=True, text=True)
+    result = subprocess.run(["dpkg-deb", "-x", str(deb), str(dest_dir)], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise ValueError(f"{deb}: dpkg-deb -x failed ({result.stderr.strip()[-300:]})")
     digest = hashlib.sha256()
@@ -103,7 +103,7 @@ class Copyright:
     header_licence: str = ""     # License: of the DEP-5 header paragraph (whole package), if any
 
     @classmethod
-    def parse(cls, text: str) -> "Copyright":
+    def parse(cls, text: str) -> Copyright:
         first = text.lstrip().split("\n", 1)[0]
         if not first.startswith("Format:"):
             return cls(False, [], _detect_text_licence(text))
@@ -115,7 +115,7 @@ class Copyright:
             fields = _dep5_fields(paragraph)
             if "files" not in fields or "license" not in fields:
                 continue
-            patterns = [p[2:] if p.startswith("./") else p for p in fields["files"].split()]
+            patterns = [p.removeprefix("./") for p in fields["files"].split()]
             if patterns and all(p.startswith("debian/") for p in patterns):
                 continue  # the packaging itself, never an installed image
             licence = fields["license"].split("\n", 1)[0].strip()

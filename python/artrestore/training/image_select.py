@@ -23,8 +23,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Criteria", "ImageStats", "decode_rgba", "working_copy", "composite", "measure",
-           "reject_reason", "perceptual_hash", "hamming", "choose_crops", "OPAQUE_ALPHA"]
+__all__ = [
+    "OPAQUE_ALPHA",
+    "Criteria",
+    "ImageStats",
+    "choose_crops",
+    "composite",
+    "decode_rgba",
+    "hamming",
+    "measure",
+    "perceptual_hash",
+    "reject_reason",
+    "working_copy",
+]
 
 OPAQUE_ALPHA = 250  # alpha at or above this counts as opaque (anti-aliased cut-out edges do not)
 
