@@ -9,6 +9,7 @@ import subprocess
 import cv2
 import numpy as np
 import pytest
+
 from artrestore.training import image_select as sel
 from artrestore.training.collect_images import PackageSpec, collect_images, main
 from artrestore.training.crop_shards import load_shard, pack_shards

@@ -1,5 +1,17 @@
-"""Training-only code: data collection, damage models and model fitting.
+"""Training code: everything that builds the shipped models, beside the runtime and never imported
+by it (import-linter checks this).
 
-Nothing here is imported by the runtime (``artrestore`` and its restoration paths); these modules
-may use heavier dependencies and write large files.
+- ``synthesis``: the legacy damage synthesizer; ``datasets``: paired datasets and clean sources;
+- ``broad_damage`` (+ ``damage_*``): the broad damage model, the training family (issue 14);
+- ``router_fit``: features, parameter search, router fitting, threshold calibration;
+- ``toolbox``: every classical technique per severity;
+- ``unet_data``: U-Net training pairs and crops; ``losses``: the ``LOSSES`` table;
+- ``unet_train``: ``TrainConfig`` and U-Net training as named steps; ``unet_eval``: the U-Net on a
+  dataset split; ``unet_broad``: U-Net training on the broad damage model with the damage mask;
+- ``collect_images``: photographs and paintings from Debian packages, licence per file, training
+  crops (+ ``debsource``, ``image_select``); ``crop_shards``: the crops packed for the device.
+
+Importing this package imports none of its modules.
 """
+__all__ = ["synthesis", "datasets", "broad_damage", "router_fit", "toolbox", "unet_data", "losses", "unet_train",
+           "unet_eval", "unet_broad", "collect_images", "debsource", "image_select", "crop_shards"]

@@ -39,7 +39,7 @@ from artrestore.training import image_select as sel
 from artrestore.training._files import csv_bytes, write_new
 from artrestore.training.debsource import Copyright, apt_download, unpack
 
-__all__ = ["DEFAULT_PACKAGES", "KINDS", "PackageSpec", "collect_images", "main", "register"]
+__all__ = ["DEFAULT_PACKAGES", "KINDS", "PackageSpec", "collect_images", "main", "register", "run"]
 
 log = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ def _report(rows, dropped, packages, versions, parameters) -> dict:
 
 
 def register(subparsers) -> argparse.ArgumentParser:
-    """Add ``images`` to an ``artrestore train`` sub-command parser (sets ``func``)."""
+    """Add ``images`` to the ``artrestore train`` steps (sets ``handler``, as ``artrestore.cli.train`` expects)."""
     p = subparsers.add_parser("images", help="collect training images from Debian packages")
     p.add_argument("--out", required=True, help="new folder for crops/, images.csv, dropped.csv, report.json")
     p.add_argument("--crop", type=int, default=512, help="crop side in pixels (default 512)")
@@ -332,11 +332,12 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--packages", default=None, help="comma-separated subset of the default packages")
     p.add_argument("--deb-cache", default=None, help="keep downloaded .deb files here")
     p.add_argument("--workers", type=int, default=max(1, min(4, os.cpu_count() or 1)))
-    p.set_defaults(func=_run)
+    p.set_defaults(handler=run)
     return p
 
 
-def _run(args) -> int:
+def run(args) -> int:
+    """Handler of `artrestore train images`: collect, then print the counts."""
     packages = DEFAULT_PACKAGES
     if args.packages:
         wanted = args.packages.split(",")
@@ -357,7 +358,7 @@ def main(argv=None) -> int:
     register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["images", *(argv if argv is not None else sys.argv[1:])])
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return args.func(args)
+    return args.handler(args)
 
 
 if __name__ == "__main__":
