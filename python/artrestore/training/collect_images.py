@@ -31,10 +31,10 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from artrestore.imageio import _declared_size
+from artrestore.imageio import IMAGE_SUFFIXES, _declared_size
+from artrestore.training import image_jobs
 from artrestore.training import image_select as sel
 from artrestore.training._files import csv_bytes, write_new
 from artrestore.training.debsource import Copyright, apt_download, unpack
@@ -43,9 +43,7 @@ __all__ = ["DEFAULT_PACKAGES", "KINDS", "PackageSpec", "collect_images", "main",
 
 log = logging.getLogger(__name__)
 
-RASTER_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 KINDS = ("photo", "painting", "render")   # painting: paintings and drawings; render: 3D/CG scenes
-WEBP_QUALITY = 90
 IMAGE_COLUMNS = ["package", "version", "path", "licence", "copyright", "licence_source", "kind",
                  "sha256", "width", "height", "colours", "flat_fraction", "texture_fraction",
                  "dark_fraction", "crops"]
@@ -129,7 +127,7 @@ def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops
                     dropped.append((spec.name, rel, "no licence in the package's copyright file", ""))
                     continue
                 jobs.append((str(contents.root / rel), rel, dataclasses.asdict(licence)))
-            examined = pool.imap(_examine, [(j[0], criteria, max_short_side) for j in jobs])
+            examined = pool.imap(image_jobs.examine, [(j[0], criteria, max_short_side) for j in jobs])
             for (path, rel, licence), record in zip(jobs, examined):
                 if record.get("reason"):
                     dropped.append((spec.name, rel, record["reason"], record.get("sha256", "")))
@@ -140,12 +138,12 @@ def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops
                 candidates.append(record)
             log.info("%s %s: %d candidates", spec.name, contents.version,
                      sum(r["package"] == spec.name for r in candidates))
-        kept = _dedupe(candidates, dropped, hash_distance)          # 2. across all packages
+        kept = image_jobs.dedupe(candidates, dropped, hash_distance)          # 2. across all packages
         for spec in packages:
             kept = _limit(kept, spec.name, max_per_package, seed, dropped)
         args = [(r["file"], r["sha256"], out_dir / "crops" / r["package"], crop, crops_per_image,
                  max_short_side, seed, criteria) for r in kept]
-        for record, crops in zip(kept, pool.imap(_crop, args)):    # 3. training crops
+        for record, crops in zip(kept, pool.imap(image_jobs.write_crops, args)):    # 3. training crops
             if not crops:
                 dropped.append((record["package"], record["path"], "no crop window with enough texture",
                                 record["sha256"]))
@@ -180,7 +178,7 @@ def _listed(root: pathlib.Path, spec: PackageSpec, criteria, dropped) -> list[st
     found = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root).as_posix()
-        if (path.suffix.lower() not in RASTER_SUFFIXES or not path.is_file() or path.is_symlink()
+        if (path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file() or path.is_symlink()
                 or not any(fnmatch.fnmatchcase(rel, g) for g in spec.include)):
             continue
         with open(path, "rb") as fh:
@@ -203,60 +201,6 @@ def _listed(root: pathlib.Path, spec: PackageSpec, criteria, dropped) -> list[st
     return sorted(keep)
 
 
-def _examine(job) -> dict:
-    """Decode, measure and hash one file (runs in a worker)."""
-    path, criteria, max_short_side = job
-    data = pathlib.Path(path).read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        rgba = sel.decode_rgba(data, path)
-    except ValueError as exc:
-        return {"reason": f"undecodable: {exc}", "sha256": digest}
-    h, w = rgba.shape[:2]
-    if min(h, w) < criteria.min_short_side:
-        return {"reason": f"small: {w}x{h} < {criteria.min_short_side} px", "sha256": digest}
-    work = sel.working_copy(rgba, max_short_side)
-    stats = sel.measure(work, criteria)
-    reason = sel.reject_reason(stats, criteria)
-    if reason:
-        return {"reason": reason, "sha256": digest}
-    rgb = sel.composite(work)
-    thumb = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (32, 32), interpolation=cv2.INTER_AREA)
-    return {"sha256": digest, "width": w, "height": h, "colours": stats.colours,
-                "flat_fraction": round(stats.flat_fraction, 4), "texture_fraction": round(stats.texture_fraction, 4),
-                "dark_fraction": round(stats.dark_fraction, 4), "phash": sel.perceptual_hash(rgb),
-                "thumb": thumb.tobytes()}
-
-
-def _same_picture(a: dict, b: dict, hash_distance: int) -> bool:
-    if a["sha256"] == b["sha256"]:
-        return True
-    if abs(a["width"] / a["height"] - b["width"] / b["height"]) > 0.02:
-        return False
-    if sel.hamming(a["phash"], b["phash"]) > hash_distance:
-        return False
-    # pHash alone merges pictures that share a layout (manuscript pages with the same frame); the
-    # 32 x 32 thumbnails must agree too (mean absolute grey difference, 0-255).
-    ta = np.frombuffer(a["thumb"], np.uint8).astype(np.int16)
-    tb = np.frombuffer(b["thumb"], np.uint8).astype(np.int16)
-    return float(np.abs(ta - tb).mean()) <= 6.0
-
-
-def _dedupe(records: list[dict], dropped: list, hash_distance: int) -> list[dict]:
-    """Keep the largest of each set of same pictures (ties: the first in package/path order)."""
-    order = sorted(range(len(records)), key=lambda i: (-records[i]["width"] * records[i]["height"], i))
-    kept: list[dict] = []
-    for i in order:
-        r = records[i]
-        twin = next((k for k in kept if _same_picture(r, k, hash_distance)), None)
-        if twin is None:
-            kept.append(r)
-        else:
-            dropped.append((r["package"], r["path"], f"duplicate of {twin['package']}:{twin['path']}", r["sha256"]))
-    position = {id(r): i for i, r in enumerate(records)}
-    return sorted(kept, key=lambda r: position[id(r)])
-
-
 def _limit(records, package, max_per_package, seed, dropped):
     mine = [r for r in records if r["package"] == package]
     if max_per_package is None or len(mine) <= max_per_package:
@@ -267,39 +211,6 @@ def _limit(records, package, max_per_package, seed, dropped):
         if id(r) not in chosen:
             dropped.append((package, r["path"], f"over max_per_package={max_per_package}", r["sha256"]))
     return [r for r in records if r["package"] != package or id(r) in chosen]
-
-
-def _crop(job) -> list[str]:
-    """Write up to ``count`` crops of one source; returns their paths (runs in a worker)."""
-    path, digest, folder, side, count, max_short_side, seed, criteria = job
-    rgba = sel.decode_rgba(pathlib.Path(path).read_bytes(), path)
-    work = sel.working_copy(rgba, max_short_side)
-    side = min(side, min(work.shape[:2]) // 16 * 16)
-    rgb = sel.composite(work)
-    rng = np.random.default_rng([seed, int(digest[:16], 16)])
-    composed = np.dstack([rgb, work[:, :, 3]])
-    windows = []
-    # Cut-outs and small images rarely have a good full-size window: try 3/4 of the side, then the
-    # smallest allowed, before giving up.
-    for size in dict.fromkeys([side, side * 3 // 4 // 16 * 16, criteria.min_short_side]):
-        if criteria.min_short_side <= size <= side:
-            windows = sel.choose_crops(composed, size, count, rng, criteria)
-            if windows:
-                side = size
-                break
-    written = []
-    for k, (y, x) in enumerate(windows):
-        target = pathlib.Path(folder) / f"{digest[:16]}_{k}.webp"
-        ok, buf = cv2.imencode(".webp", np.ascontiguousarray(rgb[y:y + side, x:x + side, ::-1]),
-                               [cv2.IMWRITE_WEBP_QUALITY, WEBP_QUALITY])
-        if not ok:
-            raise ValueError(f"{path}: WebP encoding failed")
-        try:
-            write_new(target, buf.tobytes())
-        except FileExistsError:
-            log.warning("%s: exists, left as it is (not overwritten)", target)
-        written.append(str(target))
-    return written
 
 
 def _report(rows, dropped, packages, versions, parameters) -> dict:

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from artrestore.training._files import csv_bytes, write_new
-from artrestore.training.collect_images import WEBP_QUALITY
+from artrestore.training.image_jobs import WEBP_QUALITY
 
 __all__ = ["DEFAULT_SHARD_BYTES", "SHARD_COLUMNS", "load_shard", "pack_shards"]
 
