@@ -12,8 +12,9 @@ its reference figure and fails when that ratio grew by more than the gate's tole
 reference ratio of the baselines: the largest ratio among the baseline runs recorded on this
 machine kind (or on any machine when none matches), so one lucky baseline run cannot make the gate
 stricter. The figure is each benchmark's minimum time (a busy machine only adds time), except for
-two threads vs one, which compares the one- and two-thread batches run back to back in each round
-(median of the per-round ratios).
+two threads vs one and gRPC vs in process: there the two sides run back to back in each round
+(seconds of each in the benchmark's ``extra_info``) and the gate takes the median per-round ratio,
+because the load of a shared machine changes over the seconds these runs take.
 
 Absolute times are left to pytest-benchmark (``--benchmark-compare-fail``, ``ABSOLUTE_FAIL``),
 and only where a baseline from this machine kind exists (``compare-args`` finds the newest; the
@@ -44,8 +45,9 @@ ABSOLUTE_FAIL = "min:150%"
 class Gate:
     """``subject / reference`` may grow by ``tolerance`` (0.3 = 30 %) over the baselines' ratio.
 
-    ``subject`` and ``reference`` are benchmark names (``test_...``) in one run; with ``per_round``
-    they are instead two ``extra_info`` keys of the benchmark ``bench`` holding per-round seconds.
+    ``subject`` and ``reference`` are benchmark names (``test_...``) in one run; with ``bench`` they
+    are instead two ``extra_info`` keys of that benchmark holding per-round seconds, and with
+    ``peer`` (two more keys) each round's ratio is divided by the peer's ratio of that round.
     """
 
     label: str
@@ -53,6 +55,7 @@ class Gate:
     reference: str
     tolerance: float
     bench: str | None = None
+    peer: tuple[str, str] | None = None
 
 
 GATES: tuple[Gate, ...] = (
@@ -61,13 +64,14 @@ GATES: tuple[Gate, ...] = (
     Gate("routing one image vs scikit-learn (same forest)", "test_route_artrestore", "test_route_sklearn_peer", 0.35),
     Gate("auto on light damage 1024^2 vs scipy/sklearn/OpenCV pipeline", "test_auto_light_artrestore",
          "test_auto_light_opencv_peer", 0.30),
-    Gate("2 threads vs 1 thread (same work, per round)", "two_threads_s", "one_thread_s", 0.40,
-         bench="test_two_threads_artrestore"),
+    Gate("2 threads vs 1 thread, over OpenCV's 2 vs 1 (per round)", "two_threads_s", "one_thread_s", 0.40,
+         bench="test_two_threads_artrestore", peer=("peer_two_threads_s", "peer_one_thread_s")),
     Gate("import artrestore vs bare interpreter (fresh process)", "test_import_artrestore", "test_bare_python_peer",
          0.50),
     Gate("first image (fresh process) vs import numpy + cv2", "test_first_image_artrestore",
          "test_import_numpy_cv2_peer", 0.40),
-    Gate("U-Net tile over gRPC vs in process", "test_unet_tile_grpc", "test_unet_tile_in_process", 0.25),
+    Gate("U-Net tile over gRPC vs in process (per round)", "grpc_s", "in_process_s", 0.25,
+         bench="test_unet_tile_grpc"),
 )
 
 
@@ -105,11 +109,13 @@ def figures(gate: Gate, run: dict) -> tuple[float, float, float] | None:
     benches = _by_name(run)
     if gate.bench is not None:
         extra = benches.get(gate.bench, {}).get("extra_info", {})
-        if gate.subject not in extra or gate.reference not in extra:
+        keys = (gate.subject, gate.reference, *(gate.peer or ()))
+        if any(key not in extra for key in keys):
             return None
-        pairs = list(zip(extra[gate.subject], extra[gate.reference]))
-        return (statistics.median(a for a, _ in pairs), statistics.median(b for _, b in pairs),
-                statistics.median(a / b for a, b in pairs))
+        rounds = list(zip(*(extra[key] for key in keys)))
+        ratios = [r[0] / r[1] / (r[2] / r[3] if gate.peer else 1.0) for r in rounds]
+        return (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds),
+                statistics.median(ratios))
     if gate.subject not in benches or gate.reference not in benches:
         return None
     subject, reference = benches[gate.subject]["stats"][STAT], benches[gate.reference]["stats"][STAT]
@@ -147,9 +153,13 @@ def check(run: dict, baselines: list[tuple[pathlib.Path, dict]]) -> list[Result]
         subject, reference, ratio = now
         names = (f"{gate.bench}: {gate.subject} / {gate.reference}" if gate.bench
                  else f"{gate.subject} / {gate.reference}")
+        if gate.peer:
+            extra = _by_name(run)[gate.bench]["extra_info"]
+            names += (f" (medians) over the peer's {_seconds(statistics.median(extra[gate.peer[0]]))} / "
+                      f"{_seconds(statistics.median(extra[gate.peer[1]]))}, median per round")
         status = "PASS" if ratio <= limit else "FAIL"
         results.append(Result(gate, status, (
-            f"{status} {gate.label}: {names} = {_seconds(subject)} / {_seconds(reference)} = {ratio:.3f}; "
+            f"{status} {gate.label}: {names} = {_seconds(subject)} / {_seconds(reference)} -> {ratio:.3f}; "
             f"baseline {base:.3f} ({source.name}, {where}) + {gate.tolerance:.0%} allows <= {limit:.3f}")))
     return results
 
