@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import shutil
 import statistics
 import sys
 from dataclasses import dataclass
@@ -98,6 +99,24 @@ def load_baselines(folder=BASELINES) -> list[tuple[pathlib.Path, dict]]:
 def same_machine(baselines, machine_info: dict) -> list[tuple[pathlib.Path, dict]]:
     kind = machine_kind(machine_info)
     return [(path, data) for path, data in baselines if machine_kind(data["machine_info"]) == kind]
+
+
+def promote(history, folder=BASELINES, count: int = 3) -> list[pathlib.Path]:
+    """The newest ``count`` runs of this machine kind in ``history`` become its baselines (the old
+    baselines of this kind are removed); returns the new files."""
+    info = this_machine_info()
+    chosen = same_machine(load_baselines(history), info)[-count:]
+    if not chosen:
+        raise SystemExit(f"no saved run of this machine kind under {history}: run `bash scripts/bench.sh record`")
+    for path, _ in same_machine(load_baselines(folder), info):
+        path.unlink()
+    written = []
+    for path, _ in chosen:
+        target = pathlib.Path(folder) / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        written.append(target)
+    return written
 
 
 def _by_name(run: dict) -> dict[str, dict]:
@@ -173,8 +192,17 @@ def main(argv=None) -> int:
     s = sub.add_parser("compare-args", help="pytest-benchmark options comparing absolute times with the newest "
                                             "baseline of this machine kind (nothing when there is none)")
     s.add_argument("--baselines", default=str(BASELINES))
+    b = sub.add_parser("promote", help="copy the newest saved runs of this machine kind from the history into the "
+                                       "baselines, replacing the baselines of this machine kind")
+    b.add_argument("--history", default=str(BASELINES.parent / "history"))
+    b.add_argument("--baselines", default=str(BASELINES))
+    b.add_argument("--count", type=int, default=3)
     args = parser.parse_args(argv)
 
+    if args.command == "promote":
+        for path in promote(args.history, args.baselines, args.count):
+            print(path)
+        return 0
     baselines = load_baselines(args.baselines)
     if args.command == "compare-args":
         matching = same_machine(baselines, this_machine_info())

@@ -7,7 +7,8 @@
 #   bash scripts/bench.sh compare  [glob ...]     pytest-benchmark compare over the history
 #   bash scripts/bench.sh history                 benchmarks/history/report.md + report.png
 #   bash scripts/bench.sh gate     [pytest args]  quick run + regression gate (what CI runs)
-#   bash scripts/bench.sh baseline [pytest args]  quick run saved to benchmarks/baselines/ (commit it)
+#   bash scripts/bench.sh baseline [--count N]    newest N (3) recorded runs of this machine kind
+#                                                 become its baselines in benchmarks/baselines/ (commit them)
 #
 # The gate: ratios within the run (benchmarks/gate.py, tolerances there) and, only when a
 # baseline of this machine kind exists, pytest-benchmark's --benchmark-compare-fail on absolute times.
@@ -42,8 +43,7 @@ case "$command" in
     python3 benchmarks/history.py --storage "$HISTORY" --out "$HISTORY/report" "$@"
     ;;
   baseline)
-    python3 -m pytest "${TRACKED[@]}" "${COMMON[@]}" "${QUICK[@]}" --benchmark-storage="file://$BASELINES" \
-      --benchmark-autosave "$@"
+    python3 benchmarks/gate.py promote --history "$HISTORY" --baselines "$BASELINES" "$@"
     ;;
   gate)
     run_json="$(mktemp -t artrestore-gate-XXXXXX.json)"
@@ -66,7 +66,7 @@ case "$command" in
     exit "$status"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     [ -z "$command" ] || [ "$command" = help ] || [ "$command" = -h ]
     ;;
 esac

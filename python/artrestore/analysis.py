@@ -19,15 +19,18 @@ FEATURE_NAMES: tuple[str, ...] = tuple(_core.FEATURE_NAMES)
 WORKING_SIZE: int = _core.WORKING_SIZE
 
 # Test hook, unset in normal use: the latency gate's own test (tests/test_benchmark_gate.py) sets
-# ARTRESTORE_TEST_SLOWDOWN_MS to make every analysis that many milliseconds slower and checks that
-# the gate fails. Read once at import, so normal calls pay one falsy check.
+# ARTRESTORE_TEST_SLOWDOWN_MS to make every analysis that many milliseconds of CPU slower (a busy
+# wait holding the GIL, as slower code would) and checks that the gate fails. Read once at
+# import, so normal calls pay one falsy check.
 _TEST_SLOWDOWN_S = float(os.environ.get("ARTRESTORE_TEST_SLOWDOWN_MS") or 0) / 1e3
 
 
 def analyze_vector(image) -> np.ndarray:
     """The 14 features as a float32 vector in ``FEATURE_NAMES`` order."""
     if _TEST_SLOWDOWN_S:
-        time.sleep(_TEST_SLOWDOWN_S)
+        end = time.perf_counter() + _TEST_SLOWDOWN_S
+        while time.perf_counter() < end:
+            pass
     return _core.analyze(as_rgb(image))
 
 
