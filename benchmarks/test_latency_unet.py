@@ -64,11 +64,11 @@ def grpc_target(pytestconfig):
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _restore_with(benchmark, restorer, image, rounds, target=None, setup=None):
+def _restore_with(benchmark, restorer, image, rounds, target=None, setup=None, warmup_rounds=1):
     _, info = restorer.restore(image, strategy="dl")  # loads the model / opens the channel
     assert info["method"] == "deep_learning" and "fallback" not in info, info.get("fallback")
     target = target or (lambda: restorer.restore(image, strategy="dl"))
-    benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=1)
+    benchmark.pedantic(target, setup=setup, rounds=rounds, warmup_rounds=warmup_rounds)
 
 
 @needs_tf
@@ -102,11 +102,13 @@ def test_unet_tile_grpc(benchmark, photo_at, grpc_target):
 @pytest.mark.slow
 def test_unet_1024_in_process(benchmark, photo_at):
     benchmark.group = "U-Net 1024^2 image (25 tiles)"
-    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend="local"), _image(photo_at, 1024), rounds=3)
+    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend="local"), _image(photo_at, 1024), rounds=3,
+                  warmup_rounds=0)
 
 
 @needs_tf
 @pytest.mark.slow
 def test_unet_1024_grpc(benchmark, photo_at, grpc_target):
     benchmark.group = "U-Net 1024^2 image (25 tiles)"
-    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend=grpc_target), _image(photo_at, 1024), rounds=3)
+    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend=grpc_target), _image(photo_at, 1024), rounds=3,
+                  warmup_rounds=0)
