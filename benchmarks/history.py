@@ -77,9 +77,11 @@ def plot(runs: list[dict], path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
     groups = sorted(series(runs).items())
     cols = 3
-    rows = -(-len(groups) // cols)
+    rows = -(-(len(groups) + 1) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.4 * rows), squeeze=False)
     for ax, (group, benches) in zip(axes.flat, groups):
         for name, points in sorted(benches.items()):
@@ -95,8 +97,24 @@ def plot(runs: list[dict], path) -> None:
         ax.set_xticks(range(1, len(runs) + 1))
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(groups):]:
+    ax = axes.flat[len(groups)]  # the gate's ratios, the figures it checks
+    for gate in GATES:
+        points = [(i + 1, f[2]) for i, run in enumerate(runs) if (f := figures(gate, run))]
+        if points:
+            ax.plot(*zip(*points), marker="o", label=f"{gate.label[:38]} (+{gate.tolerance:.0%})")
+    ax.set_title("gate ratios (artrestore / reference)", fontsize=10)
+    ax.set_yscale("log")
+    ax.set_xlabel("run")
+    ax.set_xticks(range(1, len(runs) + 1))
+    ax.legend(fontsize=6, loc="lower left", framealpha=0.6)
+    ax.grid(alpha=0.3)
+    for ax in axes.flat[len(groups) + 1:]:
         ax.axis("off")
+    for ax in axes.flat[:len(groups) + 1]:  # plain numbers on the log axes (after set_yscale)
+        low, high = ax.get_ylim()
+        ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(FormatStrFormatter("%g") if high / low < 10 else NullFormatter())
+        ax.tick_params(axis="y", which="minor", labelsize=7)
     fig.suptitle(f"artrestore latency across {len(runs)} saved runs (runs listed in the Markdown report)")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
