@@ -179,8 +179,8 @@ def check(run: dict, baselines: list[tuple[pathlib.Path, dict]]) -> list[Result]
                       f"{_seconds(statistics.median(extra[gate.peer[1]]))}, median per round")
         status = "PASS" if ratio <= limit else "FAIL"
         results.append(Result(gate, status, (
-            f"{status} {gate.label}: {names} = {_seconds(subject)} / {_seconds(reference)} -> {ratio:.3f}; "
-            f"baseline {base:.3f} ({source.name}, {where}) + {gate.tolerance:.0%} allows <= {limit:.3f}")))
+            f"{status} {gate.label}: {names} = {_seconds(subject)} / {_seconds(reference)} -> {ratio:.3g}; "
+            f"baseline {base:.3g} ({source.name}, {where}) + {gate.tolerance:.0%} allows <= {limit:.3g}")))
     return results
 
 

@@ -66,7 +66,7 @@ def markdown(runs: list[dict]) -> str:
               "| gate | tolerance | " + " | ".join(r["label"] for r in runs) + " |",
               "|---|---|" + "---|" * len(runs)]
     for gate in GATES:
-        cells = [(f"{f[2]:.3f}" if (f := figures(gate, run)) else "-") for run in runs]
+        cells = [(f"{f[2]:.3g}" if (f := figures(gate, run)) else "-") for run in runs]
         lines.append(f"| {gate.label} | +{gate.tolerance:.0%} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
