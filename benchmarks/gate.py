@@ -171,15 +171,20 @@ def check(run: dict, baselines: list[tuple[pathlib.Path, dict]]) -> list[Result]
         source, base = max(past, key=lambda p: p[1])
         limit = base * (1 + gate.tolerance)
         subject, reference, ratio = now
-        names = (f"{gate.bench}: {gate.subject} / {gate.reference}" if gate.bench
-                 else f"{gate.subject} / {gate.reference}")
-        if gate.peer:
-            extra = _by_name(run)[gate.bench]["extra_info"]
-            names += (f" (medians) over the peer's {_seconds(statistics.median(extra[gate.peer[0]]))} / "
-                      f"{_seconds(statistics.median(extra[gate.peer[1]]))}, median per round")
+        if gate.bench is None:
+            measured = f"{gate.subject} / {gate.reference} = {_seconds(subject)} / {_seconds(reference)}"
+        else:
+            measured = (f"{gate.bench}: {gate.subject} / {gate.reference} = {_seconds(subject)} / "
+                        f"{_seconds(reference)} (medians)")
+            if gate.peer:
+                extra = _by_name(run)[gate.bench]["extra_info"]
+                measured += (f" over the peer's {gate.peer[0]} / {gate.peer[1]} = "
+                             f"{_seconds(statistics.median(extra[gate.peer[0]]))} / "
+                             f"{_seconds(statistics.median(extra[gate.peer[1]]))}")
+            measured += ", median per round"
         status = "PASS" if ratio <= limit else "FAIL"
         results.append(Result(gate, status, (
-            f"{status} {gate.label}: {names} = {_seconds(subject)} / {_seconds(reference)} -> {ratio:.3g}; "
+            f"{status} {gate.label}: {measured} -> {ratio:.3g}; "
             f"baseline {base:.3g} ({source.name}, {where}) + {gate.tolerance:.0%} allows <= {limit:.3g}")))
     return results
 
