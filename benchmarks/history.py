@@ -76,7 +76,6 @@ def plot(runs: list[dict], path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import FormatStrFormatter, NullFormatter
 
     groups = sorted(series(runs).items())

@@ -21,7 +21,6 @@ import pytest
 import artrestore
 from artrestore import classical
 from artrestore.router import Router
-
 from test_core_speed import SIGMA, STRENGTH, opencv_color_correct, scipy_features
 from test_pipeline_speed import light_image, sklearn_router  # noqa: F401 (fixture)
 

@@ -36,7 +36,8 @@ def start_server() -> tuple[subprocess.Popen, int, pathlib.Path]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code = ("import sys; from artrestore.serving import export_for_serving, serve_forever; "
+    code = ("import sys; from artrestore.serving.export import export_for_serving; "
+            "from artrestore.serving.standin import serve_forever; "
             "export_for_serving(None, sys.argv[1]); serve_forever(sys.argv[1], port=int(sys.argv[2]))")
     with open(folder / "server.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-c", code, str(folder / "models"), str(port)],
@@ -46,7 +47,7 @@ def start_server() -> tuple[subprocess.Popen, int, pathlib.Path]:
 
 @pytest.fixture(scope="module")
 def grpc_target(pytestconfig):
-    from artrestore.serving import TFServingClient
+    from artrestore.serving.client import TFServingClient
 
     proc, port, folder = getattr(pytestconfig, "artrestore_server", None) or start_server()
     client = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=60)
