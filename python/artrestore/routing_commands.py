@@ -30,7 +30,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["train_outcomes", "train_decision", "evaluate_routing", "main"]
+__all__ = ["train_outcomes", "train_decision", "evaluate_routing", "outcomes_arguments", "decision_arguments",
+           "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP", "ARGUMENTS", "RUN", "main"]
 
 
 def _restorer(decision: str = "rule", decision_path=None, **kwargs):
@@ -134,56 +135,80 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
     return report
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m artrestore.routing_commands", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    o = sub.add_parser("outcomes", help="measure every path on the training family (train split)")
-    o.add_argument("--out", required=True, help="outcome CSV to write")
-    o.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
-    o.add_argument("--extra", default=None, help="training-only clean images (all used)")
-    o.add_argument("--seeds", type=int, default=2, help="damage draws per image and severity (shipped: 2)")
-    o.add_argument("--max-side", type=int, default=384)
-    o.add_argument("--split-seed", type=int, default=0)
-    o.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
-    o.add_argument("--resume", action="store_true", help="keep rows already in --out")
-    d = sub.add_parser("decision", help="fit the learned decision on outcome CSV(s)")
-    d.add_argument("--outcomes", nargs="+", required=True)
-    d.add_argument("--out", required=True, help="decision folder to write")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--trees", type=int, default=None, help="trees per forest (default: fit_decision's, 200)")
-    d.add_argument("--gpu-speedup", type=float, default=60.0)
-    r = sub.add_parser("report", help="auto vs every path vs the oracle on both families (test split)")
-    r.add_argument("--out", default="benchmarks/results/routing")
-    r.add_argument("--decision", default=None, help="decision folder (default: bundled)")
-    r.add_argument("--clean", default=None)
-    r.add_argument("--max-side", type=int, default=384)
-    r.add_argument("--seeds", type=int, default=1)
-    r.add_argument("--reuse", action="store_true", help="reuse outcome CSVs already in --out")
-    r.add_argument("--verify", type=int, default=4, help="images per family re-run through restore(auto)")
-    r.add_argument("--limit", type=int, default=None)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    if args.command == "outcomes":
-        path, errors = train_outcomes(args.out, clean_dir=args.clean, extra_dir=args.extra, seeds=args.seeds,
-                                      max_side=args.max_side, split_seed=args.split_seed, limit=args.limit,
-                                      resume=args.resume)
-        print(f"wrote {path}" + (f"; {len(errors)} failures, first: {errors[:3]}" if errors else ""))
-        return 1 if errors else 0
-    if args.command == "decision":
-        from artrestore.decision import LearnedDecision
+# --- argparse pieces, so each CLI step is `p = steps.add_parser(NAME, help=HELP[NAME]); ARGUMENTS[NAME](p);
+# p.set_defaults(handler=RUN[NAME])` (cli/train/outcomes.py, cli/train/decision.py, an evaluate step).
+def outcomes_arguments(p) -> None:
+    p.add_argument("--out", required=True, help="outcome CSV to write")
+    p.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
+    p.add_argument("--extra", default=None, help="training-only clean images (all used)")
+    p.add_argument("--seeds", type=int, default=2, help="damage draws per image and severity (shipped: 2)")
+    p.add_argument("--max-side", type=int, default=384)
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
+    p.add_argument("--resume", action="store_true", help="keep rows already in --out")
 
-        folder = train_decision(args.outcomes, args.out, seed=args.seed, trees=args.trees,
-                                gpu_speedup=args.gpu_speedup)
-        meta = LearnedDecision.load(folder).metadata
-        print(f"wrote {folder}: margin {meta['margin_db']} dB, cost dB/s {meta['cost_db_per_s']}, out-of-fold "
-              f"severity accuracy {meta['cross_validation']['severity_accuracy']:.3f}, "
-              f"{json.dumps(meta['calibration']['out_of_fold'])}")
-        return 0
+
+def decision_arguments(p) -> None:
+    p.add_argument("--outcomes", nargs="+", required=True, help="outcome CSV(s) of the training family")
+    p.add_argument("--out", required=True, help="decision folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--trees", type=int, default=None, help="trees per forest (default: fit_decision's, 200)")
+    p.add_argument("--gpu-speedup", type=float, default=60.0)
+
+
+def report_arguments(p) -> None:
+    p.add_argument("--out", default="benchmarks/results/routing")
+    p.add_argument("--decision", default=None, help="decision folder (default: bundled)")
+    p.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
+    p.add_argument("--max-side", type=int, default=384)
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--reuse", action="store_true", help="reuse outcome CSVs already in --out")
+    p.add_argument("--verify", type=int, default=4, help="images per family re-run through restore(auto)")
+    p.add_argument("--limit", type=int, default=None)
+
+
+def run_outcomes(args) -> int:
+    path, errors = train_outcomes(args.out, clean_dir=args.clean, extra_dir=args.extra, seeds=args.seeds,
+                                  max_side=args.max_side, split_seed=args.split_seed, limit=args.limit,
+                                  resume=args.resume)
+    print(f"wrote {path}" + (f"; {len(errors)} failures, first: {errors[:3]}" if errors else ""))
+    return 1 if errors else 0
+
+
+def run_decision(args) -> int:
+    from artrestore.decision import LearnedDecision
+
+    folder = train_decision(args.outcomes, args.out, seed=args.seed, trees=args.trees, gpu_speedup=args.gpu_speedup)
+    meta = LearnedDecision.load(folder).metadata
+    print(f"wrote {folder}: margin {meta['margin_db']} dB, cost dB/s {meta['cost_db_per_s']}, out-of-fold "
+          f"severity accuracy {meta['cross_validation']['severity_accuracy']:.3f}, "
+          f"{json.dumps(meta['calibration']['out_of_fold'])}")
+    return 0
+
+
+def run_report(args) -> int:
     report = evaluate_routing(args.out, decision_path=args.decision, clean_dir=args.clean, max_side=args.max_side,
                               seeds=args.seeds, reuse=args.reuse, verify=args.verify, limit=args.limit)
     print(json.dumps({k: v["met"] for k, v in report["targets_unseen_local"].items()}))
     print(f"wrote {pathlib.Path(args.out) / 'routing_report.md'}")
     return 0
+
+
+HELP = {"outcomes": "measure every path on the training family (train split) -> outcome CSV",
+        "decision": "fit the learned decision on outcome CSV(s) -> decision folder",
+        "report": "auto vs every path vs the oracle on both damage families (test split)"}
+ARGUMENTS = {"outcomes": outcomes_arguments, "decision": decision_arguments, "report": report_arguments}
+RUN = {"outcomes": run_outcomes, "decision": run_decision, "report": run_report}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m artrestore.routing_commands", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in RUN:
+        ARGUMENTS[name](sub.add_parser(name, help=HELP[name]))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    return RUN[args.command](args)
 
 
 if __name__ == "__main__":
