@@ -191,13 +191,20 @@ class HybridRestorer:
 
 
 def plan_batch(input_dir, output_dir, *, recursive=False, suffix="restored", ext="png"):
-    """Check the folders, create ``output_dir``, and list the work of a batch: returns
-    ``(plans, rows)``, ``plans`` the (source, target) pairs in order and ``rows`` the failed rows of
-    files refused before any work (symbolic links that leave ``input_dir``). Shared by
-    ``batch_restore`` and ``artrestore.cluster`` so both name outputs the same way."""
+    """Check the folders, create ``output_dir`` and list a batch's work: returns ``(plans, rows)``,
+    ``plans`` the (source, target) pairs in order, ``rows`` the failed rows of files refused before
+    any work. Shared with ``artrestore.cluster`` so both engines name outputs the same way."""
     input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
     if not input_dir.is_dir():
         raise FileNotFoundError(f"input folder not found: {input_dir}")
+    prepare_output_folder(output_dir)
+    sources, rows = list_sources(input_dir, recursive=recursive)
+    return assign_outputs(sources, input_dir, output_dir, suffix, ext), rows
+
+
+def prepare_output_folder(output_dir) -> None:
+    """Create ``output_dir`` or say clearly why it cannot be written."""
+    output_dir = pathlib.Path(output_dir)
     if output_dir.exists() and not output_dir.is_dir():
         raise ValueError(f"output path is not a folder: {output_dir}")
     try:
@@ -206,6 +213,14 @@ def plan_batch(input_dir, output_dir, *, recursive=False, suffix="restored", ext
         raise ValueError(f"cannot create the output folder {output_dir}: {error.strerror or error}") from None
     if not os.access(output_dir, os.W_OK):
         raise ValueError(f"output folder is not writable: {output_dir}")
+
+
+def list_sources(input_dir, *, recursive=False) -> tuple[list[pathlib.Path], list[dict]]:
+    """The image files of a local folder, sorted, and the failed rows of those refused (symbolic
+    links that leave ``input_dir``)."""
+    input_dir = pathlib.Path(input_dir)
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder not found: {input_dir}")
     root = input_dir.resolve()
     pattern = "**/*" if recursive else "*"
     candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
@@ -217,7 +232,7 @@ def plan_batch(input_dir, output_dir, *, recursive=False, suffix="restored", ext
             continue
         if path.is_file():
             sources.append(path)
-    return assign_outputs(sources, input_dir, output_dir, suffix, ext), rows
+    return sources, rows
 
 
 def assign_outputs(sources, input_dir, output_dir, suffix="restored", ext="png") -> list[tuple]:
@@ -269,4 +284,5 @@ def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
         os.replace(tmp, folder / name)
 
 __all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES", "plan_batch", "assign_outputs",
+           "list_sources", "prepare_output_folder",
            "summary_files", "SUMMARY_FIELDS"]
