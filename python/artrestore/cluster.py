@@ -170,8 +170,10 @@ def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_g
     try:
         items = [{"index": i, "src": os.fsencode(plans[i][0]), "dst": os.fsencode(plans[i][1])} for i in todo]
         common = {"source": source, "target": target, "strategy": strategy}
-        ds = ray.data.from_items(items, override_num_blocks=math.ceil(len(items) / batch_size))
-        ds = ds.map_batches(RestoreStage, batch_size=batch_size, compute=ray.data.ActorPoolStrategy(size=workers),
+        blocks = math.ceil(len(items) / batch_size)
+        ds = ray.data.from_items(items, override_num_blocks=blocks)
+        ds = ds.map_batches(RestoreStage, batch_size=batch_size,
+                            compute=ray.data.ActorPoolStrategy(size=min(workers, blocks)),
                             num_cpus=1, fn_constructor_kwargs={**common, "restorer_options": cpu_options,
                                                                "defer_unet": defer})
         if defer:
