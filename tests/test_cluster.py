@@ -306,7 +306,7 @@ def test_unet_on_gpu_actors_same_outputs_as_one_machine(ray_local, astronaut, tm
     assert all(got[k] == expected[k] for k in got if not k.startswith("summary"))
 
 
-def test_cli_handler_with_the_restore_arguments(mixed, tmp_path, capsys):
+def test_cli_handler_with_the_restore_arguments(light_folder, tmp_path, capsys):
     """``restore_with_ray`` reads the names ``artrestore restore`` defines (with add_cluster_arguments)."""
     import argparse
     import shutil
@@ -317,13 +317,11 @@ def test_cli_handler_with_the_restore_arguments(mixed, tmp_path, capsys):
     parser = cli.build_parser()
     restore = next(a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction))
     add_cluster_arguments(restore.choices["restore"])
-    src, reference_dir, _ = mixed
+    src = light_folder[0]
     out = tmp_path / "out"
-    shutil.copytree(reference_dir, out)  # everything done: the handler plans, skips and reports
-    args = parser.parse_args(["restore", "-i", str(src), "-o", str(out), "--engine", "ray", "--recursive",
-                              "--workers", "2", "--no-dl"])
-    assert args.engine == "ray" and args.address is None
-    assert restore_with_ray(args) == 1  # the folder holds unreadable files
-    captured = capsys.readouterr()
-    assert "restored 0, skipped 14 (already done), failed 3" in captured.out
-    assert "text.jpg" in captured.err
+    shutil.copytree(src.parent / "reference", out)  # everything done: the handler plans, skips and reports
+    args = parser.parse_args(["restore", "-i", str(src), "-o", str(out), "--engine", "ray", "--workers", "2",
+                              "--no-dl"])
+    assert args.engine == "ray" and args.address is None and args.dl_gpus is None
+    assert restore_with_ray(args) == 0
+    assert "restored 0, skipped 40 (already done), failed 0" in capsys.readouterr().out
