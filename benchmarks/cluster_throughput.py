@@ -17,7 +17,8 @@ Reported per peer (medians over rounds): ``images_per_s`` end to end (call to re
 actor start for Ray, nothing much for threads); for the batch, ``cpu_ms_per_image`` (CPU time
 of its threads per image: the per-image cost in the sizing rule of serving/DEPLOY.md); for Ray,
 the driver's overhead per image: CPU time of the driver process and of Ray's own processes
-(GCS, raylet, ...; not the workers) divided by the images. Ratios: ray_2 / ray_1 and ray_k / batch_k. Load averages before
+(GCS, raylet, ...; not the workers) divided by the images. ``cores_obtained`` (batch: CPU time
+over wall time) shows how much of the machine the run actually got. Ratios: ray_2 / ray_1 and ray_k / batch_k. Load averages before
 and after say how busy the (shared) machine was.
 """
 import argparse
@@ -115,6 +116,7 @@ def run_once(kind: str, workers: int, src: pathlib.Path, scratch: pathlib.Path, 
 
     out = scratch / f"{kind}_{workers}"
     shutil.rmtree(out, ignore_errors=True)
+    load = os.getloadavg()[0]
     system = _ray_system_pids() if kind == "ray" else []
     cpu_driver, cpu_system = time.process_time(), _cpu_seconds(system)
     start = time.perf_counter()
@@ -126,8 +128,11 @@ def run_once(kind: str, workers: int, src: pathlib.Path, scratch: pathlib.Path, 
     n = sum(r["status"] == "restored" for r in rows)
     assert n == len(rows), "every image must be restored"
     result = {"images_per_s": n / wall, "steady_images_per_s": _steady_rate(out), "wall_s": wall}
+    result["load_average_1min_at_start"] = load
     if kind == "batch":  # the threads' CPU time: what one image costs a core, whatever the contention
-        result["cpu_ms_per_image"] = 1e3 * (time.process_time() - cpu_driver) / n
+        cpu = time.process_time() - cpu_driver
+        result["cpu_ms_per_image"] = 1e3 * cpu / n
+        result["cores_obtained"] = cpu / wall  # < workers when the machine is shared
     else:
         result["driver_cpu_ms_per_image"] = 1e3 * (time.process_time() - cpu_driver) / n
         result["ray_system_cpu_ms_per_image"] = 1e3 * (_cpu_seconds(system) - cpu_system) / n
