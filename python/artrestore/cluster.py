@@ -74,6 +74,8 @@ def _same_file(source, target, src: str, dst: str) -> bool:
 def _connect(ray, address) -> bool:
     """Join the running Ray instance, the cluster at ``address``, or start a local one; True if started here."""
     if ray.is_initialized():
+        if address:
+            log.info("Ray is already initialised in this process; address %r is not used", address)
         return False
     if address:
         ray.init(address=address, logging_level=logging.WARNING)

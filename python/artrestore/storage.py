@@ -149,11 +149,15 @@ class ArrowStore:
         self.fs.create_dir(str(self.root), recursive=True)
 
     def existing(self, paths) -> set[str]:
+        """Those of ``paths`` that exist: one listing per folder, not one request per file."""
         import pyarrow.fs as pafs
 
-        paths = list(paths)
-        infos = self.fs.get_file_info(paths) if paths else []
-        return {i.path for i in infos if i.type != pafs.FileType.NotFound}
+        found = set()
+        for folder, names in _by_folder(paths, posixpath).items():
+            entries = self.fs.get_file_info(pafs.FileSelector(folder, allow_not_found=True))
+            found |= {posixpath.join(folder, posixpath.basename(e.path)) for e in entries
+                      if e.type != pafs.FileType.NotFound and posixpath.basename(e.path) in names}
+        return found
 
     def read_image(self, path: str):
         with self.fs.open_input_file(path) as fh:
