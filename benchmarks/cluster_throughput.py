@@ -16,8 +16,9 @@ Reported per peer (medians over rounds): ``images_per_s`` end to end (call to re
 ``steady_images_per_s`` (from the first output written to the last, which leaves out start-up:
 actor start for Ray, nothing much for threads); for the batch, ``cpu_ms_per_image`` (CPU time
 of its threads per image: the per-image cost in the sizing rule of serving/DEPLOY.md); for Ray,
-the driver's overhead per image: CPU time of the driver process and of Ray's own processes
-(GCS, raylet, ...; not the workers) divided by the images. ``cores_obtained`` (batch: CPU time
+the CPU time per image of its workers (sampled; includes their start-up) and the driver's
+overhead per image: CPU time of the driver process and of Ray's own processes (GCS, raylet, ...;
+not the workers) divided by the images. ``cores_obtained`` (batch: CPU time
 over wall time) shows how much of the machine the run actually got. Ratios: ray_2 / ray_1 and ray_k / batch_k. Load averages before
 and after say how busy the (shared) machine was.
 """
@@ -81,8 +82,8 @@ def _cpu_seconds(pids) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _ray_system_pids() -> list[int]:
-    """Ray's own processes started by this driver (not its workers, whose title starts 'ray::')."""
+def _ray_processes() -> tuple[list[int], list[int]]:
+    """(Ray's own processes, Ray's worker processes) started by this driver; workers' titles start 'ray::'."""
     parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -95,15 +96,36 @@ def _ray_system_pids() -> list[int]:
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier}
         found += frontier
-    system = []
+    system, workers = [], []
     for pid in found:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as fh:
-                if not fh.read().startswith(b"ray::"):
-                    system.append(pid)
+                (workers if fh.read().startswith(b"ray::MapWorker") else system).append(pid)
         except OSError:
             pass
-    return system
+    return [p for p in system if p not in workers], workers
+
+
+class _WorkerCpu:
+    """Samples the CPU time of the run's Ray Data actors every 0.2 s (they exit with the run, and
+    a dead child's time is no longer readable), keeping each one's last value."""
+
+    def __init__(self):
+        import threading
+
+        self.last, self._stop = {}, threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self):
+        while not self._stop.wait(0.2):
+            for pid in _ray_processes()[1]:
+                self.last[pid] = max(self.last.get(pid, 0.0), _cpu_seconds([pid]))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.last.values())
 
 
 def _steady_rate(out: pathlib.Path) -> float:
@@ -117,7 +139,8 @@ def run_once(kind: str, workers: int, src: pathlib.Path, scratch: pathlib.Path, 
     out = scratch / f"{kind}_{workers}"
     shutil.rmtree(out, ignore_errors=True)
     load = os.getloadavg()[0]
-    system = _ray_system_pids() if kind == "ray" else []
+    system = _ray_processes()[0] if kind == "ray" else []
+    sampler = _WorkerCpu() if kind == "ray" else None
     cpu_driver, cpu_system = time.process_time(), _cpu_seconds(system)
     start = time.perf_counter()
     if kind == "batch":
@@ -125,6 +148,7 @@ def run_once(kind: str, workers: int, src: pathlib.Path, scratch: pathlib.Path, 
     else:
         rows = restore_dataset(src, out, workers=workers, use_dl=False)
     wall = time.perf_counter() - start
+    worker_cpu = sampler.stop() if sampler else None
     n = sum(r["status"] == "restored" for r in rows)
     assert n == len(rows), "every image must be restored"
     result = {"images_per_s": n / wall, "steady_images_per_s": _steady_rate(out), "wall_s": wall}
@@ -134,6 +158,8 @@ def run_once(kind: str, workers: int, src: pathlib.Path, scratch: pathlib.Path, 
         result["cpu_ms_per_image"] = 1e3 * cpu / n
         result["cores_obtained"] = cpu / wall  # < workers when the machine is shared
     else:
+        # Includes each actor's start-up (imports, router); sampled, so it may miss < 0.2 s per actor.
+        result["worker_cpu_ms_per_image"] = 1e3 * worker_cpu / n
         result["driver_cpu_ms_per_image"] = 1e3 * (time.process_time() - cpu_driver) / n
         result["ray_system_cpu_ms_per_image"] = 1e3 * (_cpu_seconds(system) - cpu_system) / n
     return result
