@@ -184,7 +184,7 @@ def main() -> None:
         scratch = pathlib.Path(tmp)
         make_images(scratch / "in", args.images, args.size)
         restorer = HybridRestorer(use_dl=False)
-        ray.init(num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
+        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
         restorer.batch_restore(scratch / "in", scratch / "warm", workers=2, progress=False)  # page cache, imports
         runs = {f"{kind}_{k}": [] for kind in ("batch", "ray") for k in WORKERS}
         for round_ in range(args.repeats):

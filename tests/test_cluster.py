@@ -33,7 +33,7 @@ def ray_local():
     import logging
 
     # num_gpus=1 is a logical resource (no GPU here): the U-Net actor runs TensorFlow on the CPU.
-    ray.init(num_cpus=2, num_gpus=1, include_dashboard=False, logging_level=logging.WARNING)
+    ray.init(address="local", num_cpus=2, num_gpus=1, include_dashboard=False, logging_level=logging.WARNING)
     yield
     ray.shutdown()
 
@@ -102,6 +102,15 @@ def test_import_artrestore_never_imports_ray():
             "print(sorted(m for m in ('ray', 'pyarrow', 'fsspec') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_without_ray_a_clear_message_and_nothing_written(light_folder, tmp_path):
+    code = ("import sys; sys.modules['ray'] = None\n"  # as if Ray were not installed
+            "from artrestore.cluster import restore_dataset\n"
+            f"restore_dataset({str(light_folder[0])!r}, {str(tmp_path / 'out')!r}, use_dl=False)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1 and 'pip install "artrestore[cluster]"' in result.stderr
+    assert os.listdir(tmp_path / "out") == []
 
 
 def test_bad_arguments_fail_before_any_cluster_work(tmp_path):

@@ -77,10 +77,10 @@ def _connect(ray, address) -> bool:
         if address:
             log.info("Ray is already initialised in this process; address %r is not used", address)
         return False
-    if address:
+    if address or os.environ.get("RAY_ADDRESS"):  # RAY_ADDRESS: set for drivers run by `ray job submit`
         ray.init(address=address, logging_level=logging.WARNING)
-    else:
-        ray.init(include_dashboard=False, logging_level=logging.WARNING)
+    else:  # "local": never join a cluster some other `ray start` left on this machine
+        ray.init(address="local", include_dashboard=False, logging_level=logging.WARNING)
     return True
 
 
@@ -89,8 +89,9 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
                     batch_size=DEFAULT_BATCH_SIZE, progress=False, **restorer_options) -> list[dict]:
     """Restore every image under ``src`` into ``dst`` on Ray; returns the summary rows (one per input).
 
-    ``address``: ``None`` joins the Ray instance of this process or starts a local one, ``"auto"``
-    the cluster of this node, ``"ray://head:10001"`` a remote one (Ray Client). ``workers``: CPU
+    ``address``: ``None`` uses the Ray instance of this process if there is one, else the cluster
+    in ``RAY_ADDRESS`` (as under ``ray job submit``), else starts a private local one; ``"auto"``
+    joins the cluster of this node, ``"ray://head:10001"`` a remote one (Ray Client). ``workers``: CPU
     actors (default: one per CPU of the cluster). ``dl_backend``: ``grpc://host:port`` sends U-Net
     images to TF Serving; ``None`` or ``"local"`` keeps the U-Net in process. ``dl_gpus``: GPU actors
     for the in-process U-Net (default: the GPUs the cluster has now; 0 runs it on the CPU actors).
@@ -128,10 +129,10 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
         else:
             todo.append(index)
 
+    ray = _import_ray() if todo else None
     stopped = None
     try:
         if todo:
-            ray = _import_ray()
             started = _connect(ray, address)
             try:
                 _run(ray, source, target, plans, todo, results, workers=workers, dl_backend=dl_backend,
