@@ -32,12 +32,8 @@ import os
 import pathlib
 import sys
 
-from tqdm import tqdm
 
-from artrestore._cluster_stages import DEFERRED, RestoreStage, UNetStage
-from artrestore.restorer import STRATEGIES, HybridRestorer, assign_outputs, summary_files
-from artrestore.storage import LocalStore, open_store
-
+# Only the standard library at import: the CLI builds its parser from add_cluster_arguments.
 RAY_MISSING = 'Ray Data is not installed: pip install "artrestore[cluster]" (ray[data]>=2.9)'
 DEFAULT_BATCH_SIZE = 4  # images per Ray task: amortises the task overhead, keeps the pool balanced
 log = logging.getLogger(__name__)
@@ -59,6 +55,8 @@ def _row(file, output, status, error=None) -> dict:
 
 def _plan(source, target, *, recursive, suffix, ext):
     """(plans as (source path, target path) strings, rows refused before any work)."""
+    from artrestore.restorer import assign_outputs
+
     sources, refused = source.list_images(recursive=recursive)
     target.prepare_output()
     plans = [(str(s), str(t)) for s, t in assign_outputs(sources, source.root, target.root, suffix, ext)]
@@ -66,6 +64,8 @@ def _plan(source, target, *, recursive, suffix, ext):
 
 
 def _same_file(source, target, src: str, dst: str) -> bool:
+    from artrestore.storage import LocalStore
+
     if isinstance(source, LocalStore) and isinstance(target, LocalStore):
         return pathlib.Path(src).resolve() == pathlib.Path(dst).resolve()
     return source.display(src) == target.display(dst)
@@ -100,6 +100,9 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
     ``restorer_options``: the other ``HybridRestorer`` arguments (``ml_model_path``,
     ``dl_model_path``, ``use_dl``, ``thresholds``, ``dl_fallback``, ...).
     """
+    from artrestore.restorer import STRATEGIES, HybridRestorer, summary_files
+    from artrestore.storage import open_store
+
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
     for name, value, least in (("workers", workers, 1), ("batch_size", batch_size, 1), ("dl_gpus", dl_gpus, 0)):
@@ -157,6 +160,11 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
 def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_gpus, use_dl, strategy, batch_size,
          progress, restorer_options):
     """Stream the ``todo`` plan indices through the actor pools, filling ``results`` by index."""
+    from tqdm import tqdm
+
+    from artrestore._cluster_stages import DEFERRED, RestoreStage, UNetStage
+    from artrestore.restorer import STRATEGIES
+
     resources = ray.cluster_resources()
     workers = workers or max(1, int(resources.get("CPU", 1)))
     wants_unet = use_dl and dl_backend is None and STRATEGIES[strategy] in (None, "deep_learning")
