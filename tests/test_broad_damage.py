@@ -5,6 +5,7 @@ import pathlib
 import cv2
 import numpy as np
 import pytest
+
 from artrestore import metrics
 from artrestore.training.broad_damage import broad_damage
 from artrestore.training.damage_ranges import (

@@ -6,6 +6,7 @@ import pathlib
 import cv2
 import numpy as np
 import pytest
+
 from artrestore import metrics
 from artrestore.check_family import check_damage, marks
 from artrestore.check_family.levels import (

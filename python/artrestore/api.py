@@ -27,9 +27,10 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from artrestore import __version__
-from artrestore.evaluation import SAMPLES
+from artrestore._resources import SAMPLES
+from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import decode_image, encode_image
-from artrestore.restorer import STRATEGIES, DeepLearningUnavailable
+from artrestore.strategies import STRATEGIES
 
 MAX_UPLOAD_BYTES = int(float(os.environ.get("ARTRESTORE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
 ACCEPTED_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/bmp", "image/tiff", "image/webp",

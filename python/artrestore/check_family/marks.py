@@ -74,7 +74,7 @@ def scratches(img: np.ndarray, knob: Knob, unit: float):
 def _jagged(rng, a, b, depth, roughness):
     """Midpoint displacement between a and b: 2**depth + 1 points."""
     pts = np.array([a, b], np.float64)
-    for level in range(depth):
+    for _ in range(depth):
         mids = (pts[:-1] + pts[1:]) / 2
         seg = pts[1:] - pts[:-1]
         normal = np.stack([-seg[:, 1], seg[:, 0]], 1)

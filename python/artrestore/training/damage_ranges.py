@@ -11,11 +11,12 @@ named so; ``amount`` / ``strength`` are mixing fractions (0 = none). Ranges are 
 """
 from __future__ import annotations
 
+from artrestore.training.synthesis import SEVERITIES  # the same three levels as the legacy synthesizer
+
 __all__ = ["SEVERITIES", "KINDS", "FAMILIES", "RANGES", "PROBABILITY", "CHOICES", "LINE_SPOT_KINDS",
            "MASK_LEVEL", "DAMAGE_MODEL_VERSION", "ranges_markdown"]
 
 DAMAGE_MODEL_VERSION = "broad-1"
-SEVERITIES = ("light", "moderate", "severe")
 
 # Families per kind (one is drawn per application, uniformly).
 FAMILIES = {
