@@ -3,8 +3,8 @@
 Usage: python benchmarks/cluster_throughput.py [--images 200] [--size 1024] [--repeats 3] [--out FILE.json]
 
 Inputs: ``--images`` light-damage images (the shared clean photographs, or scikit-image's when
-those are absent, resized to ``--size`` px on the long side, damaged with ``synthesize_damage``
-at "light"), written as PNG. Every run restores all of them into an empty folder with
+those are absent, resized to ``--size`` px on the long side, damaged with ``synthesize_damage`` at
+"light"), written as PNG. Every run restores all of them into an empty folder with
 ``strategy="auto"`` and ``use_dl=False`` (the classical paths). Peers, interleaved over
 ``--repeats`` rounds so drift in machine load hits all alike:
 
@@ -14,13 +14,13 @@ at "light"), written as PNG. Every run restores all of them into an empty folder
 
 Reported per peer (medians over rounds): ``images_per_s`` end to end (call to return),
 ``steady_images_per_s`` (from the first output written to the last, which leaves out start-up:
-actor start for Ray, nothing much for threads); for the batch, ``cpu_ms_per_image`` (CPU time
-of its threads per image: the per-image cost in the sizing rule of serving/DEPLOY.md); for Ray,
-the CPU time per image of its workers (sampled; includes their start-up) and the driver's
-overhead per image: CPU time of the driver process and of Ray's own processes (GCS, raylet, ...;
-not the workers) divided by the images. ``cores_obtained`` (batch: CPU time
-over wall time) shows how much of the machine the run actually got. Ratios: ray_2 / ray_1 and ray_k / batch_k. Load averages before
-and after say how busy the (shared) machine was.
+actor start for Ray, nothing much for threads); for the batch, ``cpu_ms_per_image`` (CPU time of
+its threads per image: the per-image cost in the sizing rule of serving/DEPLOY.md); for Ray, the
+CPU time per image of its workers (sampled; includes their start-up) and the driver's overhead per
+image: CPU time of the driver process and of Ray's own processes (GCS, raylet, ...; not the
+workers) divided by the images. ``cores_obtained`` (batch: CPU time over wall time) shows how much
+of the machine the run actually got. Ratios: ray_2 / ray_1 and ray_k / batch_k. Load averages
+before and after say how busy the (shared) machine was.
 """
 import argparse
 import os
@@ -43,8 +43,8 @@ WORKERS = (1, 2)
 
 
 def make_images(folder: pathlib.Path, count: int, size: int) -> None:
-    from artrestore.data import synthesize_damage
     from artrestore.imageio import read_image, write_image
+    from artrestore.training.synthesis import synthesize_damage
     from conftest import CLEAN_DIR
 
     paths = sorted(p for p in CLEAN_DIR.glob("*/*") if p.suffix.lower() in (".png", ".jpg", ".bmp"))

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from artrestore._cluster_stages import DEFERRED, RestoreStage, UNetStage
-from artrestore.data import synthesize_damage
 from artrestore.imageio import write_image
 from artrestore.restorer import HybridRestorer
 from artrestore.storage import open_store
+from artrestore.training.synthesis import synthesize_damage
 
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")

@@ -66,7 +66,8 @@ class RestoreStage(_Stage):
         self.defer_unet = defer_unet
 
     def one(self, src: str, dst: str, _previous) -> dict:
-        from artrestore.restorer import STRATEGIES, DeepLearningUnavailable
+        from artrestore.errors import DeepLearningUnavailable
+        from artrestore.strategies import STRATEGIES
 
         row = _blank_row(self.source.display(src), self.target.display(dst))
         start = time.perf_counter()
@@ -92,7 +93,7 @@ class UNetStage(_Stage):
     """GPU worker: the U-Net in process for ``DEFERRED`` rows; every other row passes through."""
 
     def one(self, src: str, dst: str, previous: str) -> dict:
-        from artrestore.restorer import DeepLearningUnavailable
+        from artrestore.errors import DeepLearningUnavailable
 
         row = json.loads(previous)
         if row["status"] != DEFERRED:

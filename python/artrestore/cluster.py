@@ -32,20 +32,16 @@ import os
 import pathlib
 import sys
 
-
 # Only the standard library at import: the CLI builds its parser from add_cluster_arguments.
-RAY_MISSING = 'Ray Data is not installed: pip install "artrestore[cluster]" (ray[data]>=2.9)'
 DEFAULT_BATCH_SIZE = 4  # images per Ray task: amortises the task overhead, keeps the pool balanced
 log = logging.getLogger(__name__)
 
 
 def _import_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401  (the extra, not only the core)
-    except ImportError as error:
-        raise ImportError(RAY_MISSING) from error
-    return ray
+    from artrestore._optional import require
+
+    require("ray.data")  # the extra brings Ray Data, not only Ray's core
+    return require("ray")
 
 
 def _row(file, output, status, error=None) -> dict:
@@ -100,8 +96,10 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
     ``restorer_options``: the other ``HybridRestorer`` arguments (``ml_model_path``,
     ``dl_model_path``, ``use_dl``, ``thresholds``, ``dl_fallback``, ...).
     """
-    from artrestore.restorer import STRATEGIES, HybridRestorer, summary_files
+    from artrestore.dl.backends import LOCAL
+    from artrestore.restorer import HybridRestorer, summary_files
     from artrestore.storage import open_store
+    from artrestore.strategies import STRATEGIES
 
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
@@ -110,10 +108,10 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
             raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
     if "dl_backend" in restorer_options:
         raise TypeError("pass dl_backend as restore_dataset's own argument")
-    dl_backend = None if dl_backend in (None, "local") else dl_backend
+    dl_backend = None if dl_backend in (None, LOCAL) else dl_backend
     use_dl = restorer_options.get("use_dl", True)
     # Checks the options (router folder, backend URL, ...) here, before any cluster work.
-    HybridRestorer(**{**restorer_options, "dl_backend": dl_backend or "local"})
+    HybridRestorer(**{**restorer_options, "dl_backend": dl_backend or LOCAL})
 
     source, target = open_store(src), open_store(dst)
     plans, refused = _plan(source, target, recursive=recursive, suffix=suffix, ext=ext)
@@ -163,7 +161,8 @@ def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_g
     from tqdm import tqdm
 
     from artrestore._cluster_stages import DEFERRED, RestoreStage, UNetStage
-    from artrestore.restorer import STRATEGIES
+    from artrestore.dl.backends import LOCAL
+    from artrestore.strategies import STRATEGIES
 
     resources = ray.cluster_resources()
     workers = workers or max(1, int(resources.get("CPU", 1)))
@@ -172,8 +171,8 @@ def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_g
     defer = wants_unet and gpus > 0
     if wants_unet and not defer:
         log.info("no GPU in the cluster and no dl_backend: U-Net images run on the CPU workers")
-    cpu_options = {**restorer_options, "dl_backend": dl_backend or "local", "use_dl": use_dl and not defer}
-    gpu_options = {**restorer_options, "dl_backend": "local", "use_dl": True}
+    cpu_options = {**restorer_options, "dl_backend": dl_backend or LOCAL, "use_dl": use_dl and not defer}
+    gpu_options = {**restorer_options, "dl_backend": LOCAL, "use_dl": True}
 
     context = ray.data.DataContext.get_current()  # each Dataset copies it when it is made
     saved = context.enable_progress_bars, context.print_on_execution_start
@@ -240,4 +239,4 @@ def restore_with_ray(args) -> int:
     return 1 if failed else 0
 
 
-__all__ = ["restore_dataset", "add_cluster_arguments", "restore_with_ray", "RAY_MISSING", "DEFAULT_BATCH_SIZE"]
+__all__ = ["restore_dataset", "add_cluster_arguments", "restore_with_ray", "DEFAULT_BATCH_SIZE"]

@@ -267,6 +267,7 @@ def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
         tmp.write_bytes(data)
         os.replace(tmp, folder / name)
 
+
 __all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES", "plan_batch", "assign_outputs",
            "list_sources", "prepare_output_folder",
            "summary_files", "SUMMARY_FIELDS"]

@@ -22,9 +22,16 @@ import pathlib
 import posixpath
 import uuid
 
-from artrestore.data import IMAGE_SUFFIXES
-from artrestore.imageio import (decode_image, encode_image, partial_name, read_image, write_file_atomic,
-                                write_image)
+from artrestore._optional import require
+from artrestore.imageio import (
+    IMAGE_SUFFIXES,
+    decode_image,
+    encode_image,
+    partial_name,
+    read_image,
+    write_file_atomic,
+    write_image,
+)
 
 # Filesystems whose objects appear only whole, when the upload completes (pyarrow type names).
 _WHOLE_OBJECT_STORES = {"s3", "gcs", "abfs"}
@@ -108,16 +115,11 @@ class ArrowStore:
         return {**self.__dict__, "_fs": None}
 
     def _resolve(self):
-        import pyarrow.fs as pafs
-
+        pafs = require("pyarrow.fs")
         try:
             fs, path = pafs.FileSystem.from_uri(self.location)
         except ValueError:  # a protocol pyarrow has no native filesystem for: ask fsspec
-            try:
-                import fsspec
-            except ImportError:
-                raise ValueError(f"{self.location}: pyarrow has no filesystem for this URL and fsspec is not "
-                                 f"installed (pip install fsspec and the protocol's package)") from None
+            fsspec = require("fsspec")
             fs_, path = fsspec.core.url_to_fs(self.location)
             fs = pafs.PyFileSystem(pafs.FSSpecHandler(fs_))
         self._fs = fs
