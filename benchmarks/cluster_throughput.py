@@ -42,24 +42,29 @@ from report import print_and_save  # benchmarks/report.py, beside this script
 WORKERS = (1, 2)
 
 
-def make_images(folder: pathlib.Path, count: int, size: int) -> None:
+def make_images(folder: pathlib.Path, count: int, size: int) -> dict:
+    """Write the light-damage inputs; returns where they came from and their mean size in megapixels."""
     from artrestore.imageio import read_image, write_image
     from artrestore.training.synthesis import synthesize_damage
-    from conftest import CLEAN_DIR
+    from conftest import CLEAN_DIR  # ARTRESTORE_DATA, else ../shared/data beside the repository
 
     paths = sorted(p for p in CLEAN_DIR.glob("*/*") if p.suffix.lower() in (".png", ".jpg", ".bmp"))
     if paths:
-        bases = [read_image(p) for p in paths]
+        bases, source = [read_image(p) for p in paths], f"{len(paths)} photographs under {CLEAN_DIR}"
     else:
         from skimage import data
 
         bases = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
+        source = "scikit-image's astronaut, coffee, chelsea, rocket"
+    megapixels = []
     for i in range(count):
         base = bases[i % len(bases)]
         scale = size / max(base.shape[:2])
         resized = cv2.resize(base, (round(base.shape[1] * scale), round(base.shape[0] * scale)),
                              interpolation=cv2.INTER_CUBIC)
+        megapixels.append(resized.shape[0] * resized.shape[1] / 1e6)
         write_image(folder / f"light_{i:04d}.png", synthesize_damage(resized, "light", seed=i)[0])
+    return {"source": source, "megapixels_mean": statistics.fmean(megapixels)}
 
 
 def _cpu_model() -> str:
@@ -182,7 +187,7 @@ def main() -> None:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="artrestore-cluster-bench-") as tmp:
         scratch = pathlib.Path(tmp)
-        make_images(scratch / "in", args.images, args.size)
+        inputs = make_images(scratch / "in", args.images, args.size)
         restorer = HybridRestorer(use_dl=False)
         ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.WARNING)
         restorer.batch_restore(scratch / "in", scratch / "warm", workers=2, progress=False)  # page cache, imports
@@ -204,7 +209,7 @@ def main() -> None:
         "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(),
                     "load_average_before": load_before, "load_average_after": os.getloadavg(),
                     "note": "shared with other jobs: load averages above the core count mean contention"},
-        "images": args.images, "size_px": args.size, "repeats": args.repeats,
+        "images": args.images, "size_px": args.size, "repeats": args.repeats, "inputs": inputs,
         "peers": peers, "ratios": ratios, "runs": runs,
     }, args.out)
 
