@@ -175,8 +175,10 @@ def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_g
     gpu_options = {**restorer_options, "dl_backend": LOCAL, "use_dl": True}
 
     context = ray.data.DataContext.get_current()  # each Dataset copies it when it is made
-    saved = context.enable_progress_bars, context.print_on_execution_start
-    context.enable_progress_bars, context.print_on_execution_start = False, False
+    quiet = {name: False for name in ("enable_progress_bars", "print_on_execution_start") if hasattr(context, name)}
+    saved = {name: getattr(context, name) for name in quiet}
+    for name, value in quiet.items():  # our own progress bar (tqdm) replaces Ray Data's
+        setattr(context, name, value)
     try:
         items = [{"index": i, "src": os.fsencode(plans[i][0]), "dst": os.fsencode(plans[i][1])} for i in todo]
         common = {"source": source, "target": target, "strategy": strategy}
@@ -203,7 +205,8 @@ def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_g
                     results[index] = row
                     bar.update()
     finally:
-        context.enable_progress_bars, context.print_on_execution_start = saved
+        for name, value in saved.items():
+            setattr(context, name, value)
 
 
 # ------------------------------------------------------------------------------ command line
