@@ -316,21 +316,17 @@ def test_unet_on_gpu_actors_same_outputs_as_one_machine(ray_local, astronaut, tm
 
 
 def test_cli_handler_with_the_restore_arguments(light_folder, tmp_path, capsys):
-    """``restore_with_ray`` reads the names ``artrestore restore`` defines (with add_cluster_arguments)."""
-    import argparse
+    """``artrestore restore --engine ray`` reads the names the restore command defines."""
     import shutil
 
     from artrestore import cli
-    from artrestore.cluster import add_cluster_arguments, restore_with_ray
 
     parser = cli.build_parser()
-    restore = next(a for a in parser._subparsers._group_actions if isinstance(a, argparse._SubParsersAction))
-    add_cluster_arguments(restore.choices["restore"])
     src = light_folder[0]
     out = tmp_path / "out"
     shutil.copytree(src.parent / "reference", out)  # everything done: the handler plans, skips and reports
     args = parser.parse_args(["restore", "-i", str(src), "-o", str(out), "--engine", "ray", "--workers", "2",
                               "--no-dl"])
     assert args.engine == "ray" and args.address is None and args.dl_gpus is None
-    assert restore_with_ray(args) == 0
+    assert args.handler(args) == 0
     assert "restored 0, skipped 40 (already done), failed 0" in capsys.readouterr().out

@@ -30,7 +30,6 @@ import logging
 import math
 import os
 import pathlib
-import sys
 
 # Only the standard library at import: the CLI builds its parser from add_cluster_arguments.
 DEFAULT_BATCH_SIZE = 4  # images per Ray task: amortises the task overhead, keeps the pool balanced
@@ -223,23 +222,4 @@ def add_cluster_arguments(parser) -> None:
     group.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="images per Ray task")
 
 
-def restore_with_ray(args) -> int:
-    """The ``artrestore restore --engine ray`` handler: prints like the single-machine folder restore."""
-    rows = restore_dataset(args.input, args.output, address=args.address, workers=args.workers,
-                           dl_backend=args.dl_backend, dl_gpus=args.dl_gpus, strategy=args.strategy,
-                           recursive=args.recursive, overwrite=args.overwrite, suffix=args.suffix, ext=args.ext,
-                           batch_size=args.batch_size, progress=not args.json, ml_model_path=args.router,
-                           dl_model_path=args.unet, use_dl=not args.no_dl)
-    failed = [r for r in rows if r.get("error")]
-    if args.json:
-        print(json.dumps(rows, indent=2, default=str))
-    else:
-        count = {status: sum(r["status"] == status for r in rows) for status in ("restored", "skipped")}
-        print(f"restored {count['restored']}, skipped {count['skipped']} (already done), failed {len(failed)}; "
-              f"summary in {args.output.rstrip('/')}/summary.csv")
-        for r in failed:
-            print(f"  FAILED {r['file']}: {r['error']}", file=sys.stderr)
-    return 1 if failed else 0
-
-
-__all__ = ["restore_dataset", "add_cluster_arguments", "restore_with_ray", "DEFAULT_BATCH_SIZE"]
+__all__ = ["restore_dataset", "add_cluster_arguments", "DEFAULT_BATCH_SIZE"]
