@@ -10,6 +10,7 @@ TensorFlow is imported only the first time an image actually takes the U-Net pat
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import pathlib
@@ -193,34 +194,8 @@ class HybridRestorer:
         """
         from tqdm import tqdm
 
-        input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
-        if not input_dir.is_dir():
-            raise FileNotFoundError(f"input folder not found: {input_dir}")
-        if output_dir.exists() and not output_dir.is_dir():
-            raise ValueError(f"output path is not a folder: {output_dir}")
-        try:
-            output_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ValueError(f"cannot create the output folder {output_dir}: {error.strerror or error}") from None
-        if not os.access(output_dir, os.W_OK):
-            raise ValueError(f"output folder is not writable: {output_dir}")
-        root = input_dir.resolve()
-        pattern = "**/*" if recursive else "*"
-        candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
-        plans, seen, rows = [], {}, []
-        for path in candidates:
-            if path.is_symlink() and not _inside(path.resolve(), root):
-                rows.append({"file": str(path), "output": None, "method": None, "severity": None, "ms": None,
-                             "status": "failed", "error": "ValueError: symbolic link points outside the input folder"})
-                continue
-            if not path.is_file():
-                continue
-            relative = path.relative_to(input_dir)
-            target = _output_path(path, output_dir / relative.parent, suffix, ext)
-            if target in seen:  # a.png and a.jpg would both become a_restored.png
-                target = target.with_name(f"{path.name.replace('.', '_')}_{suffix}{target.suffix}")
-            seen[target] = path
-            plans.append((path, target))
+        plans, rows = plan_batch(input_dir, output_dir, recursive=recursive, suffix=suffix, ext=ext)
+        output_dir = pathlib.Path(output_dir)
 
         def one(plan):
             path, target = plan
@@ -231,6 +206,65 @@ class HybridRestorer:
         output_dir.mkdir(parents=True, exist_ok=True)
         _write_summary(output_dir, rows)
         return rows
+
+
+def plan_batch(input_dir, output_dir, *, recursive=False, suffix="restored", ext="png"):
+    """Check the folders, create ``output_dir`` and list a batch's work: returns ``(plans, rows)``,
+    ``plans`` the (source, target) pairs in order, ``rows`` the failed rows of files refused before
+    any work. Shared with ``artrestore.cluster`` so both engines name outputs the same way."""
+    input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder not found: {input_dir}")
+    prepare_output_folder(output_dir)
+    sources, rows = list_sources(input_dir, recursive=recursive)
+    return assign_outputs(sources, input_dir, output_dir, suffix, ext), rows
+
+
+def prepare_output_folder(output_dir) -> None:
+    """Create ``output_dir`` or say clearly why it cannot be written."""
+    output_dir = pathlib.Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"output path is not a folder: {output_dir}")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the output folder {output_dir}: {error.strerror or error}") from None
+    if not os.access(output_dir, os.W_OK):
+        raise ValueError(f"output folder is not writable: {output_dir}")
+
+
+def list_sources(input_dir, *, recursive=False) -> tuple[list[pathlib.Path], list[dict]]:
+    """The image files of a local folder, sorted, and the failed rows of those refused (symbolic
+    links that leave ``input_dir``)."""
+    input_dir = pathlib.Path(input_dir)
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder not found: {input_dir}")
+    root = input_dir.resolve()
+    pattern = "**/*" if recursive else "*"
+    candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
+    sources, rows = [], []
+    for path in candidates:
+        if path.is_symlink() and not _inside(path.resolve(), root):
+            rows.append({"file": str(path), "output": None, "method": None, "severity": None, "ms": None,
+                         "status": "failed", "error": "ValueError: symbolic link points outside the input folder"})
+            continue
+        if path.is_file():
+            sources.append(path)
+    return sources, rows
+
+
+def assign_outputs(sources, input_dir, output_dir, suffix="restored", ext="png") -> list[tuple]:
+    """(source, target) for each source under ``input_dir``: the same relative folder under
+    ``output_dir``, named by ``_output_path``. Works on any ``PurePath`` flavour."""
+    plans, seen = [], {}
+    for path in sources:
+        relative = path.relative_to(input_dir)
+        target = _output_path(path, output_dir / relative.parent, suffix, ext)
+        if target in seen:  # a.png and a.jpg would both become a_restored.png
+            target = target.with_name(f"{path.name.replace('.', '_')}_{suffix}{target.suffix}")
+        seen[target] = path
+        plans.append((path, target))
+    return plans
 
 
 def _inside(path: pathlib.Path, root: pathlib.Path) -> bool:
@@ -247,17 +281,27 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
     return folder / f"{stem}{extension}"
 
 
-def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
-    fields = ["file", "output", "status", "method", "severity", "ms", "error", "fallback"]
-    tmp_csv, tmp_json = folder / ".summary.csv.part", folder / ".summary.json.part"
+SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback"]
+
+
+def summary_files(rows: list[dict]) -> dict[str, bytes]:
+    """The bytes of ``summary.csv`` and ``summary.json`` for a batch's rows."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
     # backslashreplace: file names that are not valid UTF-8 (surrogate-escaped) still get a row.
-    with open(tmp_csv, "w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp_json.write_text(json.dumps(rows, indent=2, default=str) + "\n")
-    os.replace(tmp_csv, folder / "summary.csv")
-    os.replace(tmp_json, folder / "summary.json")
+    return {"summary.csv": text.getvalue().encode("utf-8", errors="backslashreplace"),
+            "summary.json": (json.dumps(rows, indent=2, default=str) + "\n").encode("utf-8")}
 
 
-__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES"]
+def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
+    for name, data in summary_files(rows).items():
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(data)
+        os.replace(tmp, folder / name)
+
+
+__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES", "plan_batch", "assign_outputs",
+           "list_sources", "prepare_output_folder",
+           "summary_files", "SUMMARY_FIELDS"]
