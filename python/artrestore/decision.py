@@ -29,10 +29,10 @@ import numpy as np
 
 from artrestore import _core
 from artrestore._modelfile import check_arrays, read_metadata, sha256
-from artrestore.analysis import ROUTING_FEATURE_NAMES
+from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
 
-__all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE",
-           "export_forest_arrays", "save_decision"]
+__all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
+           "load_decision", "export_forest_arrays", "save_decision"]
 
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
 FORMAT = "artrestore-decision/1"
@@ -43,6 +43,7 @@ SEVERITY_CLASSES = ("light", "moderate", "severe")
 _FOREST_ARRAYS = {"feature": (np.int32, 1), "threshold": (np.float64, 1), "left": (np.int32, 1),
                   "right": (np.int32, 1), "value": (np.float64, 2), "tree_roots": (np.int32, 1)}
 _FORESTS = ("gain", "severity")
+DECISIONS = ("learned", "rule")
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,14 @@ class Decision:
     seconds: dict = field(default_factory=dict)
     utility: dict = field(default_factory=dict)
     severity_probability: dict = field(default_factory=dict)
+    damage_measures: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {"severity": self.severity, "path": self.path,
                 "predicted_gain_db": {k: round(v, 3) for k, v in self.gains_db.items()},
                 "expected_s": {k: round(v, 4) for k, v in self.seconds.items()},
-                "severity_probability": {k: round(v, 3) for k, v in self.severity_probability.items()}}
+                "severity_probability": {k: round(v, 3) for k, v in self.severity_probability.items()},
+                "damage_measures": self.damage_measures}
 
 
 def _forest(arrays: dict, prefix: str, n_outputs: int) -> "_core.Forest":
@@ -155,7 +158,22 @@ class LearnedDecision:
         seconds = self.expected_seconds(pixels, profile)
         path, utility = self.choose(gains, seconds, prefer, time_budget_s, available)
         return Decision(severity=self.classes[int(np.argmax(proba))], path=path, gains_db=gains, seconds=seconds,
-                        utility=utility, severity_probability=dict(zip(self.classes, map(float, proba))))
+                        utility=utility, severity_probability=dict(zip(self.classes, map(float, proba))),
+                        damage_measures=dict(zip(EXTRA_FEATURE_NAMES, map(float, x[0, len(FEATURE_NAMES):]))))
+
+
+def load_decision(decision: str = "learned", path=None, *, prefer: str = "balanced",
+                  time_budget_s: float | None = None) -> LearnedDecision | None:
+    """The learned decision for ``decision="learned"`` (``path``: a folder, None: bundled), None for
+    ``"rule"``; ``prefer`` and ``time_budget_s`` are checked now, not at the first image."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+    if decision == "rule":
+        return None
+    learned = LearnedDecision.load(path)
+    zeros = dict.fromkeys(learned.paths, 0.0)
+    learned.choose(zeros, zeros, prefer, time_budget_s)  # raises ValueError naming a bad value
+    return learned
 
 
 def export_forest_arrays(forest, prefix: str, normalise_leaves: bool = False) -> dict[str, np.ndarray]:

@@ -22,8 +22,8 @@ import numpy as np
 
 from artrestore import classical
 from artrestore._validate import as_rgb, to_uint8
-from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, analyze_vector, routing_vector
-from artrestore.decision import LearnedDecision
+from artrestore.analysis import FEATURE_NAMES, analyze_vector, routing_vector
+from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME
 from artrestore.errors import DeepLearningUnavailable
@@ -63,16 +63,10 @@ class HybridRestorer:
         self.model_name = model_name
         self._dl = None
         self._dl_lock = threading.Lock()
-        # --- issue 16: learned decision (artrestore.decision); the rule stays as decision="rule".
-        if decision not in ("learned", "rule"):
-            raise ValueError(f"decision must be 'learned' or 'rule', got {decision!r}")
-        self.decision, self.prefer, self.time_budget_s = decision, prefer, time_budget_s
-        self.decider = LearnedDecision.load(decision_path) if decision == "learned" else None
-        if self.decider is not None:
-            self.decider.choose(dict.fromkeys(self.decider.paths, 0.0), dict.fromkeys(self.decider.paths, 0.0),
-                                prefer, time_budget_s)  # validates prefer and time_budget_s now
+        # Issue 16: the learned decision (None for decision="rule"), in this deployment's time profile.
+        self.decider = load_decision(decision, decision_path, prefer=prefer, time_budget_s=time_budget_s)
+        self.prefer, self.time_budget_s = prefer, time_budget_s
         self.profile = "local" if dl_backend == LOCAL else "accelerated"
-        # --- end issue 16
 
     # ---------------------------------------------------------------------------------- DL path
     def _backend(self):
@@ -97,15 +91,14 @@ class HybridRestorer:
             vector = analyze_vector(image)
             features = dict(zip(FEATURE_NAMES, map(float, vector)))
             return (vector, features, *self.engine.decide(features), None)
-        # --- issue 16: 14 features + 13 damage measures in one pass, then the learned decision.
+        # Issue 16: 14 features + 13 damage measures in one pass, then the learned decision.
         routing = routing_vector(image)
         vector = routing[:len(FEATURE_NAMES)]
-        features = dict(zip(FEATURE_NAMES, map(float, vector)))
         known = {m for m in STRATEGIES.values() if m} - ({"deep_learning"} if not self.use_dl else set())
         decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
                                        prefer=self.prefer, time_budget_s=self.time_budget_s, available=known)
-        learned = {**decision.as_dict(), "damage_measures": dict(zip(EXTRA_FEATURE_NAMES, map(float, routing[len(vector):])))}
-        return vector, features, decision.severity, decision.path, learned
+        return vector, dict(zip(FEATURE_NAMES, map(float, vector))), decision.severity, decision.path, \
+            decision.as_dict()
 
     def analyze(self, image) -> dict:
         """Features, severity, method and the router's parameters for a path or an RGB array,
