@@ -22,7 +22,7 @@ image is scored by a model that saw it):
   ``accelerated`` profile divides the U-Net's by ``gpu_speedup`` (a GPU-served U-Net, as the
   router's calibration assumes).
 
-The command is ``artrestore.routing_commands decision`` (``artrestore train decision`` once wired).
+The command is ``artrestore routing decision``.
 """
 from __future__ import annotations
 

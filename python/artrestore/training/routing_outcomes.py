@@ -17,8 +17,7 @@ Severity ``clean`` rows (no damage) teach the decision to leave clean images alo
 ``resume`` keeps rows already measured). Sources (``source_images``) are a split of the clean
 folder under the dataset builder's rule (``training.datasets.split_sources``) plus every image of an
 extra training-only folder, each shrunk so its longer side is at most ``max_side`` (area filter,
-never enlarged). The command is ``artrestore.routing_commands outcomes`` (``artrestore train
-outcomes`` once wired).
+never enlarged). The command is ``artrestore routing outcomes``.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ threshold rule (the router's calibrated thresholds), every single path, ``none``
 ``accelerated``: the U-Net's time divided by the decision's ``gpu_speedup``), the confusion table
 of the path ``auto`` chose against the best path, and the severity classifier's accuracy.
 ``targets`` checks issue 16's targets, ``markdown`` renders a report dict. The command
-(``artrestore.routing_commands report``, ``artrestore evaluate routing`` once wired) measures the
+(``artrestore routing report``) measures the
 test split on the broad ("seen") and check ("unseen") families and writes JSON + Markdown.
 """
 from __future__ import annotations

@@ -1,24 +1,22 @@
 """The three routing commands (issue 16), for the CLI to wire; each is one re-runnable step.
 
-- ``train_outcomes(out, ...)`` -> ``artrestore train outcomes``: every path of a ``HybridRestorer``
+- ``train_outcomes(out, ...)`` -> ``artrestore routing outcomes``: every path of a ``HybridRestorer``
   on the TRAIN split (plus training-only extra images) damaged by the broad training family
   (``training.routing_outcomes``), one CSV.
-- ``train_decision(outcomes, out, ...)`` -> ``artrestore train decision``: the gain forest, the
+- ``train_decision(outcomes, out, ...)`` -> ``artrestore routing decision``: the gain forest, the
   severity classifier and the choice rule's constants fitted on those outcomes
   (``training.decision_fit``), a decision folder.
-- ``evaluate_routing(out, ...)`` -> ``artrestore evaluate routing``: the outcomes of the TEST split
+- ``evaluate_routing(out, ...)`` -> ``artrestore routing report``: the outcomes of the TEST split
   on the broad ("seen") and the check ("unseen") family, the decision replayed on them
   (``training.routing_report``), a few images re-run through ``restore(strategy="auto")`` to hold
   the replay to the real thing, and ``routing_report.json`` + ``routing_report.md``.
 
-This module sits beside the CLI (it makes a restorer, and brings the check family and training
-code together, which neither may do for the other). ``python -m artrestore.routing_commands
-{outcomes,decision,report} --help`` runs them until the CLI wires them. docs/routing.md gives the
-sequence the lead re-runs when a path changes.
+This is the CLI's ``artrestore routing {outcomes,decision,report}`` (it makes a restorer, and brings
+the check family and training code together, which neither may do for the other). docs/routing.md
+gives the sequence to re-run when a path changes.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import os
@@ -31,7 +29,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 __all__ = ["train_outcomes", "train_decision", "evaluate_routing", "outcomes_arguments", "decision_arguments",
-           "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP", "ARGUMENTS", "RUN", "main"]
+           "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP", "ARGUMENTS", "RUN", "register"]
 
 
 def _restorer(decision: str = "rule", decision_path=None, **kwargs):
@@ -201,15 +199,9 @@ ARGUMENTS = {"outcomes": outcomes_arguments, "decision": decision_arguments, "re
 RUN = {"outcomes": run_outcomes, "decision": run_decision, "report": run_report}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m artrestore.routing_commands", description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+def register(sub) -> None:
+    p = sub.add_parser("routing", help="the learned decision: outcomes, fitting, report on both damage families")
+    steps = p.add_subparsers(dest="routing_step", required=True)
     for name in RUN:
-        ARGUMENTS[name](sub.add_parser(name, help=HELP[name]))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    return RUN[args.command](args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        ARGUMENTS[name](steps.add_parser(name, help=HELP[name]))
+    p.set_defaults(handler=lambda args: RUN[args.routing_step](args))
