@@ -5,7 +5,9 @@ parameters -> classical (the seed's fixed colour + sharpen), ML-guided classical
 parameters) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
 ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
 ``timings_ms`` per stage, and ``fallback`` (from, to, reason) when the U-Net could not be used.
-TensorFlow is imported only the first time an image actually takes the U-Net path.
+The in-process U-Net runs on ONNX Runtime (``onnx_unet``) and never imports TensorFlow, unless its
+exported graphs are missing or stale: then Keras/TensorFlow is imported the first time an image takes
+the U-Net path.
 """
 from __future__ import annotations
 
@@ -37,17 +39,25 @@ class DeepLearningUnavailable(RuntimeError):
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = "local", *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
-                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet"):
+                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet", dl_runtime: str | None = None,
+                 dl_precision: str | None = None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
         ``grpc://host:port`` (TF Serving or ``artrestore serve``; ``auto`` then uses the router's
         thresholds calibrated for a GPU-served U-Net unless ``thresholds`` is given). ``dl_fallback``: ``ml_guided``
-        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``."""
+        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``.
+        ``dl_runtime`` / ``dl_precision``: the in-process U-Net's engine (``auto``: ONNX Runtime,
+        else Keras; ``onnx``; ``keras``) and precision (``auto``, ``fp32``, ``int8``); see ``onnx_unet``."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         if not (dl_backend == "local" or dl_backend.startswith("grpc://")):
             raise ValueError(f"dl_backend must be 'local' or 'grpc://host:port', got {dl_backend!r}")
+        from artrestore.onnx_unet import PRECISIONS, RUNTIMES
+
+        if dl_runtime not in (None, *RUNTIMES) or dl_precision not in (None, *PRECISIONS):
+            raise ValueError(f"dl_runtime must be one of {RUNTIMES} and dl_precision one of {PRECISIONS}, "
+                             f"got {dl_runtime!r}, {dl_precision!r}")
         self.router = Router.load(ml_model_path)
         # A served U-Net (TF Serving on a GPU) costs a fraction of the in-process CPU time, so the
         # router's accelerated thresholds send it more images.
@@ -59,6 +69,8 @@ class HybridRestorer:
         self.dl_fallback = dl_fallback
         self.dl_timeout_s = dl_timeout_s
         self.model_name = model_name
+        self.dl_runtime = dl_runtime
+        self.dl_precision = dl_precision
         self._dl = None
         self._dl_lock = threading.Lock()
 
@@ -70,9 +82,11 @@ class HybridRestorer:
             if self._dl is None:
                 try:
                     if self.dl_backend == "local":
-                        from artrestore.dl import UNetRestorer
+                        # ONNX Runtime when the exported graphs are current, else Keras (#17).
+                        from artrestore.onnx_unet import make_unet_restorer
 
-                        self._dl = UNetRestorer(self.dl_model_path)
+                        self._dl = make_unet_restorer(self.dl_model_path, runtime=self.dl_runtime,
+                                                      precision=self.dl_precision)
                     else:
                         from artrestore.serving import RemoteUNet
 
@@ -129,6 +143,9 @@ class HybridRestorer:
             try:
                 restored = self._dl_restore(image)
                 info["params"] = {"model": "unet", "backend": self.dl_backend}
+                if self.dl_backend == "local":
+                    info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
+                                          precision=getattr(self._dl, "precision", "fp32"))
             except DeepLearningUnavailable as error:
                 if self.dl_fallback == "error":
                     raise
