@@ -133,8 +133,12 @@ def test_unknown_runtime_or_precision_is_a_clear_error():
 # --------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def keras_unet():
-    pytest.importorskip("tensorflow", reason="comparing with Keras needs the [dl] extra (TensorFlow)")
+def tensorflow():
+    return pytest.importorskip("tensorflow", reason="Keras needs the [dl] extra (TensorFlow)")
+
+
+@pytest.fixture(scope="module")
+def keras_unet(tensorflow):
     return dl.UNetRestorer()
 
 
@@ -180,7 +184,7 @@ def _retrain_in_place(folder):
 
 
 @pytest.mark.dl
-def test_stale_graphs_fall_back_to_keras_with_a_warning(tmp_path, caplog, keras_unet):
+def test_stale_graphs_fall_back_to_keras_with_a_warning(tmp_path, caplog, tensorflow):
     folder = shutil.copytree(dl.BUNDLED_UNET, tmp_path / "unet")
     _retrain_in_place(folder)
     with pytest.raises(onnx_unet.StaleOnnxModel):
@@ -193,9 +197,10 @@ def test_stale_graphs_fall_back_to_keras_with_a_warning(tmp_path, caplog, keras_
 
 @pytest.mark.dl
 @pytest.mark.slow
-def test_export_of_a_retrained_model_is_current_and_matches_keras(tmp_path, clean_dir):
+def test_export_of_a_retrained_model_is_current_and_matches_keras(tmp_path, clean_dir, tensorflow):
     """The export is re-runnable: a different architecture (a plain, small U-Net) exports, loads,
     matches Keras, and is refused once its weights change again."""
+    pytest.importorskip("tf2onnx", reason="the export needs the [export] extra")
     from artrestore.training.export_onnx import export_onnx
 
     config = dl.UNetConfig(base_filters=8, depth=3, global_context=False)

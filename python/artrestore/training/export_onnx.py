@@ -9,7 +9,8 @@ validation pairs). Output, beside the weights (or in ``out_dir``):
   clipped to [0, 1]). Its weights are stored as float16 with a Cast to float32 that ONNX Runtime
   folds at load: exact, since ``unet.npz`` holds float16 weights, and half the file.
 - ``unet_int8.onnx``: static QDQ quantization (ONNX Runtime's quantizer): per-channel int8
-  weights, uint8 activations calibrated on random 256^2 crops of damaged *training* images (the
+  weights, uint8 activations (ranges: 99.999th percentile) calibrated on random 256^2 crops of
+  damaged *training* images (the
   dataset's split rule, never validation or test images, never the check family); the colour
   transform, the head and the residual add stay float32.
 - ``onnx_metadata.json``: format tag, SHA-256 of each graph and of the ``unet.npz`` it came from,
@@ -43,6 +44,10 @@ OPSET = 17
 MAX_FP32_DIFF = 1e-3      # the fp32 graph must match Keras to this (max abs, images in [0, 1])
 MAX_PSNR_LOSS_DB = 0.1    # int8 becomes the default only within this of Keras' validation PSNR
 CALIBRATION_CROPS = 64
+# Activation ranges: the 99.999th percentile of each tensor over the calibration crops. Measured on
+# 12 validation pairs against the fp32 graph's 25.213 dB: percentile 25.187 dB, min-max 25.097 dB,
+# entropy 25.097 dB (a few extreme activations stretch min-max ranges and coarsen every step).
+CALIBRATION_PERCENTILE = 99.999
 # Quantized in int8: the convolutions and the ops between them (so tensors stay int8 from one
 # conv to the next). Left float32: the context branch's dense layers and the colour transform
 # (MatMul / Mul / Add on the full-resolution input), the head and the residual add.
@@ -204,12 +209,12 @@ def quantize_int8(fp32_path: pathlib.Path, out_path: pathlib.Path, feeds: list[d
     head_index = max(i for i, n in enumerate(graph.node) if n.op_type == "Conv")
     excluded = [n.name for n in graph.node[head_index:]]
     settings = {"format": "QDQ", "weights": "int8 per channel", "activations": "uint8",
-                "calibration": "MinMax", "op_types": QUANTIZED_OPS, "excluded_nodes": excluded,
+                "calibration": f"percentile {CALIBRATION_PERCENTILE}", "op_types": QUANTIZED_OPS, "excluded_nodes": excluded,
                 "calibration_crops": len(feeds), "quantized_convs": len(convs) - 1}
     quantize_static(str(fp32_path), str(out_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    calibrate_method=CalibrationMethod.MinMax, op_types_to_quantize=QUANTIZED_OPS,
-                    nodes_to_exclude=excluded, extra_options={"ActivationSymmetric": False})
+                    calibrate_method=CalibrationMethod.Percentile, op_types_to_quantize=QUANTIZED_OPS,
+                    nodes_to_exclude=excluded, extra_options={"CalibPercentile": CALIBRATION_PERCENTILE})
     return settings
 
 
