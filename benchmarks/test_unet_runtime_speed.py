@@ -1,5 +1,6 @@
 """The in-process U-Net's engines in one run: Keras/TensorFlow fp32 (before #17) against ONNX Runtime
-fp32 and int8 (and OpenVINO fp32 / bf16 / int8 when installed), same weights, same image.
+fp32 and int8, and OpenVINO (when installed) running the same graphs fp32 / int8 (runtime option
+``engine="openvino"``) and bf16 (a peer), same weights, same image.
 
 Run: pytest benchmarks/test_unet_runtime_speed.py --benchmark-json=out/unet_runtime.json
 then: python benchmarks/report.py out/unet_runtime.json
@@ -46,15 +47,17 @@ def keras_unet():
     return dl.UNetRestorer()
 
 
-class OpenVinoUNet:
-    """The exported graph compiled by OpenVINO (peer): same ``predict_tiles`` / ``restore`` contract."""
+class OpenVinoBf16UNet:
+    """The fp32 graph compiled by OpenVINO with bf16 inference (peer: no runtime option, quality not
+    validated): same ``predict_tiles`` / ``restore`` contract."""
 
-    def __init__(self, graph: str, precision_hint: str):
+    def __init__(self):
         import openvino as ov
 
         core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(str(dl.BUNDLED_UNET / graph)), "CPU",
-                                           {"INFERENCE_PRECISION_HINT": precision_hint, "PERFORMANCE_HINT": "LATENCY"})
+        graph = dl.BUNDLED_UNET / onnx_unet.GRAPH_FILES["fp32"]
+        self.compiled = core.compile_model(core.read_model(str(graph)), "CPU",
+                                           {"INFERENCE_PRECISION_HINT": "bf16", "PERFORMANCE_HINT": "LATENCY"})
         self.request = self.compiled.create_infer_request()
 
     def predict_tiles(self, tiles, context):
@@ -70,14 +73,14 @@ class OpenVinoUNet:
 RUNTIMES = {"onnxruntime_fp32": lambda: onnx_unet.OnnxUNetRestorer(precision="fp32"),
             "onnxruntime_int8": lambda: onnx_unet.OnnxUNetRestorer(precision="int8")}
 if HAS_OPENVINO:
-    RUNTIMES.update({"openvino_fp32": lambda: OpenVinoUNet(onnx_unet.GRAPH_FILES["fp32"], "f32"),
-                     "openvino_bf16": lambda: OpenVinoUNet(onnx_unet.GRAPH_FILES["fp32"], "bf16"),
-                     "openvino_int8": lambda: OpenVinoUNet(onnx_unet.GRAPH_FILES["int8"], "f32")})
+    RUNTIMES.update({"openvino_fp32": lambda: onnx_unet.OnnxUNetRestorer(precision="fp32", engine="openvino"),
+                     "openvino_int8": lambda: onnx_unet.OnnxUNetRestorer(precision="int8", engine="openvino"),
+                     "openvino_bf16_peer": OpenVinoBf16UNet})
 
 
 def _label(name: str) -> str:
     # report.py compares the fastest "artrestore" entry of a group with every other (the peers).
-    return f"artrestore {name}" if name.startswith("onnxruntime") else name
+    return name if name.endswith("peer") else f"artrestore {name}"
 
 
 def _gflop_s(benchmark, tiles_of_work: float, executed: float | None = None):
@@ -147,6 +150,8 @@ def scan_512(photo_at, tmp_path_factory):
 def _first_image(runtime: str, precision: str, path) -> None:
     env = {**os.environ, onnx_unet.RUNTIME_ENV: "keras" if runtime == "keras" else "onnx",
            onnx_unet.PRECISION_ENV: precision}
+    if runtime != "keras":
+        env[onnx_unet.ENGINE_ENV] = runtime
     subprocess.run([sys.executable, "-c", FIRST_IMAGE, str(path), runtime], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
 
@@ -158,8 +163,10 @@ def test_first_image_keras_fp32(benchmark, scan_512):
     benchmark.pedantic(_first_image, args=("keras", "fp32", scan_512), rounds=3, iterations=1)
 
 
-@pytest.mark.parametrize("precision", ["fp32", "int8"])
-def test_first_image_artrestore_onnxruntime(benchmark, precision, scan_512):
+@pytest.mark.parametrize("engine, precision", [("onnxruntime", "fp32"), ("onnxruntime", "int8"), ("openvino", "int8")])
+def test_first_image_artrestore(benchmark, engine, precision, scan_512):
+    if engine == "openvino" and not HAS_OPENVINO:
+        pytest.skip("OpenVINO not installed")
     benchmark.group = "first U-Net image (512^2) in a fresh process"
-    benchmark.name = f"artrestore onnxruntime_{precision}"
-    benchmark.pedantic(_first_image, args=("onnxruntime", precision, scan_512), rounds=3, iterations=1)
+    benchmark.name = f"artrestore {engine}_{precision}"
+    benchmark.pedantic(_first_image, args=(engine, precision, scan_512), rounds=3, iterations=1)

@@ -230,7 +230,7 @@ def _keras_restore(model, config):
                                                    global_context=config.global_context))
 
 
-def fp32_difference(model, config, session, pairs) -> float:
+def fp32_difference(model, config, unet, pairs) -> float:
     """Largest |ONNX fp32 - Keras| over a batch of 256^2 tiles and one whole-image pass."""
     damaged = pairs[0][0].astype(np.float32) / 255
     h, w = (s // 16 * 16 for s in damaged.shape[:2])
@@ -239,10 +239,7 @@ def fp32_difference(model, config, session, pairs) -> float:
     for batch in (tiles, damaged[None, :h, :w]):
         context = dl.make_context(damaged) if config.global_context else None
         keras_out = np.clip(np.asarray(model(dl.model_inputs(config, batch, context), training=False)), 0, 1)
-        feeds = {dl.SIGNATURE_INPUT: np.ascontiguousarray(batch)}
-        if config.global_context:
-            feeds[dl.SIGNATURE_CONTEXT] = dl.per_tile(context, len(batch))
-        worst = max(worst, float(np.abs(session.run(None, feeds)[0] - keras_out).max()))
+        worst = max(worst, float(np.abs(unet.predict_tiles(batch, context) - keras_out).max()))
     return worst
 
 
@@ -321,13 +318,13 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
         (tmp / onnx_unet.ONNX_METADATA).write_text(json.dumps(new_meta, indent=2, sort_keys=True) + "\n")
         # unet.npz beside the graphs in the scratch folder, so the runtime's own checks load them.
         shutil.copyfile(model_dir / "unet.npz", tmp / "unet.npz")
-        fp32 = onnx_unet.OnnxUNetRestorer(tmp, precision="fp32")
-        difference = fp32_difference(model, config, fp32.session, pairs)
+        fp32 = onnx_unet.OnnxUNetRestorer(tmp, precision="fp32", engine="onnxruntime")
+        difference = fp32_difference(model, config, fp32, pairs)
         if difference > MAX_FP32_DIFF:
             raise ValueError(f"the fp32 ONNX graph differs from Keras by {difference:.2e} (> {MAX_FP32_DIFF})")
         restorers = {"keras_fp32": _keras_restore(model, config), "onnx_fp32": fp32.restore}
         if int8:
-            restorers["onnx_int8"] = onnx_unet.OnnxUNetRestorer(tmp, precision="int8").restore
+            restorers["onnx_int8"] = onnx_unet.OnnxUNetRestorer(tmp, precision="int8", engine="onnxruntime").restore
         log.info("validating on %d pairs", len(pairs))
         scores = validate(restorers, pairs)
         loss = scores["keras_fp32"]["all"]["psnr"] - scores.get("onnx_int8", {}).get("all", {}).get("psnr", -np.inf)
