@@ -1,6 +1,5 @@
 """The ONNX Runtime U-Net: CPU tiling, the shipped graphs, agreement with Keras, no TensorFlow import
 when restoring, stale and tampered graphs, and a re-export of a freshly trained model."""
-import importlib.util
 import json
 import logging
 import math
@@ -127,8 +126,6 @@ def test_unknown_runtime_or_precision_is_a_clear_error():
         onnx_unet.make_unet_restorer(runtime="tensorrt")
     with pytest.raises(ValueError, match="precision"):
         HybridRestorer(dl_precision="fp8")
-    with pytest.raises(ValueError, match="engine"):
-        onnx_unet.OnnxUNetRestorer(engine="tensorrt")
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,20 +142,16 @@ def keras_unet(tensorflow):
     return dl.UNetRestorer()
 
 
-ENGINES = [e for e in onnx_unet.ENGINES if importlib.util.find_spec(e) is not None]
-
-
 @pytest.mark.dl
-@pytest.mark.parametrize("engine", ENGINES)
-def test_fp32_graph_matches_keras(keras_unet, astronaut, engine):
+def test_fp32_graph_matches_keras(keras_unet, astronaut):
     damaged = synthesize_damage(astronaut, "severe", seed=5)[0].astype(np.float32) / 255
     context = dl.make_context(damaged)
-    fp32 = onnx_unet.OnnxUNetRestorer(precision="fp32", engine=engine)
+    fp32 = onnx_unet.OnnxUNetRestorer(precision="fp32")
     tiles = np.stack([damaged[:256, :256], damaged[256:, 256:], damaged[100:356, 200:456]])
     whole = damaged[None, :496, :512]  # one pass at a size the model never trained on
     for batch in (tiles, whole):
         diff = np.abs(fp32.predict_tiles(batch, context) - keras_unet.predict_tiles(batch, context)).max()
-        assert diff <= 1e-3, f"{engine} fp32 differs from Keras by {diff:.2e}"
+        assert diff <= 1e-3, f"ONNX fp32 differs from Keras by {diff:.2e}"
 
 
 @pytest.fixture(scope="module")
@@ -173,12 +166,11 @@ def validation(keras_unet, clean_dir):
 
 @pytest.mark.dl
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ENGINES)
-def test_int8_keeps_keras_quality_on_the_validation_pairs(validation, onnx_meta, engine):
+def test_int8_keeps_keras_quality_on_the_validation_pairs(validation, onnx_meta):
     pairs, keras_psnr = validation
-    int8 = onnx_unet.OnnxUNetRestorer(precision="int8", engine=engine)
+    int8 = onnx_unet.OnnxUNetRestorer(precision="int8")
     int8_psnr = np.mean([metrics.psnr(int8.restore(d), c) for d, c, _ in pairs])
-    assert int8_psnr >= keras_psnr - 0.1, f"{engine} int8 {int8_psnr:.3f} dB vs Keras {keras_psnr:.3f} dB"
+    assert int8_psnr >= keras_psnr - 0.1, f"int8 {int8_psnr:.3f} dB vs Keras {keras_psnr:.3f} dB"
     if onnx_meta["default_precision"] == "int8":
         assert onnx_meta["validation"]["onnx_int8"]["all"]["psnr"] >= onnx_meta["validation"]["keras_fp32"]["all"]["psnr"] - 0.1
 

@@ -1,4 +1,4 @@
-"""The in-process U-Net on ONNX Runtime (or OpenVINO): inference only, no TensorFlow or Keras import.
+"""The in-process U-Net on ONNX Runtime: inference only, no TensorFlow or Keras import.
 
 Input: RGB uint8 H x W x 3 (``restore``) or float32 in [0, 1] (``restore_float``); output the same
 shape and type, restored. The model folder (the U-Net's, default the bundled one) holds, beside
@@ -6,8 +6,8 @@ shape and type, restored. The model folder (the U-Net's, default the bundled one
 ``onnx_metadata.json`` (format tag, SHA-256 of each graph, SHA-256 of the ``unet.npz`` they were
 exported from, validation PSNR of each precision, the precision chosen by that measurement).
 ``training/export_onnx.py`` writes them. A graph is read as bytes, checked against its SHA-256 and
-handed to the engine (ONNX Runtime, or OpenVINO on request) from memory: standard ONNX operators only, no custom-op library, no external
-data file, so loading executes nothing from the file.
+handed to ONNX Runtime from memory: it interprets the operators with its own kernels, no custom-op library is registered and no external data file can be
+resolved, so loading executes nothing from the file.
 
 Tiling for the CPU: an image up to ``max_tile_pixels`` (default about 1.2 megapixels) runs as one
 fully convolutional pass (no overlap to pay for, no seams); a larger one is cut into as few
@@ -40,13 +40,11 @@ ONNX_METADATA = "onnx_metadata.json"
 GRAPH_FILES = {"fp32": "unet_fp32.onnx", "int8": "unet_int8.onnx"}
 PRECISIONS = ("auto", *GRAPH_FILES)
 RUNTIMES = ("auto", "onnx", "keras")
-ENGINES = ("onnxruntime", "openvino")  # what runs the graphs: ONNX Runtime (default) or OpenVINO
 MULTIPLE = 16                    # the U-Net's 4 poolings: sides must be multiples of 2**4
 MAX_TILE_PIXELS = 1280 * 960     # one pass up to here: ~1.2 GB peak at fp32, less at int8
 # Environment defaults for callers that cannot pass arguments (the CLI until it grows options).
 RUNTIME_ENV = "ARTRESTORE_UNET_RUNTIME"
 PRECISION_ENV = "ARTRESTORE_UNET_PRECISION"
-ENGINE_ENV = "ARTRESTORE_UNET_ENGINE"
 
 
 class StaleOnnxModel(ValueError):
@@ -100,43 +98,16 @@ def read_graph(folder, precision: str, meta: dict) -> bytes:
     return blob
 
 
-class _OrtRunner:
+def ort_session(blob: bytes, threads: int | None = None):
     """ONNX Runtime session on a graph given as bytes (never a path: no external data, no custom ops)."""
+    import onnxruntime as ort
 
-    def __init__(self, blob: bytes, threads: int | None):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = int(threads)
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
-        self.input_names = {i.name for i in self.session.get_inputs()}
-
-    def run(self, feeds: dict) -> np.ndarray:
-        return self.session.run(None, feeds)[0]
-
-
-class _OpenVinoRunner:
-    """The same graph compiled by OpenVINO for the CPU (its int8 kernels read the QDQ graph)."""
-
-    def __init__(self, blob: bytes, threads: int | None):
-        import openvino as ov
-
-        core = ov.Core()
-        config = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
-        if threads:
-            config["INFERENCE_NUM_THREADS"] = int(threads)
-        self.compiled = core.compile_model(core.read_model(blob), "CPU", config)
-        self.request = self.compiled.create_infer_request()
-        self.input_names = {i.get_any_name() for i in self.compiled.inputs}
-
-    def run(self, feeds: dict) -> np.ndarray:
-        return np.asarray(self.request.infer(feeds)[self.compiled.outputs[0]])
-
-
-_RUNNERS = {"onnxruntime": _OrtRunner, "openvino": _OpenVinoRunner}
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = int(threads)
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(blob, options, providers=["CPUExecutionProvider"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,24 +193,21 @@ class OnnxUNetRestorer:
     """In-process U-Net inference on ONNX Runtime: RGB uint8 in, RGB uint8 out (``restore``).
 
     ``precision``: ``auto`` (the one the export chose by validation PSNR), ``fp32`` or ``int8``
-    (default from ``ARTRESTORE_UNET_PRECISION``). ``engine``: ``onnxruntime`` (default; fastest
-    start) or ``openvino`` (the ``[openvino]`` extra; compiles for seconds, then runs int8 faster
-    here), default from ``ARTRESTORE_UNET_ENGINE``. ``max_tile_pixels``: the one-pass budget.
-    ``threads``: the engine's threads (default: one per physical core)."""
+    (default from ``ARTRESTORE_UNET_PRECISION``). ``max_tile_pixels``: the one-pass budget.
+    ``threads``: ONNX Runtime's intra-op threads (default: one per physical core)."""
+
+    runtime = "onnxruntime"
 
     def __init__(self, model_dir=None, *, precision: str | None = None, max_tile_pixels: int = MAX_TILE_PIXELS,
-                 threads: int | None = None, engine: str | None = None):
-        self.runtime = engine or os.environ.get(ENGINE_ENV) or "onnxruntime"
-        if self.runtime not in ENGINES:
-            raise ValueError(f"U-Net engine must be one of {ENGINES}, got {self.runtime!r}")
+                 threads: int | None = None):
         self.model_dir = pathlib.Path(model_dir) if model_dir is not None else BUNDLED_UNET
         self.metadata = read_onnx_metadata(self.model_dir)
         check_current(self.model_dir, self.metadata)
         self.precision = resolve_precision(precision, self.metadata)
         self.global_context = bool(self.metadata.get("global_context"))
         self.max_tile_pixels = int(max_tile_pixels)
-        self.runner = _RUNNERS[self.runtime](read_graph(self.model_dir, self.precision, self.metadata), threads)
-        names = self.runner.input_names
+        self.session = ort_session(read_graph(self.model_dir, self.precision, self.metadata), threads)
+        names = {i.name for i in self.session.get_inputs()}
         if names != ({SIGNATURE_INPUT, SIGNATURE_CONTEXT} if self.global_context else {SIGNATURE_INPUT}):
             raise ValueError(f"U-Net ONNX: unexpected graph inputs {sorted(names)}")
 
@@ -255,7 +223,7 @@ class OnnxUNetRestorer:
             context = np.asarray(context, np.float32)
             feeds[SIGNATURE_CONTEXT] = np.ascontiguousarray(
                 np.broadcast_to(context.reshape(-1, *context.shape[-3:]), (len(tiles), *context.shape[-3:])))
-        return self.runner.run(feeds)
+        return self.session.run(None, feeds)[0]
 
     def restore_float(self, image: np.ndarray) -> np.ndarray:
         """H x W x 3 float32 in [0, 1] -> restored float32 (one pass, or large blended tiles)."""
@@ -267,11 +235,10 @@ class OnnxUNetRestorer:
         return to_uint8(self.restore_float(image.astype(np.float32) / 255.0))
 
 
-def make_unet_restorer(model_dir=None, *, runtime: str | None = None, precision: str | None = None,
-                       engine: str | None = None):
+def make_unet_restorer(model_dir=None, *, runtime: str | None = None, precision: str | None = None):
     """The in-process U-Net: ``runtime`` ``auto`` (ONNX Runtime if its graphs are there and current,
     else Keras with a logged warning), ``onnx`` (errors instead of falling back) or ``keras``;
-    default from ``ARTRESTORE_UNET_RUNTIME``, else ``auto``. ``engine``: see ``OnnxUNetRestorer``."""
+    default from ``ARTRESTORE_UNET_RUNTIME``, else ``auto``."""
     runtime = runtime or os.environ.get(RUNTIME_ENV) or "auto"
     if runtime not in RUNTIMES:
         raise ValueError(f"U-Net runtime must be one of {RUNTIMES}, got {runtime!r}")
@@ -279,7 +246,7 @@ def make_unet_restorer(model_dir=None, *, runtime: str | None = None, precision:
         raise ValueError(f"U-Net precision must be one of {PRECISIONS}, got {precision!r}")
     if runtime != "keras":
         try:
-            return OnnxUNetRestorer(model_dir, precision=precision, engine=engine)
+            return OnnxUNetRestorer(model_dir, precision=precision)
         except (ImportError, FileNotFoundError, ValueError) as error:
             if runtime == "onnx":
                 raise
@@ -289,5 +256,5 @@ def make_unet_restorer(model_dir=None, *, runtime: str | None = None, precision:
     return UNetRestorer(model_dir)
 
 
-__all__ = ["OnnxUNetRestorer", "ENGINES", "StaleOnnxModel", "make_unet_restorer", "plan_tiles", "plan_axis", "tiled_run",
+__all__ = ["OnnxUNetRestorer", "ort_session", "read_graph", "StaleOnnxModel", "make_unet_restorer", "plan_tiles", "plan_axis", "tiled_run",
            "read_onnx_metadata", "GRAPH_FILES", "ONNX_FORMAT", "ONNX_METADATA", "PRECISIONS", "RUNTIMES"]

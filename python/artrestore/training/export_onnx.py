@@ -89,7 +89,9 @@ def validation_pairs(clean_dir, meta: dict, limit: int | None = None, seed: int 
 
 def calibration_inputs(clean_dir, meta: dict, count: int = CALIBRATION_CROPS, seed: int = 0) -> list[dict]:
     """``count`` feeds {"image": 1 x 256 x 256 x 3, "context": 1 x 128 x 128 x 3} float32: random
-    crops of training sources damaged at the training's severity mix, each with its image's thumbnail."""
+    crops of training sources damaged at the training's severity mix, each with its image's
+    thumbnail (no "context" for a model without the global branch)."""
+    global_context = bool(meta.get("architecture", {}).get("global_context"))
     from artrestore.data import SEVERITIES, synthesize_damage
 
     cleans = _sources(clean_dir, meta, "train")
@@ -102,8 +104,10 @@ def calibration_inputs(clean_dir, meta: dict, count: int = CALIBRATION_CROPS, se
         damaged = synthesize_damage(clean, severity, seed * 100000 + k)[0].astype(np.float32) / 255
         y0 = int(rng.integers(damaged.shape[0] - dl.TILE + 1))
         x0 = int(rng.integers(damaged.shape[1] - dl.TILE + 1))
-        feeds.append({dl.SIGNATURE_INPUT: np.ascontiguousarray(damaged[None, y0:y0 + dl.TILE, x0:x0 + dl.TILE]),
-                      dl.SIGNATURE_CONTEXT: dl.make_context(damaged)[None]})
+        feed = {dl.SIGNATURE_INPUT: np.ascontiguousarray(damaged[None, y0:y0 + dl.TILE, x0:x0 + dl.TILE])}
+        if global_context:
+            feed[dl.SIGNATURE_CONTEXT] = dl.make_context(damaged)[None]
+        feeds.append(feed)
     return feeds
 
 
@@ -318,13 +322,13 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
         (tmp / onnx_unet.ONNX_METADATA).write_text(json.dumps(new_meta, indent=2, sort_keys=True) + "\n")
         # unet.npz beside the graphs in the scratch folder, so the runtime's own checks load them.
         shutil.copyfile(model_dir / "unet.npz", tmp / "unet.npz")
-        fp32 = onnx_unet.OnnxUNetRestorer(tmp, precision="fp32", engine="onnxruntime")
+        fp32 = onnx_unet.OnnxUNetRestorer(tmp, precision="fp32")
         difference = fp32_difference(model, config, fp32, pairs)
         if difference > MAX_FP32_DIFF:
             raise ValueError(f"the fp32 ONNX graph differs from Keras by {difference:.2e} (> {MAX_FP32_DIFF})")
         restorers = {"keras_fp32": _keras_restore(model, config), "onnx_fp32": fp32.restore}
         if int8:
-            restorers["onnx_int8"] = onnx_unet.OnnxUNetRestorer(tmp, precision="int8", engine="onnxruntime").restore
+            restorers["onnx_int8"] = onnx_unet.OnnxUNetRestorer(tmp, precision="int8").restore
         log.info("validating on %d pairs", len(pairs))
         scores = validate(restorers, pairs)
         loss = scores["keras_fp32"]["all"]["psnr"] - scores.get("onnx_int8", {}).get("all", {}).get("psnr", -np.inf)
