@@ -160,7 +160,11 @@ def validation(keras_unet, clean_dir):
     and Keras' PSNR on them through its 256^2 tiles (today's in-process path)."""
     from artrestore.training.export_onnx import validation_pairs
 
-    pairs = validation_pairs(clean_dir, dl.read_metadata(dl.BUNDLED_UNET))
+    from artrestore.training.export_onnx import split_settings
+
+    meta = dl.read_metadata(dl.BUNDLED_UNET)
+    meta["data"] = {**meta["data"], **split_settings(meta)}
+    pairs = validation_pairs(clean_dir, meta)
     return pairs, float(np.mean([metrics.psnr(keras_unet.restore(d), c) for d, c, _ in pairs]))
 
 
@@ -214,6 +218,9 @@ def test_export_of_a_retrained_model_is_current_and_matches_keras(tmp_path, clea
     model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
     meta = dl.read_metadata(dl.BUNDLED_UNET)
     folder = dl.save_weights(model, config, tmp_path / "small", {"data": meta["data"]})
+    # Without the training's split seed the export cannot tell training from validation sources.
+    with pytest.raises(ValueError, match="split_seed"):
+        export_onnx(dl.save_weights(model, config, tmp_path / "no_seed", {"data": {}}), clean_dir=clean_dir)
     written = export_onnx(folder, clean_dir=clean_dir, calibration_crops=4, val_limit=3)
     assert written["fp32_max_abs_diff_vs_keras"] <= 1e-3 and written["gflop_per_256_tile"] > 0
     assert written["validation"]["onnx_fp32"]["all"]["pairs"] == 3

@@ -58,8 +58,21 @@ QUANTIZED_OPS = ["Conv", "ConvTranspose", "MaxPool", "Concat", "Relu"]
 # Data: calibration crops (training sources) and validation pairs (validation sources)
 # --------------------------------------------------------------------------------------------
 
+def split_settings(meta: dict, split_seed: int | None = None, image_size: int | None = None) -> dict:
+    """The training run's split seed and image size: given, else from its metadata ("data"); a
+    model whose metadata lacks them needs them given (a wrong seed would calibrate on validation
+    images and validate on training ones)."""
+    data = meta.get("data", {})
+    split_seed = data.get("split_seed") if split_seed is None else split_seed
+    if split_seed is None:
+        raise ValueError("the U-Net's metadata has no data.split_seed: pass the seed its training split "
+                         "sources with (split_seed=..., --split-seed)")
+    return {"split_seed": int(split_seed), "image_size": int(image_size or data.get("image_size", 512))}
+
+
 def _sources(clean_dir, meta: dict, split: str) -> list[np.ndarray]:
-    """The clean images of one split, with the training run's split seed and image size."""
+    """The clean images of one split, with the training run's split seed and image size
+    (``meta["data"]``, completed by ``split_settings``)."""
     from artrestore.data import fit_size, list_images, split_sources
     from artrestore.imageio import read_image
 
@@ -68,9 +81,9 @@ def _sources(clean_dir, meta: dict, split: str) -> list[np.ndarray]:
     if not paths:
         raise FileNotFoundError(f"no images under {clean_dir}")
     names = [str(p.relative_to(clean_dir)) for p in paths]
-    data = meta.get("data", {})
-    assignment = split_sources(names, int(data.get("split_seed", 0)))
-    size = int(data.get("image_size", 512))
+    data = meta["data"]
+    assignment = split_sources(names, int(data["split_seed"]))
+    size = int(data["image_size"])
     return [fit_size(read_image(p), size) for p, n in zip(paths, names) if assignment[n] == split]
 
 
@@ -265,11 +278,13 @@ def validate(restorers: dict, pairs) -> dict:
 # --------------------------------------------------------------------------------------------
 
 def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
-                calibration_crops: int = CALIBRATION_CROPS, val_limit: int | None = None, seed: int = 0) -> dict:
+                calibration_crops: int = CALIBRATION_CROPS, val_limit: int | None = None, seed: int = 0,
+                split_seed: int | None = None, image_size: int | None = None) -> dict:
     """Export ``model_dir``'s U-Net (default: bundled) to ``out_dir`` (default: beside the weights):
     fp32 graph, int8 graph (unless ``int8=False``), metadata. ``clean_dir``: the clean images the
     model was trained on (calibration crops from its training split, validation pairs from its
-    validation split; ``val_limit`` caps the pairs). Returns the metadata written. Raises
+    validation split; ``val_limit`` caps the pairs; ``split_seed`` / ``image_size``: the training's,
+    when its metadata does not record them). Returns the metadata written. Raises
     ValueError if the fp32 graph differs from Keras by more than ``MAX_FP32_DIFF``."""
     import keras
     import onnx
@@ -281,6 +296,7 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
     out_dir = pathlib.Path(out_dir) if out_dir is not None else model_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     model, config, meta = dl.load_model(model_dir)
+    meta = {**meta, "data": {**meta.get("data", {}), **split_settings(meta, split_seed, image_size)}}
     pairs = validation_pairs(clean_dir, meta, val_limit)
     proto = convert(model, config)
 
@@ -306,6 +322,8 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
             "format": onnx_unet.ONNX_FORMAT,
             "source_weights_sha256": _modelfile.sha256(model_dir / "unet.npz"),
             "source_commit": meta.get("commit"),
+            "split": {**split_settings(meta), "clean_dir": pathlib.Path(clean_dir).name,
+                      "calibration": "train sources", "validation": "val sources"},
             "architecture": meta.get("architecture"),
             "global_context": bool(config.global_context),
             "opset": OPSET,
@@ -356,10 +374,13 @@ def main(argv=None) -> None:
     parser.add_argument("--no-int8", action="store_true", help="export the fp32 graph only")
     parser.add_argument("--calibration-crops", type=int, default=CALIBRATION_CROPS)
     parser.add_argument("--val-limit", type=int, help="validate on at most this many pairs")
+    parser.add_argument("--split-seed", type=int, help="the training's split seed, if its metadata lacks it")
+    parser.add_argument("--image-size", type=int, help="the training's image short side, if its metadata lacks it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     meta = export_onnx(args.model_dir, args.out, clean_dir=args.clean, int8=not args.no_int8,
-                       calibration_crops=args.calibration_crops, val_limit=args.val_limit)
+                       calibration_crops=args.calibration_crops, val_limit=args.val_limit,
+                       split_seed=args.split_seed, image_size=args.image_size)
     summary = {k: meta[k] for k in ("default_precision", "chosen_by", "fp32_max_abs_diff_vs_keras",
                                     "gflop_per_256_tile")}
     summary["psnr"] = {name: v["all"]["psnr"] for name, v in meta["validation"].items()}
