@@ -87,25 +87,36 @@ def _sources(clean_dir, meta: dict, split: str) -> list[np.ndarray]:
     return [fit_size(read_image(p), size) for p, n in zip(paths, names) if assignment[n] == split]
 
 
-def validation_pairs(clean_dir, meta: dict, limit: int | None = None, seed: int = 1):
-    """(damaged, clean, severity) uint8 pairs: every validation source at each severity (rotating
-    through the severities when ``limit`` is smaller than that)."""
-    from artrestore.data import SEVERITIES, synthesize_damage
+def _default_damage(clean: np.ndarray, severity: str, seed: int) -> np.ndarray:
+    from artrestore.data import synthesize_damage
 
+    return synthesize_damage(clean, severity, seed)[0]
+
+
+def validation_pairs(clean_dir, meta: dict, limit: int | None = None, seed: int = 1, damage=None):
+    """(damaged, clean, severity) uint8 pairs: every validation source at each severity (rotating
+    through the severities when ``limit`` is smaller than that). ``damage(clean, severity, seed)``
+    -> damaged uint8: the damage model the U-Net was trained on (default ``data.synthesize_damage``)."""
+    from artrestore.data import SEVERITIES
+
+    damage = damage or _default_damage
     cleans = _sources(clean_dir, meta, "val")
     if limit is None:
         jobs = [(i, s) for i in range(len(cleans)) for s in SEVERITIES]
     else:
         jobs = [(i % len(cleans), SEVERITIES[i % len(SEVERITIES)]) for i in range(limit)]
-    return [(synthesize_damage(cleans[i], s, seed + i)[0], cleans[i], s) for i, s in jobs]
+    return [(damage(cleans[i], s, seed + i), cleans[i], s) for i, s in jobs]
 
 
-def calibration_inputs(clean_dir, meta: dict, count: int = CALIBRATION_CROPS, seed: int = 0) -> list[dict]:
+def calibration_inputs(clean_dir, meta: dict, count: int = CALIBRATION_CROPS, seed: int = 0,
+                       damage=None) -> list[dict]:
     """``count`` feeds {"image": 1 x 256 x 256 x 3, "context": 1 x 128 x 128 x 3} float32: random
     crops of training sources damaged at the training's severity mix, each with its image's
-    thumbnail (no "context" for a model without the global branch)."""
+    thumbnail (no "context" for a model without the global branch). ``damage``: as in
+    ``validation_pairs``."""
+    damage = damage or _default_damage
     global_context = bool(meta.get("architecture", {}).get("global_context"))
-    from artrestore.data import SEVERITIES, synthesize_damage
+    from artrestore.data import SEVERITIES
 
     cleans = _sources(clean_dir, meta, "train")
     weights = np.asarray(meta.get("data", {}).get("severity_weights", (1, 1, 1)), float)
@@ -114,7 +125,7 @@ def calibration_inputs(clean_dir, meta: dict, count: int = CALIBRATION_CROPS, se
     for k in range(count):
         clean = cleans[k % len(cleans)]
         severity = SEVERITIES[rng.choice(3, p=weights / weights.sum())]
-        damaged = synthesize_damage(clean, severity, seed * 100000 + k)[0].astype(np.float32) / 255
+        damaged = damage(clean, severity, seed * 100000 + k).astype(np.float32) / 255
         y0 = int(rng.integers(damaged.shape[0] - dl.TILE + 1))
         x0 = int(rng.integers(damaged.shape[1] - dl.TILE + 1))
         feed = {dl.SIGNATURE_INPUT: np.ascontiguousarray(damaged[None, y0:y0 + dl.TILE, x0:x0 + dl.TILE])}
@@ -279,12 +290,13 @@ def validate(restorers: dict, pairs) -> dict:
 
 def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
                 calibration_crops: int = CALIBRATION_CROPS, val_limit: int | None = None, seed: int = 0,
-                split_seed: int | None = None, image_size: int | None = None) -> dict:
+                split_seed: int | None = None, image_size: int | None = None, damage=None) -> dict:
     """Export ``model_dir``'s U-Net (default: bundled) to ``out_dir`` (default: beside the weights):
     fp32 graph, int8 graph (unless ``int8=False``), metadata. ``clean_dir``: the clean images the
     model was trained on (calibration crops from its training split, validation pairs from its
     validation split; ``val_limit`` caps the pairs; ``split_seed`` / ``image_size``: the training's,
-    when its metadata does not record them). Returns the metadata written. Raises
+    when its metadata does not record them; ``damage(clean, severity, seed)`` -> damaged uint8: the
+    damage model it was trained on, default ``data.synthesize_damage``). Returns the metadata written. Raises
     ValueError if the fp32 graph differs from Keras by more than ``MAX_FP32_DIFF``."""
     import keras
     import onnx
@@ -297,7 +309,7 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
     out_dir.mkdir(parents=True, exist_ok=True)
     model, config, meta = dl.load_model(model_dir)
     meta = {**meta, "data": {**meta.get("data", {}), **split_settings(meta, split_seed, image_size)}}
-    pairs = validation_pairs(clean_dir, meta, val_limit)
+    pairs = validation_pairs(clean_dir, meta, val_limit, damage=damage)
     proto = convert(model, config)
 
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".onnx-export-") as tmp:
@@ -308,7 +320,7 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
         if int8:
             log.info("calibrating int8 on %d training crops", calibration_crops)
             settings = quantize_int8(fp32_full, tmp / onnx_unet.GRAPH_FILES["int8"],
-                                     calibration_inputs(clean_dir, meta, calibration_crops, seed))
+                                     calibration_inputs(clean_dir, meta, calibration_crops, seed, damage))
             graphs["int8"] = {"quantization": settings}
         replaced = store_weights_as_float16(proto)
         onnx.checker.check_model(proto)
@@ -323,7 +335,8 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
             "source_weights_sha256": _modelfile.sha256(model_dir / "unet.npz"),
             "source_commit": meta.get("commit"),
             "split": {**split_settings(meta), "clean_dir": pathlib.Path(clean_dir).name,
-                      "calibration": "train sources", "validation": "val sources"},
+                      "calibration": "train sources", "validation": "val sources",
+                      "damage": getattr(damage or _default_damage, "__name__", "custom")},
             "architecture": meta.get("architecture"),
             "global_context": bool(config.global_context),
             "opset": OPSET,
