@@ -5,7 +5,7 @@ parameters -> classical (the seed's fixed colour + sharpen), ML-guided classical
 parameters) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
 ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
 ``timings_ms`` per stage, and ``fallback`` (from, to, reason) when the U-Net could not be used.
-TensorFlow is imported only the first time an image actually takes the U-Net path.
+The in-process U-Net runs on ONNX Runtime (TensorFlow only when its graphs are missing or stale).
 """
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
                  dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
-                 decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None):
+                 decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
+                 dl_runtime: str | None = None, dl_precision: str | None = None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
@@ -46,7 +47,9 @@ class HybridRestorer:
         ``decision``: ``learned`` (``auto`` predicts each path's gain and takes the best per unit of
         time, or leaves the image as it is; ``prefer`` = quality / balanced / speed and
         ``time_budget_s`` set the cost; ``decision_path``: a decision folder, default bundled) or
-        ``rule`` (the guide's threshold rule on two features)."""
+        ``rule`` (the guide's threshold rule on two features). ``dl_runtime`` / ``dl_precision``: the
+        in-process U-Net's engine (``auto``: ONNX Runtime, else Keras; ``onnx``; ``keras``) and precision
+        (``auto``, ``fp32``, ``int8``), see ``dl.onnx_runtime``; None reads the environment."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
@@ -55,12 +58,9 @@ class HybridRestorer:
         # router's accelerated thresholds send it more images.
         self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == LOCAL
                                                     else self.router.accelerated_thresholds))
-        self.use_dl = use_dl
-        self.dl_backend = dl_backend
-        self.dl_model_path = dl_model_path
-        self.dl_fallback = dl_fallback
-        self.dl_timeout_s = dl_timeout_s
-        self.model_name = model_name
+        self.use_dl, self.dl_backend, self.dl_model_path, self.dl_fallback = use_dl, dl_backend, dl_model_path, dl_fallback
+        self.dl_timeout_s, self.model_name = dl_timeout_s, model_name
+        self.dl_runtime, self.dl_precision = dl_runtime, dl_precision
         self._dl = None
         self._dl_lock = threading.Lock()
         # Issue 16: the learned decision (None for decision="rule"), in this deployment's time profile.
@@ -70,13 +70,13 @@ class HybridRestorer:
 
     # ---------------------------------------------------------------------------------- DL path
     def _backend(self):
-        """The U-Net backend, created on first use. The lock guards only this creation: backends
-        are safe to call from many threads, so concurrent restores reach the model (or the model
-        server's batching) together."""
+        """The U-Net backend, created on first use. The lock guards only this creation: backends are
+        thread-safe, so concurrent restores reach the model (or the server's batching) together."""
         with self._dl_lock:
             if self._dl is None:
                 self._dl = make_backend(self.dl_backend, model_dir=self.dl_model_path, model_name=self.model_name,
-                                        timeout_s=self.dl_timeout_s)
+                                        timeout_s=self.dl_timeout_s, runtime=self.dl_runtime,
+                                        precision=self.dl_precision)
             return self._dl
 
     def _dl_restore(self, image: np.ndarray) -> np.ndarray:
@@ -141,6 +141,9 @@ class HybridRestorer:
             try:
                 restored = self._dl_restore(image)
                 info["params"] = {"model": "unet", "backend": self.dl_backend}
+                if self.dl_backend == "local":
+                    info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
+                                          precision=getattr(self._dl, "precision", "fp32"))
             except DeepLearningUnavailable as error:
                 if self.dl_fallback == "error":
                     raise

@@ -9,9 +9,11 @@ by it (import-linter checks this).
 - ``unet_train``: ``TrainConfig`` and U-Net training as named steps; ``unet_eval``: the U-Net on a
   dataset split; ``unet_broad``: U-Net training on the broad damage model with the damage mask;
 - ``collect_images``: photographs and paintings from Debian packages, licence per file, training
-  crops (+ ``debsource``, ``image_select``, ``image_jobs``); ``crop_shards``: the crops packed for the device.
+  crops (+ ``debsource``, ``image_select``, ``image_jobs``); ``crop_shards``: the crops packed for the device;
+- ``export_onnx``: the U-Net's ONNX graphs (fp32 and calibrated int8) for the in-process runtime.
 
 Importing this package imports none of its modules.
 """
 __all__ = ["synthesis", "datasets", "broad_damage", "router_fit", "toolbox", "unet_data", "losses", "unet_train",
-           "unet_eval", "unet_broad", "collect_images", "debsource", "image_select", "image_jobs", "crop_shards"]
+           "unet_eval", "unet_broad", "collect_images", "debsource", "image_select", "image_jobs", "crop_shards",
+           "export_onnx"]
