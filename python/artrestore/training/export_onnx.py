@@ -20,11 +20,10 @@ validation pairs). Output, beside the weights (or in ``out_dir``):
 
 Re-run after every training (the runtime refuses graphs whose source hash differs from the
 ``unet.npz`` beside them and falls back to Keras). Needs TensorFlow, tf2onnx, onnx, onnxruntime.
-Command: ``python -m artrestore.training.export_onnx --clean ../shared/data/clean``.
+Command: ``artrestore train export-onnx --clean ../shared/data/clean``.
 """
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import logging
@@ -86,6 +85,12 @@ def _sources(clean_dir, meta: dict, split: str) -> list[np.ndarray]:
     assignment = split_sources(names, int(data["split_seed"]))
     size = int(data["image_size"])
     return [fit_size(read_image(p), size) for p, n in zip(paths, names) if assignment[n] == split]
+
+
+def _broad_damage(clean: np.ndarray, severity: str, seed: int) -> np.ndarray:
+    from artrestore.training.broad_damage import broad_damage
+
+    return broad_damage(clean, severity, seed)[0]
 
 
 def _default_damage(clean: np.ndarray, severity: str, seed: int) -> np.ndarray:
@@ -309,6 +314,8 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
     out_dir.mkdir(parents=True, exist_ok=True)
     model, config, meta = dl.load_model(model_dir)
     meta = {**meta, "data": {**meta.get("data", {}), **split_settings(meta, split_seed, image_size)}}
+    if damage is None and str(meta.get("damage_model", "")).startswith("broad"):
+        damage = _broad_damage  # calibrate and validate on the damage model the U-Net was trained on
     pairs = validation_pairs(clean_dir, meta, val_limit, damage=damage)
     proto = convert(model, config)
 
@@ -377,29 +384,3 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
     for precision in stale:
         (out_dir / onnx_unet.GRAPH_FILES[precision]).unlink()
     return new_meta
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", help="U-Net folder (default: the bundled model)")
-    parser.add_argument("--out", help="where the graphs go (default: beside the weights)")
-    parser.add_argument("--clean", required=True, help="the clean images the model was trained on")
-    parser.add_argument("--no-int8", action="store_true", help="export the fp32 graph only")
-    parser.add_argument("--calibration-crops", type=int, default=CALIBRATION_CROPS)
-    parser.add_argument("--val-limit", type=int, help="validate on at most this many pairs")
-    parser.add_argument("--split-seed", type=int, help="the training's split seed, if its metadata lacks it")
-    parser.add_argument("--image-size", type=int, help="the training's image short side, if its metadata lacks it")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    meta = export_onnx(args.model_dir, args.out, clean_dir=args.clean, int8=not args.no_int8,
-                       calibration_crops=args.calibration_crops, val_limit=args.val_limit,
-                       split_seed=args.split_seed, image_size=args.image_size)
-    summary = {k: meta[k] for k in ("default_precision", "chosen_by", "fp32_max_abs_diff_vs_keras",
-                                    "gflop_per_256_tile")}
-    summary["psnr"] = {name: v["all"]["psnr"] for name, v in meta["validation"].items()}
-    summary["bytes"] = {p: g["bytes"] for p, g in meta["graphs"].items()}
-    print(json.dumps(summary, indent=2))
-
-
-if __name__ == "__main__":
-    main()

@@ -9,7 +9,7 @@ import sys
 __all__ = ["STEPS", "register", "report"]
 
 STEPS = ("data", "features", "search", "router", "calibrate", "toolbox", "unet", "unet_broad", "images", "packaged_images",
-         "unet_test", "export")
+         "unet_test", "export", "export_onnx")
 
 
 def register(sub) -> None:
