@@ -129,8 +129,7 @@ def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ..
                        "ms": round(1e3 * (time.perf_counter() - start), 3)})
     if params.sharpen_strength > 0 and "sharpen" not in skip:
         # Detail below ~2 sigma of the noise left after denoising is not sharpened.
-        residual = noise / (1 + params.denoise_strength) if "denoise" not in skip else noise
-        threshold = 2.0 * residual
+        threshold = 2.0 * noise / (1 + params.denoise_strength if "denoise" not in skip else 1)
         x = timed("sharpen", {"strength": params.sharpen_strength, "sigma": params.sharpen_sigma,
                               "threshold": round(threshold, 2)},
                   lambda: classical.unsharp_mask(x, params.sharpen_sigma, params.sharpen_strength, threshold))

@@ -54,7 +54,7 @@ def _soft(x: np.ndarray | float, tolerance: float):
 
 def estimate_colour(image, *, method: str = "shades_of_gray", p: float = 6.0, clip_percent: float = 0.5,
                     black_tolerance: float = 16.0, cast_tolerance: float = 0.12, white_tolerance: float = 40.0,
-                    max_stretch: float = 3.0) -> ColourEstimate:
+                    max_stretch: float = 1.5) -> ColourEstimate:
     """The full colour correction of a uint8 RGB image (see the module docstring)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

@@ -8,14 +8,15 @@ Method (all OpenCV morphology on the luma, lengths scaled by the short side / 51
 1. *Thin-structure residue*: black-hat (dark lines) and top-hat (bright lines) with a square of
    side ``2 * max_width + 1``, i.e. what is narrower than ``max_width`` pixels and darker/brighter
    than its surroundings, in 8-bit levels.
-2. *Orientation*: openings of the (3x3-dilated) residue by line segments of ``min_length`` pixels
-   at 12 angles (every 15 degrees, after Zana & Klein's supremum of openings); a line's response
-   is the opening along it minus the opening across it, so only long, isolated thin structures
-   keep their contrast (dense parallel texture and blobs hold segments both ways).
-3. *Absolute floor*: a pixel is damage only when its residue exceeds ``threshold`` levels, and
-   ``texture_factor`` times the mean residue around it (Gaussian, sigma 8 px) and ``noise_factor``
+2. *Absolute floor*: a pixel is a candidate only when its residue exceeds ``threshold`` levels,
+   ``texture_factor`` times the mean residue around it (a box of the variance of a Gaussian of
+   sigma 8 px) and ``noise_factor``
    times the blind noise sigma, so hair, grass, fabric and brush strokes, whose residue is dense and
    moderate, stay out while an isolated high-contrast line does not.
+3. *Orientation*: a candidate is a line when it lies on a straight run of candidates at least
+   ``min_length`` long (12 directions; and ``2 * min_length + 1`` at 24 directions with the floor
+   lowered to 1 x instead of 1.5 x) and the run across it is short (blobs and dense parallel
+   texture hold runs both ways). The runs come from the C++ core (``_core.oriented_runs``).
 4. *Spots*: isolated peaks of the residue (its value minus its maximum on a ring just outside
    ``max_spot_radius``) above ``spot_threshold`` levels, grown back over the spot (higher floor than
    for lines: lone bright or dark points are where texture and damage look most alike).
@@ -30,6 +31,7 @@ import functools
 import cv2
 import numpy as np
 
+from artrestore import _core
 from artrestore._validate import as_rgb, to_uint8
 
 ANGLES_DEG = tuple(range(0, 180, 15))  # 12 orientations
@@ -60,21 +62,31 @@ def thin_residue(gray: np.ndarray, max_width: int) -> tuple[np.ndarray, np.ndarr
             cv2.morphologyEx(gray, cv2.MORPH_TOPHAT, square))
 
 
-def oriented_response(residue: np.ndarray, min_length: int) -> np.ndarray:
-    """How strongly ``residue`` is a line: the best, over 12 angles, of the opening by a segment of
-    ``min_length`` px along the angle minus the opening across it (uint8, saturating).
+def oriented_lines(candidates: np.ndarray, min_length: int, max_across: int, n_angles: int) -> np.ndarray:
+    """Boolean map of the candidates (uint8 0/1) that lie on a run of at least ``min_length`` px along
+    one of ``n_angles`` directions while the run across that direction is shorter than ``max_across``.
 
-    An isolated line holds a segment along itself and none across, so it keeps its contrast; a
-    blob, an edge's corner or dense parallel texture (hair, grass, fabric) holds both and scores
-    about zero. The residue is dilated by 3x3 first so that a 1-px line drawn between two of the
-    12 angles still holds a segment."""
-    widened = cv2.dilate(residue, np.ones((3, 3), np.uint8))
-    opened = [cv2.morphologyEx(widened, cv2.MORPH_OPEN, line_element(min_length, a)) for a in ANGLES_DEG]
-    half = len(ANGLES_DEG) // 2
-    best = np.zeros_like(residue)
-    for i in range(len(ANGLES_DEG)):
-        np.maximum(best, cv2.subtract(opened[i], opened[(i + half) % len(ANGLES_DEG)]), out=best)
-    return np.minimum(best, residue)
+    The candidates are dilated by 3x3 first, so a 1-px line drawn between two of the directions
+    still holds an unbroken run; the directional runs are the core's (``_core.oriented_runs``, one
+    O(H x W) pass per direction whatever the length), the binary equivalent of Zana & Klein's
+    supremum of openings by segments, with the perpendicular run rejecting blobs and dense texture."""
+    widened = cv2.dilate(candidates, np.ones((3, 3), np.uint8))
+    runs = _core.oriented_runs(widened, n_angles, max_across)
+    return (candidates > 0) & (runs >= min_length)
+
+
+def oriented_lines_opencv(candidates: np.ndarray, min_length: int, max_across: int, n_angles: int) -> np.ndarray:
+    """The same test with OpenCV morphology (binary openings by line segments, along and across):
+    the peer the core is benchmarked against (benchmarks/test_chain_speed.py)."""
+    widened = cv2.dilate(candidates, np.ones((3, 3), np.uint8))
+    angles = [180.0 * i / n_angles for i in range(n_angles)]
+    along = [cv2.morphologyEx(widened, cv2.MORPH_OPEN, line_element(min_length, a)) for a in angles]
+    across = [cv2.morphologyEx(widened, cv2.MORPH_OPEN, line_element(max_across, a)) for a in angles]
+    half = n_angles // 2
+    hit = np.zeros(candidates.shape, bool)
+    for i in range(n_angles):
+        hit |= (along[i] > 0) & (across[(i + half) % n_angles] == 0)
+    return (candidates > 0) & hit
 
 
 @functools.lru_cache(maxsize=16)
@@ -123,19 +135,24 @@ def detect_lines(image, sensitivity: float = 1.0, *, threshold: float = DEFAULT_
         noise_sigma = estimate_noise(gray)
     floor = max(threshold / sensitivity, noise_factor * noise_sigma)
     spot_floor = max(spot_threshold / sensitivity, noise_factor * noise_sigma)
-    texture_sigma = 8 * max(scale, 0.25)
+    # A box as wide as a Gaussian of sigma 8 px (same variance), O(1) per pixel at any size.
+    texture_box = 2 * round(8 * max(scale, 0.25) * np.sqrt(3)) + 1
 
     spot_radius = max(1, round(spot_radius))
+    max_across = 2 * max_width + 3  # a line of max_width, widened by the 3x3 dilation, plus slack
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * spot_radius + 1, 2 * spot_radius + 1))
     line_residues = thin_residue(gray, max_width)
     spot_residues = thin_residue(gray, spot_radius + 1) if spot_radius + 1 > max_width else line_residues
     for residue, spot_residue in zip(line_residues, spot_residues):
         # Dense, moderate residue (texture) raises the local floor; a lone line barely moves it.
-        local = cv2.GaussianBlur(residue, (0, 0), texture_sigma)
+        local = cv2.blur(residue, (texture_box, texture_box))
         local_floor = np.maximum(floor, texture_factor * local.astype(np.float32))
-        # Two scales: long straight segments at the floor, short ones (jagged cracks) at 1.5 x it.
-        mask[oriented_response(residue, 2 * min_length + 1) > local_floor] = 255
-        mask[oriented_response(residue, min_length) > 1.5 * local_floor] = 255
+        # Two scales: short runs (jagged cracks) above 1.5 x the floor, long ones above the floor;
+        # the long scale needs finer angles for a 1-px line to stay inside its 3-px widening.
+        for length, factor, n_angles in ((min_length, 1.5, 12), (2 * min_length + 1, 1.0, 24)):
+            candidates = (residue > factor * local_floor).astype(np.uint8)
+            if candidates.any():
+                mask[oriented_lines(candidates, length, max_across, n_angles)] = 255
         centres = isolated_peaks(spot_residue, spot_radius) > spot_floor
         if centres.any():
             # The spot is its centre grown back over the residue that is at least half the floor.
@@ -146,5 +163,5 @@ def detect_lines(image, sensitivity: float = 1.0, *, threshold: float = DEFAULT_
     return mask
 
 
-__all__ = ["detect_lines", "thin_residue", "oriented_response", "isolated_peaks", "ring_element", "line_element", "ANGLES_DEG", "DEFAULT_THRESHOLD",
+__all__ = ["detect_lines", "thin_residue", "oriented_lines", "oriented_lines_opencv", "isolated_peaks", "ring_element", "line_element", "ANGLES_DEG", "DEFAULT_THRESHOLD",
            "DEFAULT_SPOT_THRESHOLD"]
