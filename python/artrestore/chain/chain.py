@@ -27,7 +27,7 @@ from artrestore._validate import as_rgb, to_uint8
 from artrestore.chain.colour import estimate_colour, correct_colour
 from artrestore.chain.denoise import denoise, estimate_noise
 from artrestore.chain.inpaint import inpaint
-from artrestore.chain.lines import DEFAULT_SPOT_THRESHOLD, DEFAULT_THRESHOLD, detect_lines
+from artrestore.chain.lines import detect_lines
 
 STAGES = ("lines", "inpaint", "denoise", "colour", "sharpen")
 
@@ -36,17 +36,21 @@ STAGES = ("lines", "inpaint", "denoise", "colour", "sharpen")
 class ChainParams:
     """Strengths of the chain's stages (0 switches a stage off).
 
-    ``line_sensitivity``: detection floors are ``threshold / sensitivity`` levels (lines 60, spots 120
-    at 1). ``denoise_strength``: filter sigma as a multiple of the estimated noise. ``colour_strength``:
-    fraction (0-1) of the estimated colour/fading correction; ``colour_tolerance``: multiple of the
-    dead zones (black lift 16 levels, cast 0.12 in log gain, white 40 levels) below which nothing is
-    corrected. ``sharpen_strength`` / ``sharpen_sigma`` (px): the unsharp mask.
+    ``line_sensitivity``: detection floors are ``lines.DEFAULT_THRESHOLD / sensitivity`` levels (60 for
+    lines, 120 for spots at 1). ``denoise_strength``: filter sigma as a multiple of the estimated
+    noise above its tolerance; ``noise_ceiling``: noise estimates (levels) above it are taken for
+    texture, and denoising fades out up to 1.5 x it. ``colour_strength``: fraction (0-1) of the
+    estimated colour/fading correction; ``cast_tolerance``: the dead zone of the cast correction in
+    log gain (a scene's own colour reads as a cast of up to ~0.2); the fading dead zones are fixed
+    (black lift 16 levels, white 60 levels). ``sharpen_strength`` / ``sharpen_sigma`` (px): the
+    unsharp mask.
     """
-    line_sensitivity: float = 1.0
-    denoise_strength: float = 1.0
-    colour_strength: float = 0.7
-    colour_tolerance: float = 1.0
-    sharpen_strength: float = 0.3
+    line_sensitivity: float = 0.3
+    denoise_strength: float = 0.7
+    noise_ceiling: float = 6.0
+    colour_strength: float = 0.8
+    cast_tolerance: float = 0.18
+    sharpen_strength: float = 0.0
     sharpen_sigma: float = 1.0
 
     def as_dict(self) -> dict:
@@ -71,10 +75,9 @@ class ChainParams:
         return self
 
 
+# The classical path's fixed setting, chosen on training images only (docs/chain.md, "Tuning").
 DEFAULT_CHAIN = ChainParams()
-LINE_THRESHOLD = 2 * DEFAULT_THRESHOLD        # levels at sensitivity 1 (60)
-SPOT_THRESHOLD = 2 * DEFAULT_SPOT_THRESHOLD   # levels at sensitivity 1 (120)
-COLOUR_TOLERANCES = {"black_tolerance": 16.0, "cast_tolerance": 0.12, "white_tolerance": 40.0}
+COLOUR_TOLERANCES = {"black_tolerance": 16.0, "white_tolerance": 60.0}
 
 
 @dataclass
@@ -109,23 +112,24 @@ def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ..
     if params.line_sensitivity > 0 and "lines" not in skip:
         sens = params.line_sensitivity
         mask = timed("lines", {"sensitivity": sens}, lambda: detect_lines(
-            x, sens, threshold=LINE_THRESHOLD, spot_threshold=SPOT_THRESHOLD, noise_sigma=noise))
+            x, sens, noise_sigma=noise))
         stages[-1]["params"]["mask_fraction"] = round(float(np.count_nonzero(mask)) / mask.size, 5)
         if mask.any() and "inpaint" not in skip:
             x = timed("inpaint", {"method": "telea", "radius": 3}, lambda: inpaint(x, mask, 3.0, "telea"))
     if "inpaint" in skip:
         mask = np.zeros_like(mask)  # nothing was filled, so nothing to show
     if params.denoise_strength > 0 and "denoise" not in skip:
-        x = timed("denoise", {"strength": params.denoise_strength, "method": "bilateral"},
-                  lambda: denoise(x, params.denoise_strength, "bilateral", noise_sigma=noise))
+        x = timed("denoise", {"strength": params.denoise_strength, "ceiling": params.noise_ceiling,
+                              "method": "bilateral"},
+                  lambda: denoise(x, params.denoise_strength, "bilateral", noise_sigma=noise,
+                                  ceiling=params.noise_ceiling))
     if params.colour_strength > 0 and "colour" not in skip:
-        tolerances = {k: v * params.colour_tolerance for k, v in COLOUR_TOLERANCES.items()}
 
         start = time.perf_counter()
-        estimate = estimate_colour(x, **tolerances)
+        estimate = estimate_colour(x, cast_tolerance=params.cast_tolerance, **COLOUR_TOLERANCES)
         x = correct_colour(x, params.colour_strength, estimate=estimate)
         stages.append({"name": "colour", "params": {"strength": params.colour_strength,
-                                                     "tolerance": params.colour_tolerance, **estimate.as_dict()},
+                                                     "cast_tolerance": params.cast_tolerance, **estimate.as_dict()},
                        "ms": round(1e3 * (time.perf_counter() - start), 3)})
     if params.sharpen_strength > 0 and "sharpen" not in skip:
         # Detail below ~2 sigma of the noise left after denoising is not sharpened.
@@ -136,5 +140,4 @@ def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ..
     return ChainResult(image=x if x is not image else image.copy(), mask=mask, stages=stages)
 
 
-__all__ = ["ChainParams", "ChainResult", "DEFAULT_CHAIN", "STAGES", "run_chain", "COLOUR_TOLERANCES",
-           "LINE_THRESHOLD", "SPOT_THRESHOLD"]
+__all__ = ["ChainParams", "ChainResult", "DEFAULT_CHAIN", "STAGES", "run_chain", "COLOUR_TOLERANCES"]

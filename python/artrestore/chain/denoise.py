@@ -9,7 +9,9 @@ estimate wins.
 
 ``denoise(image, strength, method)``: RGB uint8 in, RGB uint8 out. The filter's strength follows the
 estimate, soft-thresholded (``sigma = strength * max(estimate_noise - tolerance, 0)``, tolerance
-2.5 levels), so clean images, whose texture reads as a few levels of noise, are left alone. Luma is filtered edge-preservingly; chroma, where the eye
+2.5 levels), so clean images, whose texture reads as a few levels of noise, are left alone; and it
+fades out between ``ceiling`` (10 levels) and 1.5 x it, where the estimate is texture (a painting's
+brush strokes), not noise. Luma is filtered edge-preservingly; chroma, where the eye
 sees little detail and most of the noise of scans and film sits, is smoothed more. Methods:
 
 - ``bilateral`` (default, chosen by measurement, see docs/chain.md): bilateral filter of the luma,
@@ -27,6 +29,9 @@ from artrestore._validate import as_rgb, to_uint8
 
 METHODS = ("bilateral", "median", "nlm", "gaussian")
 NOISE_TOLERANCE = 2.5  # levels of estimated noise that texture and clean film grain account for
+# Estimates above this are mostly texture (brush strokes, foliage): JPEG-compressed damage rarely
+# reads above ~6 levels, a painting's impasto reads 13-20. The filter fades out to zero at 1.5 x it.
+NOISE_CEILING = 10.0
 
 # Immerkaer's kernel: two Laplacians whose difference cancels the image's own curvature.
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -69,7 +74,8 @@ def estimate_noise(image, block: int = 16, quantile: float = 0.2) -> float:
 
 
 def denoise(image, strength: float = 1.0, method: str = "bilateral", *, noise_sigma: float | None = None,
-            chroma_sigma: float = 1.5, tolerance: float = NOISE_TOLERANCE) -> np.ndarray:
+            chroma_sigma: float = 1.5, tolerance: float = NOISE_TOLERANCE,
+            ceiling: float = NOISE_CEILING) -> np.ndarray:
     """Edge-preserving denoising at ``strength`` x (estimated noise - ``tolerance``) (0: unchanged)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -81,7 +87,8 @@ def denoise(image, strength: float = 1.0, method: str = "bilateral", *, noise_si
     estimate = estimate_noise(image) if noise_sigma is None else float(noise_sigma)
     # Soft threshold: the flattest blocks of a clean, textured image still give an estimate of a
     # few levels, which must not turn into smoothing.
-    sigma = strength * max(estimate - tolerance, 0.0)
+    fade = float(np.clip((1.5 * ceiling - estimate) / (0.5 * ceiling), 0.0, 1.0)) if ceiling > 0 else 1.0
+    sigma = strength * max(estimate - tolerance, 0.0) * fade
     if sigma < 0.5:
         return image.copy()
     ycc = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
@@ -96,9 +103,10 @@ def denoise(image, strength: float = 1.0, method: str = "bilateral", *, noise_si
         luma = cv2.GaussianBlur(luma, (0, 0), min(0.35 * sigma ** 0.5, 1.5))
     ycc[:, :, 0] = luma
     # Chroma noise is where the decibels are cheap: the eye and PSNR lose little fine colour detail.
-    chroma = cv2.GaussianBlur(ycc[:, :, 1:], (0, 0), chroma_sigma * min(1.0, sigma / 6.0) + 0.5)
-    ycc[:, :, 1:] = chroma
+    spread = chroma_sigma * min(1.0, sigma / 6.0)
+    if spread >= 0.3:
+        ycc[:, :, 1:] = cv2.GaussianBlur(ycc[:, :, 1:], (0, 0), spread)
     return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)
 
 
-__all__ = ["estimate_noise", "denoise", "METHODS", "NOISE_TOLERANCE"]
+__all__ = ["estimate_noise", "denoise", "METHODS", "NOISE_TOLERANCE", "NOISE_CEILING"]

@@ -36,8 +36,8 @@ from artrestore._validate import as_rgb, to_uint8
 
 ANGLES_DEG = tuple(range(0, 180, 15))  # 12 orientations
 
-DEFAULT_THRESHOLD = 30.0  # levels; a scratch fainter than this is left alone
-DEFAULT_SPOT_THRESHOLD = 60.0
+DEFAULT_THRESHOLD = 60.0  # levels at sensitivity 1; a scratch fainter than this is left alone
+DEFAULT_SPOT_THRESHOLD = 120.0  # lone dots are where texture and damage look most alike
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,7 +77,8 @@ def oriented_lines(candidates: np.ndarray, min_length: int, max_across: int, n_a
 
 def oriented_lines_opencv(candidates: np.ndarray, min_length: int, max_across: int, n_angles: int) -> np.ndarray:
     """The same test with OpenCV morphology (binary openings by line segments, along and across):
-    the peer the core is benchmarked against (benchmarks/test_chain_speed.py)."""
+    the peer the core is benchmarked against (benchmarks/test_chain_speed.py). Identical to
+    ``oriented_lines`` on rows and columns for odd lengths (line elements are centred, so odd)."""
     widened = cv2.dilate(candidates, np.ones((3, 3), np.uint8))
     angles = [180.0 * i / n_angles for i in range(n_angles)]
     along = [cv2.morphologyEx(widened, cv2.MORPH_OPEN, line_element(min_length, a)) for a in angles]
@@ -106,7 +107,7 @@ def isolated_peaks(residue: np.ndarray, radius: int) -> np.ndarray:
 def detect_lines(image, sensitivity: float = 1.0, *, threshold: float = DEFAULT_THRESHOLD,
                  spot_threshold: float = DEFAULT_SPOT_THRESHOLD, max_width: int | None = None,
                  min_length: int | None = None, max_spot_radius: float | None = None,
-                 texture_factor: float = 3.0, noise_factor: float = 4.0,
+                 texture_factor: float = 4.0, noise_factor: float = 4.0,
                  noise_sigma: float | None = None, grow: int = 1) -> np.ndarray:
     """Mask (uint8 0/255) of scratches, cracks and dust spots; see the module docstring.
 
