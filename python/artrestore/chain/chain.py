@@ -87,8 +87,14 @@ class ChainResult:
     stages: list[dict]
 
 
-def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ...] = ()) -> ChainResult:
-    """Run the chain (``skip``: stage names to leave out, for ablations). See the module docstring."""
+def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ...] = (),
+              noise_sigma: float | None = None) -> ChainResult:
+    """Run the chain (``skip``: stage names to leave out, for ablations; ``noise_sigma``: the input's
+    luma noise in levels if already known). See the module docstring.
+
+    Each stage reads only the previous stage's image, ``params`` and the input's noise estimate, so
+    running the stages one call at a time (``skip`` the others, pass ``noise_sigma``) gives the same
+    image as one call - what the training code's search over settings relies on."""
     unknown = set(skip) - set(STAGES)
     if unknown:
         raise ValueError(f"unknown stages {sorted(unknown)}; the chain's stages are {STAGES}")
@@ -107,8 +113,11 @@ def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ..
         stages.append({"name": name, "params": stage_params, "ms": round(1e3 * (time.perf_counter() - start), 3)})
         return out
 
-    noise = timed("noise_estimate", {}, lambda: estimate_noise(x))
-    stages[-1]["params"] = {"sigma": round(noise, 3)}
+    if noise_sigma is None:
+        noise = timed("noise_estimate", {}, lambda: estimate_noise(x))
+        stages[-1]["params"] = {"sigma": round(noise, 3)}
+    else:
+        noise = float(noise_sigma)
     if params.line_sensitivity > 0 and "lines" not in skip:
         sens = params.line_sensitivity
         mask = timed("lines", {"sensitivity": sens}, lambda: detect_lines(
@@ -133,7 +142,7 @@ def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ..
                        "ms": round(1e3 * (time.perf_counter() - start), 3)})
     if params.sharpen_strength > 0 and "sharpen" not in skip:
         # Detail below ~2 sigma of the noise left after denoising is not sharpened.
-        threshold = 2.0 * noise / (1 + params.denoise_strength if "denoise" not in skip else 1)
+        threshold = 2.0 * noise / (1 + params.denoise_strength)
         x = timed("sharpen", {"strength": params.sharpen_strength, "sigma": params.sharpen_sigma,
                               "threshold": round(threshold, 2)},
                   lambda: classical.unsharp_mask(x, params.sharpen_sigma, params.sharpen_strength, threshold))
