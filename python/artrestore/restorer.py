@@ -1,10 +1,12 @@
 """HybridRestorer: one image (or a folder) in, restored RGB uint8 of the same size out, with an info dict.
 
-Pipeline: the 14 FFT features (core) -> the decision engine (severity and method) -> the router's
-parameters -> classical (the seed's fixed colour + sharpen), ML-guided classical (the router's
-parameters) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
+Pipeline: the 14 FFT features (core) -> the decision engine (severity and method) -> classical (the
+restoration chain with its fixed setting), ML-guided (the chain with the setting the chain's router
+predicts) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
 ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
-``timings_ms`` per stage, and ``fallback`` (from, to, reason) when the U-Net could not be used.
+``timings_ms`` per stage, ``fallback`` (from, to, reason) when the U-Net could not be used, and for
+the chain ``stages`` (name, params, ms each), ``mask_fraction`` and, with ``return_mask=True``,
+``mask`` (H x W uint8, 255 = inpainted damage).
 TensorFlow is imported only the first time an image actually takes the U-Net path.
 """
 from __future__ import annotations
@@ -24,7 +26,12 @@ from artrestore._validate import as_rgb, to_uint8
 from artrestore.analysis import FEATURE_NAMES, analyze_vector
 from artrestore.data import IMAGE_SUFFIXES
 from artrestore.imageio import read_image, write_image
-from artrestore.router import DEFAULT_PARAMS, DecisionEngine, Router, Thresholds
+from artrestore.router import DecisionEngine, Router, Thresholds
+# --- restoration chain (issue 23) ---
+from artrestore.chain import DEFAULT_CHAIN, run_chain
+from artrestore.chain.denoise import estimate_noise
+from artrestore.chain.features import chain_features
+from artrestore.chain.router import ChainRouter
 
 STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
               "deep_learning": "deep_learning"}
@@ -37,18 +44,20 @@ class DeepLearningUnavailable(RuntimeError):
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = "local", *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
-                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet"):
+                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet", chain_router_path=None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
         ``grpc://host:port`` (TF Serving or ``artrestore serve``; ``auto`` then uses the router's
         thresholds calibrated for a GPU-served U-Net unless ``thresholds`` is given). ``dl_fallback``: ``ml_guided``
-        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``."""
+        (restore with the router's parameters and say so in ``info['fallback']``) or ``error``.
+        ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         if not (dl_backend == "local" or dl_backend.startswith("grpc://")):
             raise ValueError(f"dl_backend must be 'local' or 'grpc://host:port', got {dl_backend!r}")
         self.router = Router.load(ml_model_path)
+        self.chain_router = ChainRouter.load(chain_router_path)
         # A served U-Net (TF Serving on a GPU) costs a fraction of the in-process CPU time, so the
         # router's accelerated thresholds send it more images.
         self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == "local"
@@ -101,12 +110,23 @@ class HybridRestorer:
         without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)
+        image = as_rgb(image)
+        if image.dtype != np.uint8:
+            image = to_uint8(image)
         vector, features, severity, method = self._features(image)
+        params, gain, _ = self._chain_params(image, vector)
         return {"features": features, "severity": severity, "method": method,
-                "params": self.router.predict(vector).as_dict()}
+                "params": params.as_dict(), "predicted_gain_db": round(gain, 3)}
 
-    def restore(self, image, strategy: str = "auto") -> tuple[np.ndarray, dict]:
-        """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info)."""
+    def _chain_params(self, image: np.ndarray, vector: np.ndarray):
+        """(chain setting, predicted gain in dB, noise estimate) from the chain's router."""
+        noise = estimate_noise(image)
+        params, gain = self.chain_router.predict(np.concatenate([vector, chain_features(image, noise_sigma=noise)]))
+        return params, gain, noise
+
+    def restore(self, image, strategy: str = "auto", *, return_mask: bool = False) -> tuple[np.ndarray, dict]:
+        """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info).
+        ``return_mask``: put the chain's damage mask (H x W uint8) in ``info['mask']``."""
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
         start = time.perf_counter()
@@ -120,12 +140,9 @@ class HybridRestorer:
         vector, features, severity, auto_method = self._features(image)
         analysed = time.perf_counter()
         method = STRATEGIES[strategy] or auto_method
-        params = self.router.predict(vector) if method != "classical" else DEFAULT_PARAMS
-        routed = time.perf_counter()
-
-        info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features,
-                "params": params.as_dict()}
+        info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features}
         if method == "deep_learning":
+            routed = time.perf_counter()
             try:
                 restored = self._dl_restore(image)
                 info["params"] = {"model": "unet", "backend": self.dl_backend}
@@ -133,10 +150,22 @@ class HybridRestorer:
                 if self.dl_fallback == "error":
                     raise
                 info["fallback"] = {"from": "deep_learning", "to": "ml_guided", "reason": str(error)}
-                info["method"] = "ml_guided"
-                restored = classical.color_correct_sharpen(image, **params.as_dict())
-        else:
-            restored = classical.color_correct_sharpen(image, **params.as_dict())
+                info["method"] = method = "ml_guided"
+        if method in ("classical", "ml_guided"):
+            # --- restoration chain (issue 23): fixed setting, or the chain's router's ---
+            if method == "classical":
+                params, noise = DEFAULT_CHAIN, None
+            else:
+                params, gain, noise = self._chain_params(image, vector)
+                info["predicted_gain_db"] = round(gain, 3)
+            routed = time.perf_counter()
+            chain = run_chain(image, params, noise_sigma=noise)
+            restored = chain.image
+            info["params"] = params.as_dict()
+            info["stages"] = chain.stages
+            info["mask_fraction"] = round(float(np.count_nonzero(chain.mask)) / chain.mask.size, 6)
+            if return_mask:
+                info["mask"] = chain.mask
         done = time.perf_counter()
         info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - loaded),
                               "routing": 1e3 * (routed - analysed), "restore": 1e3 * (done - routed),
@@ -144,21 +173,27 @@ class HybridRestorer:
         return restored, info
 
     def restore_file(self, path, output_dir, *, strategy="auto", suffix="restored", ext="png",
-                     overwrite=False, output_path=None) -> dict:
-        """Restore one file into ``output_dir``; returns a summary row (never raises for bad input)."""
+                     overwrite=False, output_path=None, save_mask=False) -> dict:
+        """Restore one file into ``output_dir``; returns a summary row (never raises for bad input).
+        ``save_mask``: also write the chain's damage mask as ``<output stem>_mask.png`` (none for
+        the U-Net path, which has no mask; the row's ``mask`` says which file was written)."""
         path = pathlib.Path(path)
         target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
+        mask_target = target.with_name(f"{target.stem}_mask.png")
         row = {"file": str(path), "output": str(target), "method": None, "severity": None, "ms": None,
-               "status": None, "error": None}
+               "status": None, "error": None, "mask": None}
         try:
             if target.resolve() == path.resolve():
                 raise ValueError("output would overwrite the input; choose another folder or suffix")
-            if target.exists() and not overwrite:
+            if (target.exists() or (save_mask and mask_target.exists())) and not overwrite:
                 row["status"] = "skipped"
                 return row
             start = time.perf_counter()
-            restored, info = self.restore(path, strategy)
+            restored, info = self.restore(path, strategy, return_mask=save_mask)
             write_image(target, restored, overwrite=True)
+            if save_mask and "mask" in info:
+                mask_rgb = np.repeat(info["mask"][:, :, None], 3, axis=2)  # image files are RGB here
+                row["mask"] = str(write_image(mask_target, mask_rgb, overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
                        status="restored", fallback=(info.get("fallback") or {}).get("reason"))
         except (OSError, ValueError, DeepLearningUnavailable) as error:
@@ -166,8 +201,9 @@ class HybridRestorer:
         return row
 
     def batch_restore(self, input_dir, output_dir, *, strategy="auto", recursive=False, workers=1, overwrite=False,
-                      suffix="restored", ext="png", progress=True) -> list[dict]:
-        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders).
+                      suffix="restored", ext="png", progress=True, save_mask=False) -> list[dict]:
+        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders);
+        ``save_mask``: also write each chain's damage mask (see ``restore_file``).
 
         Per-file errors are recorded and the batch goes on; outputs are written atomically; a
         re-run skips files whose output exists unless ``overwrite``; symbolic links that leave
@@ -206,7 +242,8 @@ class HybridRestorer:
 
         def one(plan):
             path, target = plan
-            return self.restore_file(path, output_dir, strategy=strategy, overwrite=overwrite, output_path=target)
+            return self.restore_file(path, output_dir, strategy=strategy, overwrite=overwrite, output_path=target,
+                                     save_mask=save_mask)
 
         with ThreadPoolExecutor(max(1, workers)) as pool:
             rows += list(tqdm(pool.map(one, plans), total=len(plans), desc="restoring", disable=not progress))
@@ -230,7 +267,7 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
 
 
 def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
-    fields = ["file", "output", "status", "method", "severity", "ms", "error", "fallback"]
+    fields = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask"]
     tmp_csv, tmp_json = folder / ".summary.csv.part", folder / ".summary.json.part"
     # backslashreplace: file names that are not valid UTF-8 (surrogate-escaped) still get a row.
     with open(tmp_csv, "w", newline="", encoding="utf-8", errors="backslashreplace") as fh:

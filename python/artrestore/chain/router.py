@@ -51,8 +51,11 @@ class ChainRouter:
         if arrays["value"].shape != (arrays["feature"].shape[0], configs.shape[0]):
             raise ValueError("chain router: value array must be (n_nodes, n_settings)")
         self.configs = [ChainParams(**dict(zip(PARAM_NAMES, map(float, row)))).validated() for row in configs]
-        if not any(_is_identity(c) for c in self.configs):
+        identity = [i for i, c in enumerate(self.configs) if _is_identity(c)]
+        if not identity:
             raise ValueError("chain router: the bank must hold the identity setting (every stage off)")
+        self._identity = identity[0]
+        self.min_gain_db = float(metadata.get("min_gain_db", 0.0))
         self._forest = _core.Forest(arrays["feature"], arrays["threshold"], arrays["left"], arrays["right"],
                                     arrays["value"], arrays["tree_roots"], n_inputs)
 
@@ -86,9 +89,12 @@ class ChainRouter:
         return out[0] if single else out
 
     def predict(self, inputs: np.ndarray) -> tuple[ChainParams, float]:
-        """(the bank setting with the largest predicted gain, that gain in dB)."""
+        """(the bank setting with the largest predicted gain, that gain in dB); the identity setting
+        when no gain exceeds the margin chosen by cross-validation (``min_gain_db``)."""
         gains = self.predict_gains(inputs)
         best = int(np.argmax(gains))
+        if gains[best] <= self.min_gain_db:
+            best = self._identity
         return self.configs[best], float(gains[best])
 
 
