@@ -26,8 +26,9 @@ from artrestore.imageio import read_image
 def sheet_row(image: np.ndarray, name: str, router: ChainRouter, height: int = 220) -> np.ndarray:
     classical = run_chain(image)
     noise = estimate_noise(image)
-    params, gain = router.predict(np.concatenate([analyze_vector(image), chain_features(image, noise_sigma=noise)]))
-    guided = run_chain(image, params, noise_sigma=noise)
+    inputs = np.concatenate([analyze_vector(image), chain_features(image, noise_sigma=noise)])
+    params, gain, colour_map = router.predict(inputs)
+    guided = run_chain(image, params, noise_sigma=noise, colour_map=colour_map)
     mask = np.repeat(guided.mask[..., None], 3, axis=2)
     tiles = [_label(image, f"{name}: input", height), _label(classical.image, "classical", height),
              _label(guided.image, f"ml_guided (pred. +{gain:.1f} dB)", height),

@@ -12,7 +12,8 @@ from artrestore.imageio import read_image
 
 from conftest import CLEAN_DIR
 
-BUNDLED_CLEAN = sorted((pathlib.Path(__file__).resolve().parents[1] / "python" / "artrestore" / "samples" / "clean").glob("*"))
+SAMPLES = pathlib.Path(__file__).resolve().parents[1] / "python" / "artrestore" / "samples"
+BUNDLED_CLEAN = sorted((SAMPLES / "clean").glob("*"))
 # A few shared clean images: Set14's colour photographs (its slide, ppt3, is text and clip art, not
 # a photograph or painting: thin black strokes on white are what a scratch detector must find).
 SHARED_CLEAN = ["set14/baboon.bmp", "set14/face.bmp", "set14/pepper.bmp", "set14/monarch.bmp"]

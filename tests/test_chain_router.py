@@ -2,6 +2,7 @@
 forest's and falls back to doing nothing; the bundled model works end to end."""
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,10 +14,21 @@ IDENTITY = ChainParams(line_sensitivity=0, denoise_strength=0, colour_strength=0
 STRONG = ChainParams(line_sensitivity=1, denoise_strength=1, colour_strength=1, sharpen_strength=0.3)
 
 
+COLOUR_ANCHORS = [60.0, 64.0, 70.0, 200.0, 192.0, 180.0]  # r, g, b at levels 64, then at 192
+
+
 def stump_arrays(gains_left, gains_right, split_feature=0, threshold=0.0, configs=(IDENTITY, STRONG)):
-    """One tree: feature ``split_feature`` (standardised) <= threshold -> gains_left else gains_right."""
+    """One tree: feature ``split_feature`` (standardised) <= threshold -> gains_left else gains_right;
+    a one-leaf colour forest mapping levels 64 / 192 to COLOUR_ANCHORS."""
     n = len(INPUT_NAMES)
     return {
+        "colour_feature": np.array([0], np.int32), "colour_threshold": np.array([0.0]),
+        "colour_left": np.array([-1], np.int32), "colour_right": np.array([-1], np.int32),
+        "colour_value": np.array([COLOUR_ANCHORS]), "colour_tree_roots": np.array([0], np.int32),
+        "strength_feature": np.array([0], np.int32), "strength_threshold": np.array([0.0]),
+        "strength_left": np.array([-1], np.int32), "strength_right": np.array([-1], np.int32),
+        "strength_value": np.array([[0.0, 0.5, 0.3]]), "strength_tree_roots": np.array([0], np.int32),
+        "colour_strengths": np.array([0.0, 0.8, 1.0]),
         "feature": np.array([split_feature, 0, 0], np.int32), "threshold": np.array([threshold, 0, 0], np.float64),
         "left": np.array([1, -1, -1], np.int32), "right": np.array([2, -1, -1], np.int32),
         "value": np.array([[0, 0], gains_left, gains_right], np.float64), "tree_roots": np.array([0], np.int32),
@@ -30,16 +42,22 @@ def test_predicts_the_best_setting_and_falls_back_to_identity(tmp_path):
     router = ChainRouter.load(folder)
     x = np.zeros(len(INPUT_NAMES))
     x[0] = -1.0
-    assert router.predict(x) == (STRONG, 2.0)
+    params, gain, (gains, offsets) = router.predict(x)
+    # The strength forest's best (0.5 dB at strength 0.8) is added to the setting's 2 dB.
+    assert params == replace(STRONG, colour_strength=0.8) and gain == 2.5
+    # The colour map passes through the anchors: 64 -> 60 / 64 / 70 and 192 -> 200 / 192 / 180.
+    np.testing.assert_allclose(gains * 64 + offsets, COLOUR_ANCHORS[:3])
+    np.testing.assert_allclose(gains * 192 + offsets, COLOUR_ANCHORS[3:])
     x[0] = 1.0
-    params, gain = router.predict(x)
-    assert params == IDENTITY and gain == 0.0
+    params, gain, _ = router.predict(x)
+    assert params == replace(IDENTITY, colour_strength=0.8) and gain == 0.5
     np.testing.assert_allclose(router.predict_gains(np.stack([x, -x])), [[0, -1], [0, 2]])
 
 
 def test_margin_keeps_small_gains_from_acting(tmp_path):
     folder = save_chain_router(tmp_path / "r", stump_arrays([0.0, 0.05], [0.0, 0.05]), {"min_gain_db": 0.1})
-    assert ChainRouter.load(folder).predict(np.zeros(len(INPUT_NAMES)))[0] == IDENTITY
+    params = ChainRouter.load(folder).predict(np.zeros(len(INPUT_NAMES)))[0]
+    assert params == replace(IDENTITY, colour_strength=0.8)
 
 
 def test_refuses_tampered_foreign_and_identity_free_models(tmp_path):
@@ -71,6 +89,8 @@ def test_bundled_router_loads_and_predicts_a_valid_setting(astronaut):
     router = ChainRouter.load()
     assert router.metadata["format"] == "artrestore-chain-router/1"
     assert any(c == IDENTITY for c in router.configs)
-    params, gain = router.predict(np.concatenate([analyze_vector(astronaut), chain_features(astronaut)]))
-    assert params in router.configs and np.isfinite(gain)
+    inputs = np.concatenate([analyze_vector(astronaut), chain_features(astronaut)])
+    params, gain, (gains, offsets) = router.predict(inputs)
+    assert replace(params, colour_strength=0.0) in [replace(c, colour_strength=0.0) for c in router.configs]
+    assert np.isfinite(gain) and np.all(gains > 0) and np.all(np.isfinite(offsets))
     assert BUNDLED_CHAIN_ROUTER.is_dir()

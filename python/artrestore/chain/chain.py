@@ -24,7 +24,7 @@ import numpy as np
 
 from artrestore import classical
 from artrestore._validate import as_rgb, to_uint8
-from artrestore.chain.colour import estimate_colour, correct_colour
+from artrestore.chain.colour import affine_lut, apply_lut, correct_colour, estimate_colour, unclipped_top
 from artrestore.chain.denoise import denoise, estimate_noise
 from artrestore.chain.inpaint import inpaint
 from artrestore.chain.lines import detect_lines
@@ -88,9 +88,11 @@ class ChainResult:
 
 
 def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ...] = (),
-              noise_sigma: float | None = None) -> ChainResult:
+              noise_sigma: float | None = None, colour_map=None) -> ChainResult:
     """Run the chain (``skip``: stage names to leave out, for ablations; ``noise_sigma``: the input's
-    luma noise in levels if already known). See the module docstring.
+    luma noise in levels if already known; ``colour_map``: ``(gains, offsets)`` per channel, a
+    colour map predicted by the chain's router, used by the colour stage instead of the blind
+    estimate, at ``colour_strength``). See the module docstring.
 
     Each stage reads only the previous stage's image, ``params`` and the input's noise estimate, so
     running the stages one call at a time (``skip`` the others, pass ``noise_sigma``) gives the same
@@ -135,10 +137,16 @@ def run_chain(image, params: ChainParams = DEFAULT_CHAIN, *, skip: tuple[str, ..
     if params.colour_strength > 0 and "colour" not in skip:
 
         start = time.perf_counter()
-        estimate = estimate_colour(x, cast_tolerance=params.cast_tolerance, **COLOUR_TOLERANCES)
-        x = correct_colour(x, params.colour_strength, estimate=estimate)
-        stages.append({"name": "colour", "params": {"strength": params.colour_strength,
-                                                     "cast_tolerance": params.cast_tolerance, **estimate.as_dict()},
+        if colour_map is None:
+            estimate = estimate_colour(x, cast_tolerance=params.cast_tolerance, **COLOUR_TOLERANCES)
+            x = correct_colour(x, params.colour_strength, estimate=estimate)
+            recorded = {"cast_tolerance": params.cast_tolerance, **estimate.as_dict()}
+        else:
+            gains, offsets = (np.asarray(v, np.float64).reshape(3) for v in colour_map)
+            x = apply_lut(x, affine_lut(gains, offsets, unclipped_top(x), params.colour_strength))
+            recorded = {"learned_gain": [round(float(v), 4) for v in gains],
+                        "learned_offset": [round(float(v), 2) for v in offsets]}
+        stages.append({"name": "colour", "params": {"strength": params.colour_strength, **recorded},
                        "ms": round(1e3 * (time.perf_counter() - start), 3)})
     if params.sharpen_strength > 0 and "sharpen" not in skip:
         # Detail below ~2 sigma of the noise left after denoising is not sharpened.

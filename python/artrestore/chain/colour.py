@@ -104,13 +104,33 @@ def colour_lut(estimate: ColourEstimate, strength: float) -> np.ndarray:
     """(256, 3) uint8 lookup table for ``strength`` of the estimated correction, highlights kept."""
     v = np.arange(256, dtype=np.float64)[:, None]
     full = estimate.stretch * estimate.gain[None, :] * (v - estimate.black[None, :])
-    curve = v + strength * (full - v)
+    return _curve_lut(v + strength * (full - v), estimate.top)
+
+
+def affine_lut(gain, offset, top, strength: float = 1.0) -> np.ndarray:
+    """(256, 3) uint8 lookup table for ``strength`` of the per-channel map ``gain * in + offset``
+    (levels), with the same highlight shoulder (``top``: brightest unclipped input value per channel)."""
+    v = np.arange(256, dtype=np.float64)[:, None]
+    full = np.asarray(gain, np.float64)[None, :] * v + np.asarray(offset, np.float64)[None, :]
+    return _curve_lut(v + strength * (full - v), np.asarray(top, np.float64))
+
+
+def unclipped_top(image: np.ndarray) -> np.ndarray:
+    """Per channel, the brightest value below 255 in a uint8 RGB image (255 if there is none)."""
+    hist = np.stack([cv2.calcHist([image], [c], None, [256], [0, 256]).ravel() for c in range(3)])
+    present = hist[:, :255] > 0
+    return np.array([np.flatnonzero(present[c]).max() if present[c].any() else 255.0 for c in range(3)])
+
+
+def _curve_lut(curve: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Round a (256, 3) increasing curve to a LUT after bending each channel's highlights so that
+    its brightest unclipped input value lands at most on 254 (see the module docstring)."""
     unbent = curve.copy()
     for c in range(3):
-        top = int(estimate.top[c])
-        if top >= 255:
+        top_c = int(top[c])
+        if top_c >= 255:
             continue
-        peak = curve[top, c]
+        peak = curve[top_c, c]
         if peak > 254.0:
             # Quadratic shoulder from the knee to the channel's brightest unclipped value: slope 1
             # at the knee, 0 at the top, which lands on 254 (monotone, no new clipping).
@@ -122,8 +142,12 @@ def colour_lut(estimate: ColourEstimate, strength: float) -> np.ndarray:
             else:
                 t = np.clip(curve[knee:, c] - knee_value, 0, span)
                 curve[knee:, c] = knee_value + t - t * t / (2 * span)
-            curve[top + 1:, c] = np.maximum(unbent[top + 1:, c], curve[top, c])  # clipped input stays clipped
+            curve[top_c + 1:, c] = np.maximum(unbent[top_c + 1:, c], curve[top_c, c])  # clipped input stays clipped
     return np.clip(np.rint(curve), 0, 255).astype(np.uint8)
+
+
+def apply_lut(image: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    return cv2.merge([cv2.LUT(image[:, :, c], lut[:, c]) for c in range(3)])
 
 
 def correct_colour(image, strength: float = 1.0, *, estimate: ColourEstimate | None = None, **options) -> np.ndarray:
@@ -137,8 +161,8 @@ def correct_colour(image, strength: float = 1.0, *, estimate: ColourEstimate | N
     if strength == 0:
         return image.copy()
     estimate = estimate or estimate_colour(image, **options)
-    lut = colour_lut(estimate, strength)
-    return cv2.merge([cv2.LUT(image[:, :, c], lut[:, c]) for c in range(3)])
+    return apply_lut(image, colour_lut(estimate, strength))
 
 
-__all__ = ["ColourEstimate", "estimate_colour", "colour_lut", "correct_colour", "METHODS"]
+__all__ = ["ColourEstimate", "estimate_colour", "colour_lut", "affine_lut", "apply_lut", "unclipped_top",
+           "correct_colour", "METHODS"]

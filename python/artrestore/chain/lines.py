@@ -3,16 +3,17 @@
 Input: H x W x 3 ``uint8`` RGB (or float32 in [0, 1]). Output: H x W ``uint8`` mask, 255 where a
 scratch, crack or dust spot was found, 0 elsewhere.
 
-Method (all OpenCV morphology on the luma, lengths scaled by the short side / 512):
+Method (on the luma, OpenCV morphology and the core's oriented runs, lengths scaled by the short
+side / 512):
 
 1. *Thin-structure residue*: black-hat (dark lines) and top-hat (bright lines) with a square of
    side ``2 * max_width + 1``, i.e. what is narrower than ``max_width`` pixels and darker/brighter
    than its surroundings, in 8-bit levels.
 2. *Absolute floor*: a pixel is a candidate only when its residue exceeds ``threshold`` levels,
-   ``texture_factor`` times the mean residue around it (a box of the variance of a Gaussian of
-   sigma 8 px) and ``noise_factor``
-   times the blind noise sigma, so hair, grass, fabric and brush strokes, whose residue is dense and
-   moderate, stay out while an isolated high-contrast line does not.
+   ``texture_factor`` times the mean residue around it (a box with the variance of a Gaussian of
+   sigma 8 px) and ``noise_factor`` times the blind noise sigma, so hair, grass, fabric and brush
+   strokes, whose residue is dense and moderate, stay out while an isolated high-contrast line
+   does not.
 3. *Orientation*: a candidate is a line when it lies on a straight run of candidates at least
    ``min_length`` long (12 directions; and ``2 * min_length + 1`` at 24 directions with the floor
    lowered to 1 x instead of 1.5 x) and the run across it is short (blobs and dense parallel
@@ -33,8 +34,6 @@ import numpy as np
 
 from artrestore import _core
 from artrestore._validate import as_rgb, to_uint8
-
-ANGLES_DEG = tuple(range(0, 180, 15))  # 12 orientations
 
 DEFAULT_THRESHOLD = 60.0  # levels at sensitivity 1; a scratch fainter than this is left alone
 DEFAULT_SPOT_THRESHOLD = 120.0  # lone dots are where texture and damage look most alike
@@ -164,5 +163,5 @@ def detect_lines(image, sensitivity: float = 1.0, *, threshold: float = DEFAULT_
     return mask
 
 
-__all__ = ["detect_lines", "thin_residue", "oriented_lines", "oriented_lines_opencv", "isolated_peaks", "ring_element", "line_element", "ANGLES_DEG", "DEFAULT_THRESHOLD",
-           "DEFAULT_SPOT_THRESHOLD"]
+__all__ = ["detect_lines", "thin_residue", "oriented_lines", "oriented_lines_opencv", "isolated_peaks",
+           "ring_element", "line_element", "DEFAULT_THRESHOLD", "DEFAULT_SPOT_THRESHOLD"]

@@ -1,10 +1,16 @@
 """The chain's router: an image's features in, the chain's parameters out (the ``ml_guided`` path).
 
-A random forest predicts, for each setting of a fixed bank of chain settings (``configs``, one row
-per setting, columns ``PARAM_NAMES``), the PSNR gain in dB that setting would give over the
-untouched input; ``predict`` runs the setting with the largest predicted gain. The bank always
-holds the identity setting (every stage off, gain 0 by definition), so an image for which nothing
-is predicted to help is left alone.
+Three random forests on the same standardised features:
+
+- the *setting forest* predicts, for each setting of a fixed bank of chain settings (``configs``,
+  one row per setting, columns ``PARAM_NAMES``), the PSNR gain in dB that setting would give over
+  the untouched input; the setting with the largest predicted gain is chosen, or the bank's
+  identity setting (every stage off) when no gain exceeds ``min_gain_db``;
+- the *colour forest* predicts the image's colour map: per channel, the clean values that levels
+  64 and 192 of the damaged image should become (an affine map per channel, learned from training
+  damage), applied by the colour stage in place of the blind estimate;
+- the *strength forest* predicts the gain of that map at each of ``colour_strengths`` (0 included:
+  a clean image's own colours are left alone) and the best is used.
 
 Input features: the 14 FFT damage features (``artrestore.analyze``) followed by
 ``CHAIN_FEATURE_NAMES`` (``chain.features``). Stored as ``chain_router.npz`` (plain arrays: the
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import json
 import pathlib
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import numpy as np
 
@@ -33,7 +39,14 @@ _ARRAYS = {  # name -> (dtype, ndim)
     "feature": (np.int32, 1), "threshold": (np.float64, 1), "left": (np.int32, 1), "right": (np.int32, 1),
     "value": (np.float64, 2), "tree_roots": (np.int32, 1), "scaler_mean": (np.float64, 1),
     "scaler_scale": (np.float64, 1), "configs": (np.float64, 2),
+    "colour_feature": (np.int32, 1), "colour_threshold": (np.float64, 1), "colour_left": (np.int32, 1),
+    "colour_right": (np.int32, 1), "colour_value": (np.float64, 2), "colour_tree_roots": (np.int32, 1),
+    "strength_feature": (np.int32, 1), "strength_threshold": (np.float64, 1), "strength_left": (np.int32, 1),
+    "strength_right": (np.int32, 1), "strength_value": (np.float64, 2), "strength_tree_roots": (np.int32, 1),
+    "colour_strengths": (np.float64, 1),
 }
+ANCHORS = (64.0, 192.0)  # levels the colour forest predicts the clean values of
+GAIN_RANGE = (0.25, 4.0)
 
 
 class ChainRouter:
@@ -56,6 +69,16 @@ class ChainRouter:
             raise ValueError("chain router: the bank must hold the identity setting (every stage off)")
         self._identity = identity[0]
         self.min_gain_db = float(metadata.get("min_gain_db", 0.0))
+        self.colour_strengths = arrays["colour_strengths"]
+        if not (np.all(self.colour_strengths >= 0) and np.all(self.colour_strengths <= 1)):
+            raise ValueError("chain router: colour strengths must be in [0, 1]")
+        if arrays["colour_value"].shape != (arrays["colour_feature"].shape[0], 2 * 3):
+            raise ValueError("chain router: colour_value must be (n_nodes, 6)")
+        if arrays["strength_value"].shape != (arrays["strength_feature"].shape[0], len(self.colour_strengths)):
+            raise ValueError("chain router: strength_value must be (n_nodes, n_colour_strengths)")
+        self._colour, self._strength = (
+            _core.Forest(*(arrays[f"{p}{k}"] for k in ("feature", "threshold", "left", "right", "value", "tree_roots")),
+                         n_inputs) for p in ("colour_", "strength_"))
         self._forest = _core.Forest(arrays["feature"], arrays["threshold"], arrays["left"], arrays["right"],
                                     arrays["value"], arrays["tree_roots"], n_inputs)
 
@@ -80,22 +103,50 @@ class ChainRouter:
                 raise ValueError(f"chain router: array {name!r} must be {np.dtype(dtype).name} with {ndim} dims")
         return cls(arrays, metadata)
 
+    def _standardise(self, inputs: np.ndarray) -> tuple[np.ndarray, bool]:
+        x = np.asarray(inputs, np.float64)
+        return ((x.reshape(-1, len(INPUT_NAMES)) - self._mean) / self._scale).astype(np.float32), x.ndim == 1
+
     def predict_gains(self, inputs: np.ndarray) -> np.ndarray:
         """Predicted gain (dB) of every bank setting for an (n, n_inputs) or (n_inputs,) array."""
-        x = np.asarray(inputs, np.float64)
-        single = x.ndim == 1
-        x = ((x.reshape(-1, len(INPUT_NAMES)) - self._mean) / self._scale).astype(np.float32)
+        x, single = self._standardise(inputs)
         out = self._forest.predict(x)
         return out[0] if single else out
 
-    def predict(self, inputs: np.ndarray) -> tuple[ChainParams, float]:
-        """(the bank setting with the largest predicted gain, that gain in dB); the identity setting
-        when no gain exceeds the margin chosen by cross-validation (``min_gain_db``)."""
+    def predict_colour_map(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(gains, offsets) per channel of the learned colour map for one (n_inputs,) feature vector."""
+        x, _ = self._standardise(inputs)
+        anchors = self._colour.predict(x)[0]
+        return map_from_anchors(anchors)
+
+    def predict_colour_strength(self, inputs: np.ndarray) -> tuple[float, float]:
+        """(colour strength with the largest predicted gain, that gain in dB) for one feature vector."""
+        x, _ = self._standardise(inputs)
+        gains = self._strength.predict(x)[0]
+        best = int(np.argmax(gains))
+        return float(self.colour_strengths[best]), float(gains[best])
+
+    def predict(self, inputs: np.ndarray) -> tuple[ChainParams, float, tuple[np.ndarray, np.ndarray]]:
+        """(setting, predicted gain in dB, colour map). The setting is the bank's best, or the
+        identity when no gain exceeds ``min_gain_db``, with its colour strength from the strength
+        forest for the learned colour map (``run_chain(..., colour_map=...)``); the gain is the
+        setting's plus the colour map's."""
         gains = self.predict_gains(inputs)
         best = int(np.argmax(gains))
         if gains[best] <= self.min_gain_db:
             best = self._identity
-        return self.configs[best], float(gains[best])
+        strength, colour_gain = self.predict_colour_strength(inputs)
+        params = replace(self.configs[best], colour_strength=strength)
+        return params, float(max(gains[best], 0.0) + max(colour_gain, 0.0)), self.predict_colour_map(inputs)
+
+
+def map_from_anchors(anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gains, offsets) per channel from the clean values predicted at ``ANCHORS`` (r, g, b at the
+    low anchor, then at the high one); gains clipped to ``GAIN_RANGE``."""
+    anchors = np.asarray(anchors, np.float64)
+    lo, hi = anchors[:3], anchors[3:]
+    gains = np.clip((hi - lo) / (ANCHORS[1] - ANCHORS[0]), *GAIN_RANGE)
+    return gains, lo - gains * ANCHORS[0]
 
 
 def _is_identity(params: ChainParams) -> bool:
@@ -115,4 +166,5 @@ def save_chain_router(folder, arrays: dict[str, np.ndarray], metadata: dict) -> 
     return folder
 
 
-__all__ = ["ChainRouter", "BUNDLED_CHAIN_ROUTER", "INPUT_NAMES", "PARAM_NAMES", "save_chain_router"]
+__all__ = ["ChainRouter", "BUNDLED_CHAIN_ROUTER", "INPUT_NAMES", "PARAM_NAMES", "ANCHORS", "map_from_anchors",
+           "save_chain_router"]

@@ -6,12 +6,15 @@ output PSNR). Steps:
 - ``choose_default``: the one grid setting with the best mean gain over the damaged severities
   (equal weight per severity) among those that never lose on average at any severity and keep
   ``clean_share`` of the clean images at >= 38 dB: the ``classical`` path's ``DEFAULT_CHAIN``.
-- ``select_bank``: greedily, the ``n_settings`` settings whose best-of gain over the cases is largest
-  (identity and the default first).
-- ``cross_validate``: grouped by source image (no image in both folds), a random forest predicts
-  each bank setting's gain from the image's features; the chosen setting's real gain per severity,
-  beside the oracle (best in the bank), the default and doing nothing.
-- ``fit_chain_router``: the forest on every case, saved as plain arrays (``chain.router``).
+- ``select_bank``: greedily, among the settings without the blind colour stage, the ``n_settings``
+  whose best-of gain over the cases is largest (identity first);
+- the cases are rebuilt (``chain_colour.regenerate``) for their features and the colour map a
+  least-squares fit finds (the colour forest's targets);
+- ``cross_validate``: grouped by source image (no image in both folds), the setting forest and the
+  colour forest fitted on the other folds, the ml_guided pipeline run on each held-out case for each
+  colour strength and margin: real gains per severity, beside the grid's oracle and the default;
+- ``fit_chain_router``: the best strength and margin by cross-validation, both forests on every
+  case, saved as plain arrays (``chain.router``).
 
 scikit-learn is needed here only (the ``train`` extra).
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import pathlib
+from dataclasses import replace
 
 import numpy as np
 
@@ -31,7 +35,8 @@ log = logging.getLogger(__name__)
 
 CLEAN_PSNR = 38.0  # dB: "changes almost nothing"
 FOREST = dict(n_estimators=48, min_samples_leaf=3, max_features=0.5)
-MARGINS = (0.0, 0.1, 0.25, 0.5)  # dB the predicted gain must exceed, else the image is left alone
+MARGINS = (0.0, 0.25)  # dB the predicted gain must exceed, else the stages other than colour stay off
+COLOUR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # of the learned colour map, chosen per image
 
 
 def gains_of(outcomes: dict) -> np.ndarray:
@@ -43,7 +48,8 @@ def _setting(outcomes: dict, index: int) -> ChainParams:
 
 
 def _identity_index(outcomes: dict) -> int:
-    zero = [PARAM_NAMES.index(n) for n in ("line_sensitivity", "denoise_strength", "colour_strength", "sharpen_strength")]
+    stages = ("line_sensitivity", "denoise_strength", "colour_strength", "sharpen_strength")
+    zero = [PARAM_NAMES.index(n) for n in stages]
     rows = np.flatnonzero((outcomes["settings"][:, zero] == 0).all(axis=1))
     if not rows.size:
         raise ValueError("the settings grid has no identity setting")
@@ -111,49 +117,141 @@ def _choose(predicted: np.ndarray, identity_col: int, margin: float) -> np.ndarr
     return np.where(predicted.max(axis=1) > margin, best, identity_col)
 
 
-def cross_validate(outcomes: dict, bank: list[int], default_index: int, folds: int = 5, seed: int = 0) -> dict:
-    """Out-of-fold realized gains of the forest's choice for each margin, grouped by source."""
-    from sklearn.model_selection import GroupKFold
+def _fold_of(sources: np.ndarray, folds: int) -> np.ndarray:
+    """A fixed fold per source image (stable hash of its name), shared by every data set."""
+    import zlib
 
-    gains = gains_of(outcomes)[:, bank]
-    x = outcomes["inputs"]
-    predicted = np.zeros_like(gains)
-    for train, test in GroupKFold(folds).split(x, gains, outcomes["source"]):
-        scaler, forest = _fit(x[train], gains[train], seed)
-        predicted[test] = forest.predict(scaler.transform(x[test]))
+    return np.array([zlib.crc32(str(s).encode()) % folds for s in sources])
+
+
+def _colour_gains(pairs, anchors: np.ndarray) -> np.ndarray:
+    """PSNR gain (dB) of the learned colour map alone at each of COLOUR_STRENGTHS, per case."""
+    import cv2
+
+    from artrestore.chain.colour import affine_lut, apply_lut, unclipped_top
+    from artrestore.chain.router import map_from_anchors
+    from artrestore.training.chain_outcomes import PSNR_CAP
+
+    out = np.zeros((len(pairs), len(COLOUR_STRENGTHS)))
+    for i, ((damaged, clean), a) in enumerate(zip(pairs, anchors)):
+        gains, offsets = map_from_anchors(a)
+        top = unclipped_top(damaged)
+        before = min(cv2.PSNR(damaged, clean), PSNR_CAP)
+        for j, strength in enumerate(COLOUR_STRENGTHS):
+            mapped = apply_lut(damaged, affine_lut(gains, offsets, top, strength)) if strength else damaged
+            out[i, j] = min(cv2.PSNR(mapped, clean), PSNR_CAP) - before
+    return out
+
+
+def _oof_anchors(colour_data: dict, folds_of: np.ndarray, exclude: set, seed: int) -> np.ndarray:
+    """Colour-forest anchors for the colour cases, each predicted by a forest that saw neither its
+    fold nor the folds in ``exclude``."""
+    x, y = colour_data["inputs"], colour_data["targets"]
+    anchors = np.full_like(y, np.nan)
+    for g in sorted(set(folds_of) - exclude):
+        train = ~np.isin(folds_of, list(exclude | {g}))
+        scaler, forest = _fit(x[train], y[train], seed)
+        test = folds_of == g
+        anchors[test] = forest.predict(scaler.transform(x[test]))
+    return anchors
+
+
+def _pipeline_psnr(damaged, clean, setting: ChainParams, colour_strength: float, anchors) -> float:
+    import cv2
+
+    from artrestore.chain.chain import run_chain
+    from artrestore.chain.router import map_from_anchors
+    from artrestore.training.chain_outcomes import PSNR_CAP
+
+    params = replace(setting, colour_strength=colour_strength)
+    out = run_chain(damaged, params, colour_map=map_from_anchors(anchors)).image
+    return float(min(cv2.PSNR(out, clean), PSNR_CAP))
+
+
+def cross_validate(outcomes: dict, pairs, colour_data: dict, colour_pairs, bank: list[int], default_index: int,
+                   folds: int = 5, seed: int = 0) -> dict:
+    """Grouped by source image (a fixed fold per source, shared by both data sets): for each fold,
+    the setting forest, the colour-map forest and the colour-strength forest fitted without it (the
+    strength forest's training gains come from colour maps predicted without it either), the whole
+    ml_guided pipeline run on its outcome cases; per margin. Beside the default, the grid's oracle."""
+    gains = gains_of(outcomes)
+    fold = _fold_of(outcomes["source"], folds)
+    colour_fold = _fold_of(colour_data["source"], folds)
     identity_col = bank.index(_identity_index(outcomes))
-    rows = np.arange(len(gains))
-    report = {"oracle": severity_table(outcomes, gains.max(axis=1)),
-              "default": severity_table(outcomes, gains[:, bank.index(default_index)]), "margins": {}}
-    for margin in MARGINS:
-        chosen = _choose(predicted, identity_col, margin)
-        report["margins"][str(margin)] = severity_table(outcomes, gains[rows, chosen])
+    chosen_setting = {m: np.zeros(len(gains), int) for m in MARGINS}
+    strength = np.zeros(len(gains))
+    anchors = np.zeros((len(gains), 6))
+    for f in range(folds):
+        test, train = fold == f, fold != f
+        scaler, forest = _fit(outcomes["inputs"][train], gains[train][:, bank], seed)
+        predicted = forest.predict(scaler.transform(outcomes["inputs"][test]))
+        for m in MARGINS:
+            chosen_setting[m][test] = _choose(predicted, identity_col, m)
+        colour_train = colour_fold != f
+        c_scaler, c_forest = _fit(colour_data["inputs"][colour_train], colour_data["targets"][colour_train], seed)
+        anchors[test] = c_forest.predict(c_scaler.transform(outcomes["inputs"][test]))
+        oof = _oof_anchors(colour_data, colour_fold, {f}, seed)
+        strength_gains = _colour_gains([colour_pairs[i] for i in np.flatnonzero(colour_train)], oof[colour_train])
+        s_scaler, s_forest = _fit(colour_data["inputs"][colour_train], strength_gains, seed)
+        strength[test] = np.asarray(COLOUR_STRENGTHS)[
+            s_forest.predict(s_scaler.transform(outcomes["inputs"][test])).argmax(axis=1)]
+    report = {"oracle_grid": severity_table(outcomes, gains.max(axis=1)),
+              "default": severity_table(outcomes, gains[:, default_index]), "ml_guided": {}}
+    for m in MARGINS:
+        psnr = np.array([_pipeline_psnr(d, c, _setting(outcomes, bank[k]), s, a)
+                         for (d, c), k, s, a in zip(pairs, chosen_setting[m], strength, anchors)])
+        report["ml_guided"][f"margin {m}"] = severity_table(outcomes, psnr - outcomes["psnr_in"])
+    report["colour_strength_chosen"] = {sev: {str(s): int(((outcomes["severity"] == sev) & (strength == s)).sum())
+                                              for s in COLOUR_STRENGTHS} for sev in sorted(set(outcomes["severity"]))}
     return report
 
 
-def _margin_score(table: dict) -> float:
-    """Mean gain over the damaged severities, minus a penalty for cases below the input."""
+def _score(table: dict) -> float:
+    """Mean gain over the damaged severities, minus a penalty for cases below the input and for
+    clean images pushed under 38 dB."""
     damaged = [v for k, v in table.items() if k != "none"]
-    return float(np.mean([v["mean_gain_db"] - 2.0 * v["share_below_input"] for v in damaged]))
+    score = float(np.mean([v["mean_gain_db"] - 2.0 * v["share_below_input"] for v in damaged]))
+    return score - 2.0 * (1.0 - table["none"]["share_at_38db"]) if "none" in table else score
 
 
-def fit_chain_router(outcome_path, out_dir, *, n_settings: int = 24, seed: int = 0) -> tuple[pathlib.Path, dict]:
-    """Choose the default and the bank, cross-validate, fit on everything and save; returns
-    (model folder, report)."""
+def fit_chain_router(outcome_path, colour_path, src, out_dir, *, n_settings: int = 16, clean_share: float = 0.8,
+                     folds: int = 5, seed: int = 0) -> tuple[pathlib.Path, dict]:
+    """Regenerate the cases, choose the default and the bank, cross-validate the ml_guided pipeline,
+    fit the three forests on everything and save; returns (model folder, report)."""
+    from artrestore.training.chain_colour import inputs_and_targets, regenerate
     from artrestore.training.chain_outcomes import load_outcomes
 
     outcomes = load_outcomes(outcome_path)
+    colour_data = load_outcomes(colour_path)
+    pairs = regenerate(outcomes, src)
+    colour_pairs = regenerate(colour_data, src)
+    outcomes["inputs"], _ = inputs_and_targets(pairs)
     gains = gains_of(outcomes)
-    default_index, default_table = choose_default(outcomes)
-    bank = select_bank(gains, n_settings, [_identity_index(outcomes), default_index])
-    cv = cross_validate(outcomes, bank, default_index, seed=seed)
-    margin = max(MARGINS, key=lambda m: _margin_score(cv["margins"][str(m)]))
+    default_index, default_table = choose_default(outcomes, clean_share)
+    # The bank holds settings without the blind colour stage: the learned colour map replaces it.
+    colour_col = PARAM_NAMES.index("colour_strength")
+    candidates = np.flatnonzero(outcomes["settings"][:, colour_col] == 0)
+    first = int(np.flatnonzero(candidates == _identity_index(outcomes))[0])
+    bank = [int(candidates[i]) for i in select_bank(gains[:, candidates], n_settings, [first])]
+    cv = cross_validate(outcomes, pairs, colour_data, colour_pairs, bank, default_index, folds, seed)
+    best = max(cv["ml_guided"], key=lambda k: _score(cv["ml_guided"][k]))
+    margin = float(best.split()[1])
+    # Final forests: settings on every outcome case; colour map on every colour case; colour
+    # strength on every colour case, its gains from out-of-fold colour maps.
     scaler, forest = _fit(outcomes["inputs"], gains[:, bank], seed)
+    x_colour = scaler.transform(colour_data["inputs"])
+    colour = _forest(seed).fit(x_colour, colour_data["targets"])
+    oof = _oof_anchors(colour_data, _fold_of(colour_data["source"], folds), set(), seed)
+    strength = _forest(seed).fit(x_colour, _colour_gains(colour_pairs, oof))
     arrays = export_forest(forest, scaler)
+    for prefix, model in (("colour_", colour), ("strength_", strength)):
+        arrays.update({prefix + k: v for k, v in export_forest(model, scaler).items() if not k.startswith("scaler")})
     arrays["configs"] = outcomes["settings"][bank]
+    arrays["colour_strengths"] = np.asarray(COLOUR_STRENGTHS, np.float64)
     report = {"default_setting": _setting(outcomes, default_index).as_dict(), "default_train": default_table,
-              "bank": [_setting(outcomes, i).as_dict() for i in bank], "cross_validation": cv,
-              "min_gain_db": margin, "forest": FOREST, "seed": seed, "outcomes": outcomes["record"]}
+              "clean_share": clean_share, "bank": [_setting(outcomes, i).as_dict() for i in bank],
+              "cross_validation": cv, "chosen": best, "min_gain_db": margin, "forest": FOREST, "seed": seed,
+              "outcomes": outcomes["record"], "colour_cases": colour_data["record"]}
     folder = save_chain_router(out_dir, arrays, {"min_gain_db": margin, "training": report})
     return folder, report
 
@@ -163,11 +261,15 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outcomes", required=True)
+    parser.add_argument("--colour", required=True, help="colour cases from chain_colour")
+    parser.add_argument("--src", required=True, help="the clean image folder the outcomes were made from")
     parser.add_argument("--out", required=True, help="model folder to write")
-    parser.add_argument("--settings", type=int, default=24)
+    parser.add_argument("--settings", type=int, default=16)
+    parser.add_argument("--clean-share", type=float, default=0.8)
     args = parser.parse_args(argv)
-    folder, report = fit_chain_router(args.outcomes, args.out, n_settings=args.settings)
-    print(json.dumps({k: report[k] for k in ("default_setting", "default_train", "cross_validation", "min_gain_db")},
+    folder, report = fit_chain_router(args.outcomes, args.colour, args.src, args.out, n_settings=args.settings,
+                                      clean_share=args.clean_share)
+    print(json.dumps({k: report[k] for k in ("default_setting", "default_train", "cross_validation", "chosen")},
                      indent=2))
     print(folder)
 
