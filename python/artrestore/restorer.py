@@ -114,15 +114,16 @@ class HybridRestorer:
         if image.dtype != np.uint8:
             image = to_uint8(image)
         vector, features, severity, method = self._features(image)
-        params, gain, _ = self._chain_params(image, vector)
-        return {"features": features, "severity": severity, "method": method,
-                "params": params.as_dict(), "predicted_gain_db": round(gain, 3)}
+        params, gain, colour_map, _ = self._chain_params(image, vector)
+        return {"features": features, "severity": severity, "method": method, "params": params.as_dict(),
+                "colour_map": _colour_map_info(colour_map), "predicted_gain_db": round(gain, 3)}
 
     def _chain_params(self, image: np.ndarray, vector: np.ndarray):
-        """(chain setting, predicted gain in dB, noise estimate) from the chain's router."""
+        """(chain setting, predicted gain in dB, learned colour map, noise estimate) from the chain's router."""
         noise = estimate_noise(image)
-        params, gain = self.chain_router.predict(np.concatenate([vector, chain_features(image, noise_sigma=noise)]))
-        return params, gain, noise
+        params, gain, colour_map = self.chain_router.predict(
+            np.concatenate([vector, chain_features(image, noise_sigma=noise)]))
+        return params, gain, colour_map, noise
 
     def restore(self, image, strategy: str = "auto", *, return_mask: bool = False) -> tuple[np.ndarray, dict]:
         """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info).
@@ -154,12 +155,12 @@ class HybridRestorer:
         if method in ("classical", "ml_guided"):
             # --- restoration chain (issue 23): fixed setting, or the chain's router's ---
             if method == "classical":
-                params, noise = DEFAULT_CHAIN, None
+                params, colour_map, noise = DEFAULT_CHAIN, None, None
             else:
-                params, gain, noise = self._chain_params(image, vector)
+                params, gain, colour_map, noise = self._chain_params(image, vector)
                 info["predicted_gain_db"] = round(gain, 3)
             routed = time.perf_counter()
-            chain = run_chain(image, params, noise_sigma=noise)
+            chain = run_chain(image, params, noise_sigma=noise, colour_map=colour_map)
             restored = chain.image
             info["params"] = params.as_dict()
             info["stages"] = chain.stages
@@ -250,6 +251,11 @@ class HybridRestorer:
         output_dir.mkdir(parents=True, exist_ok=True)
         _write_summary(output_dir, rows)
         return rows
+
+
+def _colour_map_info(colour_map) -> dict:
+    gains, offsets = colour_map
+    return {"gain": [round(float(v), 4) for v in gains], "offset": [round(float(v), 2) for v in offsets]}
 
 
 def _inside(path: pathlib.Path, root: pathlib.Path) -> bool:
