@@ -17,7 +17,6 @@ Also the median chain ms per image and the share of images below the input.
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
 import platform
 import sys
@@ -32,9 +31,10 @@ from artrestore.chain import DEFAULT_CHAIN, STAGES, run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import ChainRouter
-from artrestore.data import SEVERITIES, fit_size, list_images, split_sources
 from artrestore.imageio import read_image
 from artrestore.router import DEFAULT_PARAMS, Router
+from artrestore.training.datasets import fit_size, list_images, split_sources
+from artrestore.training.synthesis import SEVERITIES
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from report import print_and_save  # noqa: E402
@@ -50,7 +50,7 @@ def damage_function(family: str):
 
         return lambda clean, severity, seed: check_damage(clean, severity, seed)[0]
     if family == "synthesize":
-        from artrestore.data import synthesize_damage
+        from artrestore.training.synthesis import synthesize_damage
 
         return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
     raise ValueError(f"unknown family {family!r}")

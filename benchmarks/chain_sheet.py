@@ -18,9 +18,9 @@ from artrestore.chain import run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import ChainRouter
-from artrestore.data import fit_size
 from artrestore.evaluation import SAMPLES, _label
 from artrestore.imageio import read_image
+from artrestore.training.datasets import fit_size
 
 
 def sheet_row(image: np.ndarray, name: str, router: ChainRouter, height: int = 220) -> np.ndarray:

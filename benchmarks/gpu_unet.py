@@ -38,10 +38,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
 
-    from artrestore import dl
+    from artrestore.dl.arch import import_keras, model_inputs
+    from artrestore.dl.contract import CONTEXT
+    from artrestore.dl.tiling import make_context, tiled_restore
+    from artrestore.dl.weights import load_model
 
-    keras = dl._keras()
-    model, config, _ = dl.load_model(args.model)
+    keras = import_keras()
+    model, config, _ = load_model(args.model)
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
@@ -58,8 +61,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     # A global-context model also gets the image's thumbnail with every tile; making it is timed
     # in the tiled figure, where it belongs to the image.
-    thumbnail = rng.random((dl.CONTEXT, dl.CONTEXT, 3), dtype=np.float32)
-    run = lambda x, context=thumbnail: run_inputs(dl.model_inputs(config, x, context))
+    thumbnail = rng.random((CONTEXT, CONTEXT, 3), dtype=np.float32)
+    run = lambda x, context=thumbnail: run_inputs(model_inputs(config, x, context))
     tile1 = rng.random((1, 256, 256, 3), dtype=np.float32)
     tiles32 = rng.random((32, 256, 256, 3), dtype=np.float32)
     image = rng.random((1024, 1024, 3), dtype=np.float32)
@@ -69,9 +72,9 @@ def main() -> None:
         "tile_256_batch1_ms": 1e3 * median_seconds(lambda: run(tile1), args.repeats),
         "tiles_per_s_batch32": 32 / median_seconds(lambda: run(tiles32), max(3, args.repeats // 4)),
         "image_1024_tiled_ms": 1e3 * median_seconds(
-            lambda: dl.tiled_restore(image, run, global_context=config.global_context, batch_size=16),
+            lambda: tiled_restore(image, run, global_context=config.global_context, batch_size=16),
             max(3, args.repeats // 4)),
-        "image_1024_whole_ms": 1e3 * median_seconds(lambda: run(whole, dl.make_context(image)),
+        "image_1024_whole_ms": 1e3 * median_seconds(lambda: run(whole, make_context(image)),
                                                     max(3, args.repeats // 4)),
         "global_context": config.global_context,
     }

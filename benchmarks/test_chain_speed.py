@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from artrestore.chain import ChainParams, lines, run_chain
-from artrestore.data import synthesize_damage
+from artrestore.training.synthesis import synthesize_damage
 
 SIZES = [512, 1024]
 LINES_ON = ChainParams(line_sensitivity=1.0)

@@ -13,9 +13,8 @@ import numpy as np
 import pytest
 import scipy.fft
 
-from artrestore import _core
-
 import reference
+from artrestore import _core
 
 
 def scipy_features(image: np.ndarray) -> np.ndarray:

@@ -25,8 +25,8 @@ def sklearn_router():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from artrestore import router_fit
     from artrestore.router import BUNDLED_ROUTER
+    from artrestore.training import router_fit
 
     router = Router.load()
     x, y, _ = router_fit._read_training_table(BUNDLED_ROUTER / "regression_training_data.csv")
@@ -48,7 +48,7 @@ def test_route_one_image_sklearn_peer(benchmark, features, sklearn_router):
 
 
 def light_image(photo_at, size):
-    from artrestore.data import synthesize_damage
+    from artrestore.training.synthesis import synthesize_damage
 
     return synthesize_damage(photo_at(size), "light", seed=0)[0]
 

@@ -17,7 +17,10 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from artrestore import dl, serving  # noqa: E402
+from artrestore.dl.inference import UNetRestorer
+from artrestore.dl.tiling import make_context
+from artrestore.serving.client import TFServingClient
+from artrestore.serving.export import export_for_serving
 
 TILES = 16
 
@@ -25,7 +28,7 @@ TILES = 16
 @pytest.fixture(scope="module")
 def model_base(tmp_path_factory):
     base = tmp_path_factory.mktemp("srv")
-    serving.export_for_serving(None, base)
+    export_for_serving(None, base)
     return base
 
 
@@ -37,7 +40,7 @@ def tiles():
 @pytest.fixture(scope="module")
 def context(tiles):
     # The bundled model is a global-context one: each request carries the image's thumbnail.
-    return dl.make_context(tiles[0])
+    return make_context(tiles[0])
 
 
 def _start(model_base, max_batch):
@@ -47,7 +50,7 @@ def _start(model_base, max_batch):
     proc = subprocess.Popen([sys.executable, "-m", "artrestore.cli", "serve", "--model-dir", str(model_base),
                              "--port", str(port), "--max-batch", str(max_batch)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = serving.TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=120)
+    client = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=120)
     while not client.healthy():
         assert proc.poll() is None
         time.sleep(0.5)
@@ -65,7 +68,7 @@ def server(request, model_base):
 
 def test_tiles_in_process(benchmark, tiles, context):
     benchmark.group = "U-Net 16 tiles, 1 client"
-    unet = dl.UNetRestorer()
+    unet = UNetRestorer()
     unet.predict_tiles(tiles, context)
     benchmark.pedantic(unet.predict_tiles, args=(tiles, context), rounds=5, iterations=1)
     benchmark.extra_info["tiles_per_s"] = TILES / benchmark.stats.stats.median
@@ -75,7 +78,7 @@ def test_tiles_grpc(benchmark, server, tiles, context):
     max_batch, port = server
     benchmark.group = "U-Net 16 tiles, 1 client"
     benchmark.name = f"grpc stand-in ({'batching' if max_batch > 1 else 'no batching'})"
-    client = serving.TFServingClient(f"127.0.0.1:{port}", timeout_s=120)
+    client = TFServingClient(f"127.0.0.1:{port}", timeout_s=120)
     benchmark.pedantic(client.predict, args=(tiles, context), rounds=5, iterations=1)
     benchmark.extra_info["tiles_per_s"] = TILES / benchmark.stats.stats.median
 
@@ -92,7 +95,7 @@ def _concurrent(call, clients=4, requests=2):
 
 def test_tiles_in_process_4_threads(benchmark, tiles, context):
     benchmark.group = "U-Net 16 tiles x 8 requests, 4 clients"
-    unet = dl.UNetRestorer()
+    unet = UNetRestorer()
     benchmark.pedantic(_concurrent, args=(lambda: unet.predict_tiles(tiles, context),), rounds=3, iterations=1)
     benchmark.extra_info["tiles_per_s"] = 8 * TILES / benchmark.stats.stats.median
 
@@ -100,7 +103,7 @@ def test_tiles_in_process_4_threads(benchmark, tiles, context):
 def test_tiles_grpc_4_clients(benchmark, server, tiles, context):
     max_batch, port = server
     benchmark.group = "U-Net 16 tiles x 8 requests, 4 clients"
-    clients = [serving.TFServingClient(f"127.0.0.1:{port}", timeout_s=300) for _ in range(4)]
+    clients = [TFServingClient(f"127.0.0.1:{port}", timeout_s=300) for _ in range(4)]
     it = iter(range(10**9))
     benchmark.pedantic(_concurrent, args=(lambda: clients[next(it) % 4].predict(tiles, context),), rounds=3, iterations=1)
     benchmark.extra_info["tiles_per_s"] = 8 * TILES / benchmark.stats.stats.median
@@ -108,7 +111,7 @@ def test_tiles_grpc_4_clients(benchmark, server, tiles, context):
 
 def test_client_import_time(benchmark):
     benchmark.group = "client import (fresh process)"
-    code = "import time; t = time.perf_counter(); import artrestore.serving; print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); import artrestore.serving.client; print(time.perf_counter() - t)"
     seconds = []
     benchmark.pedantic(lambda: seconds.append(float(subprocess.run([sys.executable, "-c", code], check=True,
                                                                    capture_output=True, text=True).stdout)),

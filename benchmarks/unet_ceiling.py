@@ -44,9 +44,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from artrestore import metrics
-    from artrestore.data import load_pairs, synthesize_damage
-    from artrestore.dl import UNetRestorer
+    from artrestore.dl.inference import UNetRestorer
     from artrestore.imageio import read_image
+    from artrestore.training.datasets import load_pairs
+    from artrestore.training.synthesis import synthesize_damage
 
     unet = UNetRestorer(args.unet)
     rows = []
@@ -63,7 +64,8 @@ def main() -> None:
             blurred = cv2.GaussianBlur(clean.astype(np.float32), (0, 0), sigma)
             row[f"blur_{sigma}_only_ssim"] = metrics.ssim(np.clip(np.rint(blurred), 0, 255).astype(np.uint8), clean)
             if sigma == 2.25:  # what the U-Net recovers from blur alone
-                row["unet_on_blur_2.25_ssim"] = metrics.ssim(unet.restore(np.clip(np.rint(blurred), 0, 255).astype(np.uint8)), clean)
+                blurred_u8 = np.clip(np.rint(blurred), 0, 255).astype(np.uint8)
+                row["unet_on_blur_2.25_ssim"] = metrics.ssim(unet.restore(blurred_u8), clean)
         structural, _ = synthesize_damage(clean, "severe", 0, damage={"blur": 2.25, "noise": 10, "grain": 4.5, "jpeg": 35})
         row["structural_only_ssim"] = metrics.ssim(structural, clean)
         row["unet_on_structural_ssim"] = metrics.ssim(unet.restore(structural), clean)

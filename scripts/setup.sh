@@ -15,14 +15,16 @@ if ! pkg-config --exists fftw3f 2>/dev/null; then
   DEBIAN_FRONTEND=noninteractive _artrestore_sudo apt-get install -y -qq libfftw3-dev pkg-config >/dev/null
 fi
 
-# The stamp: interpreter, extras and every file the build reads. Python sources are not in it:
-# the editable install serves them from python/ directly.
+# The stamp: interpreter, extras and every file the build reads. Python sources' contents are not
+# in it (the editable install serves them from python/ directly) but their names are: the editable
+# install maps each module to its file, so a module added, moved or removed needs a reinstall.
 stamp_dir="build/setup-stamps"
 stamp_key="$(printf '%s' "$ARTRESTORE_PY" | sha256sum | cut -c1-16)"
 stamp_file="$stamp_dir/$stamp_key"
 inputs="$( { echo "$ARTRESTORE_PY $extras"; "$ARTRESTORE_PY" -c 'import sys; print(sys.version)';
              find pyproject.toml CMakeLists.txt cpp python/bindings.cpp serving/protos serving/gen_protos.py \
-               -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum; } | sha256sum | cut -c1-64)"
+               -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum;
+             find python/artrestore -name '*.py' -not -path '*/_proto/*' | LC_ALL=C sort; } | sha256sum | cut -c1-64)"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" = "$inputs" ] \
    && "$ARTRESTORE_PY" -c "import artrestore._core" >/dev/null 2>&1; then
   echo "== artrestore already installed in $(dirname "$(dirname "$ARTRESTORE_PY")") (nothing changed)"

@@ -29,4 +29,8 @@ if python3 -c "import atheris" 2>/dev/null; then
     -artifact_prefix=tests/fuzz/ tests/fuzz/corpus 2>&1 | tail -n 2
 fi
 
+# The layers (import-linter contracts in pyproject.toml) and the linter (ruff), before the tests.
+(cd python && lint-imports ../pyproject.toml)
+ruff check python tests benchmarks
+
 python3 -m pytest -q "$@"

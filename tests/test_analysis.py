@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import artrestore
-from artrestore import analysis
-
 import reference
+from artrestore import analysis
 
 # The core accumulates in float32 where the reference uses float64.
 ABS_TOL = {name: 2e-4 for name in reference.NAMES}

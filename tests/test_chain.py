@@ -7,9 +7,9 @@ import pytest
 
 from artrestore import metrics
 from artrestore.chain import DEFAULT_CHAIN, STAGES, ChainParams, run_chain
-from artrestore.data import fit_size, synthesize_damage
 from artrestore.imageio import read_image
-
+from artrestore.training.datasets import fit_size
+from artrestore.training.synthesis import synthesize_damage
 from conftest import CLEAN_DIR
 
 SAMPLES = pathlib.Path(__file__).resolve().parents[1] / "python" / "artrestore" / "samples"

@@ -5,9 +5,8 @@ import cv2
 import numpy as np
 import pytest
 
-from artrestore import _core, classical
-
 import reference
+from artrestore import _core, classical
 
 
 @pytest.fixture(scope="module")

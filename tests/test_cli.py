@@ -3,10 +3,9 @@ import json
 import subprocess
 import sys
 
-
 from artrestore import __version__
-from artrestore.data import synthesize_damage
 from artrestore.imageio import write_image
+from artrestore.training.synthesis import synthesize_damage
 
 
 def run(*args, timeout=300):
@@ -56,3 +55,32 @@ def test_analyze_prints_features_and_route(tmp_path, astronaut):
 def test_usage_errors_exit_2(tmp_path):
     assert run("restore", "-i", str(tmp_path / "missing"), "-o", str(tmp_path)).returncode in (1, 2)
     assert run("frobnicate").returncode == 2
+
+
+def _run_without(modules, *args):
+    """The CLI in a process where ``modules`` cannot be imported (as if not installed)."""
+    code = (f"import sys\nfor m in {modules!r}: sys.modules[m] = None\n"
+            "from artrestore.cli import main\nsys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_missing_optional_dependency_is_one_line_with_the_install_hint(tmp_path):
+    result = _run_without(["keras", "tensorflow"], "train", "export", "--out", str(tmp_path / "srv"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == ('artrestore: error: keras is not installed (the U-Net): '
+                                     'pip install "artrestore[dl]"')
+    assert "Traceback" not in result.stderr and not (tmp_path / "srv").exists()
+
+    result = _run_without(["sklearn"], "train", "router", "--table", str(tmp_path / "t.csv"), "--out", str(tmp_path / "r"))
+    assert result.returncode == 2 and 'pip install "artrestore[train]"' in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_restore_without_tensorflow_falls_back_and_says_why(tmp_path, astronaut):
+    damaged, _ = synthesize_damage(astronaut[::4, ::4], "severe", seed=2)
+    src = write_image(tmp_path / "severe.png", damaged)
+    result = _run_without(["keras", "tensorflow"], "restore", "-i", str(src), "-o", str(tmp_path / "out"),
+                          "--strategy", "dl", "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    assert row["method"] == "ml_guided" and 'pip install "artrestore[dl]"' in row["fallback"]

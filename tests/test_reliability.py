@@ -128,7 +128,7 @@ def test_disk_full_gives_clear_error_and_leaves_nothing_half_written(corpus, tmp
 
 
 def test_threads_restore_mixed_shapes_like_serial(astronaut):
-    from artrestore.data import synthesize_damage
+    from artrestore.training.synthesis import synthesize_damage
 
     restorer = HybridRestorer(use_dl=False)
     images = [synthesize_damage(cv2.resize(astronaut, (w, h)), s, seed=i)[0]

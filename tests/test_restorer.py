@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from artrestore import HybridRestorer, metrics
-from artrestore.data import synthesize_damage
 from artrestore.imageio import read_image, write_image
+from artrestore.training.synthesis import synthesize_damage
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import pytest
 
 from artrestore import HybridRestorer
 from artrestore.chain import DEFAULT_CHAIN
-from artrestore.data import synthesize_damage
 from artrestore.imageio import read_image, write_image
+from artrestore.training.synthesis import synthesize_damage
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import artrestore
-from artrestore import classical, data, router_fit
+from artrestore import classical
 from artrestore.imageio import read_image, write_image
 from artrestore.restorer import HybridRestorer
 from artrestore.router import BUNDLED_ROUTER, DecisionEngine, Router, Thresholds, export_forest, save_router
+from artrestore.training import datasets, router_fit
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,7 @@ def test_commands_go_on_past_unreadable_files(tmp_path, astronaut):
     src = tmp_path / "src"
     for i in range(6):
         artrestore.write_image(src / f"a{i}.png", np.roll(astronaut[::6, ::6], 9 * i, axis=0))
-    data.build_dataset(src, tmp_path / "ds", per_image=2, size=64, progress=False)
+    datasets.build_dataset(src, tmp_path / "ds", per_image=2, size=64, progress=False)
     victim = next((tmp_path / "ds" / "train" / "damaged").glob("*.png"))
     victim.write_bytes(b"garbage")
     table, errors = router_fit.parameter_search(tmp_path / "ds", tmp_path / "search.csv", progress=False)
@@ -140,11 +141,11 @@ def test_commands_go_on_past_unreadable_files(tmp_path, astronaut):
 def test_calibration_profiles_and_the_restorer_uses_the_right_one(tmp_path, astronaut):
     for i in range(14):  # 14 sources: 2 in validation
         write_image(tmp_path / "src" / f"img{i}.png", np.roll(astronaut[::4, ::4], 9 * i, axis=0))
-    data.build_dataset(tmp_path / "src", tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
+    datasets.build_dataset(tmp_path / "src", tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
     folder = tmp_path / "router"
     shutil.copytree(BUNDLED_ROUTER, folder)
 
-    truth = {read_image(r["damaged"]).tobytes(): read_image(r["undamaged"]) for r in data.load_pairs(tmp_path / "ds")}
+    truth = {read_image(r["damaged"]).tobytes(): read_image(r["undamaged"]) for r in datasets.load_pairs(tmp_path / "ds")}
 
     def slow_oracle_unet(image):  # a stand-in U-Net: near-perfect (about 38 dB) but 50 ms per image
         time.sleep(0.05)

@@ -11,22 +11,24 @@ import time
 import numpy as np
 import pytest
 
-from artrestore import serving
 from artrestore._proto.tensorflow_serving.apis import get_model_status_pb2, predict_pb2
+from artrestore.dl.contract import MODEL_NAME
+from artrestore.serving.client import RemoteUNet, ServingError, TFServingClient
+from artrestore.serving.tensors import from_tensor_proto, to_tensor_proto
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 SERVING = REPO / "serving"
 
 
 def test_client_never_imports_tensorflow():
-    code = "import sys, artrestore.serving; bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(bad)"
+    code = "import sys, artrestore.serving.client; bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]; print(bad)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_tensor_round_trip():
     x = np.random.default_rng(0).random((3, 16, 8, 3), dtype=np.float32)
-    np.testing.assert_array_equal(serving.from_tensor_proto(serving.to_tensor_proto(x)), x)
+    np.testing.assert_array_equal(from_tensor_proto(to_tensor_proto(x)), x)
 
 
 tf = pytest.importorskip("tensorflow", reason="the stand-in and the wire checks need TensorFlow")
@@ -40,7 +42,7 @@ def test_predict_request_bytes_match_tf_serving():
     ours = predict_pb2.PredictRequest()
     ours.model_spec.name, ours.model_spec.signature_name = "artrestore_unet", "serving_default"
     ours.model_spec.version.value = 7
-    ours.inputs["image"].CopyFrom(serving.to_tensor_proto(x))
+    ours.inputs["image"].CopyFrom(to_tensor_proto(x))
     ref = theirs.PredictRequest()
     ref.model_spec.name, ref.model_spec.signature_name = "artrestore_unet", "serving_default"
     ref.model_spec.version.value = 7
@@ -49,7 +51,7 @@ def test_predict_request_bytes_match_tf_serving():
     # And each side parses the other's bytes into the same message.
     assert theirs.PredictRequest.FromString(ours.SerializeToString()) == ref
     back = predict_pb2.PredictRequest.FromString(ref.SerializeToString())
-    np.testing.assert_array_equal(serving.from_tensor_proto(back.inputs["image"]), x)
+    np.testing.assert_array_equal(from_tensor_proto(back.inputs["image"]), x)
 
 
 def test_response_and_status_bytes_match_tf_serving():
@@ -59,13 +61,13 @@ def test_response_and_status_bytes_match_tf_serving():
     y = np.arange(12, dtype=np.float32).reshape(1, 2, 2, 3)
     ours = predict_pb2.PredictResponse()
     ours.model_spec.name = "m"
-    ours.outputs["restored"].CopyFrom(serving.to_tensor_proto(y))
+    ours.outputs["restored"].CopyFrom(to_tensor_proto(y))
     ref = theirs.PredictResponse()
     ref.model_spec.name = "m"
     ref.outputs["restored"].CopyFrom(tf.make_tensor_proto(y))
     assert ours.SerializeToString(deterministic=True) == ref.SerializeToString(deterministic=True)
     # TF's float_val encoding (small tensors) is read too.
-    assert np.array_equal(serving.from_tensor_proto(
+    assert np.array_equal(from_tensor_proto(
         predict_pb2.PredictResponse.FromString(theirs.PredictResponse(outputs={"r": tf.make_tensor_proto(
             [1.5, 2.5], dtype=tf.float32)}).SerializeToString()).outputs["r"]), [1.5, 2.5])
     status = get_model_status_pb2.GetModelStatusResponse()
@@ -84,7 +86,7 @@ def test_deployment_configs_parse_with_tf_serving_protos():
     from artrestore._proto.tensorflow_serving.servables.tensorflow import session_bundle_config_pb2
 
     config = text_format.Parse((SERVING / "models.config").read_text(), model_server_config_pb2.ModelServerConfig())
-    assert config.model_config_list.config[0].name == serving.DEFAULT_MODEL
+    assert config.model_config_list.config[0].name == MODEL_NAME
     batching = text_format.Parse((SERVING / "batching_parameters.txt").read_text(),
                                  session_bundle_config_pb2.BatchingParameters())
     assert batching.max_batch_size.value >= 16
@@ -101,7 +103,9 @@ def test_deployment_configs_parse_with_tf_serving_protos():
 @pytest.fixture(scope="module")
 def model_base(tmp_path_factory):
     base = tmp_path_factory.mktemp("serving")
-    target = serving.export_for_serving(None, base)
+    from artrestore.serving.export import export_for_serving
+
+    target = export_for_serving(None, base)
     records = list(tf.data.TFRecordDataset(str(target / "assets.extra" / "tf_serving_warmup_requests")))
     from tensorflow_serving.apis import prediction_log_pb2
 
@@ -125,7 +129,7 @@ def server(model_base):
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "artrestore.cli", "serve", "--model-dir", str(model_base),
                              "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    client = serving.TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=5)
+    client = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=5)
     deadline = time.time() + 120
     while not client.healthy():
         assert proc.poll() is None, proc.stdout.read()
@@ -141,54 +145,54 @@ def server(model_base):
 
 @pytest.fixture(scope="module")
 def severe(astronaut):
-    from artrestore.data import synthesize_damage
+    from artrestore.training.synthesis import synthesize_damage
 
     return synthesize_damage(astronaut, "severe", seed=4)[0]
 
 
 def test_grpc_matches_in_process_inference(server, severe):
-    from artrestore import dl
+    from artrestore.dl.inference import UNetRestorer
 
     _, port = server
-    remote = serving.RemoteUNet(f"grpc://127.0.0.1:{port}")
+    remote = RemoteUNet(f"grpc://127.0.0.1:{port}")
     got = remote.restore_float(severe)
     assert remote.wants_context()
     # In process: Keras model, other batch size; over gRPC: the exported SavedModel.
-    expected = dl.UNetRestorer(batch_size=4).restore_float(severe.astype(np.float32) / 255)
+    expected = UNetRestorer(batch_size=4).restore_float(severe.astype(np.float32) / 255)
     assert np.abs(got - expected).max() <= 1e-4
 
 
 def _predict_raw(client, tiles, context):
     """A Predict request built by hand, for inputs the client would never send."""
     request = predict_pb2.PredictRequest()
-    request.model_spec.name = serving.DEFAULT_MODEL
-    request.inputs["image"].CopyFrom(serving.to_tensor_proto(tiles))
-    request.inputs["context"].CopyFrom(serving.to_tensor_proto(context))
+    request.model_spec.name = MODEL_NAME
+    request.inputs["image"].CopyFrom(to_tensor_proto(tiles))
+    request.inputs["context"].CopyFrom(to_tensor_proto(context))
     return client._call(client.predictions.Predict, request)
 
 
 def test_status_metadata_and_errors(server):
     _, port = server
-    client = serving.TFServingClient(f"127.0.0.1:{port}")
+    client = TFServingClient(f"127.0.0.1:{port}")
     assert client.status() == [(1, "AVAILABLE")]
     assert client.metadata() == {"serving_default": {"inputs": ["context", "image"], "outputs": ["restored"]}}
     tile = np.zeros((1, 256, 256, 3), np.float32)
-    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*expected inputs \\['context', 'image'\\]"):
+    with pytest.raises(ServingError, match="INVALID_ARGUMENT.*expected inputs \\['context', 'image'\\]"):
         client.predict(tile)  # the thumbnail is missing
-    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*'context'.*expected \\[N, H, W, 3\\]"):
+    with pytest.raises(ServingError, match="INVALID_ARGUMENT.*'context'.*expected \\[N, H, W, 3\\]"):
         client.predict(tile, np.zeros((1, 128, 128), np.float32))
-    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*batch size"):
+    with pytest.raises(ServingError, match="INVALID_ARGUMENT.*batch size"):
         _predict_raw(client, np.zeros((2, 256, 256, 3), np.float32), np.zeros((3, 128, 128, 3), np.float32))
-    with pytest.raises(serving.ServingError, match="NOT_FOUND"):
-        serving.TFServingClient(f"127.0.0.1:{port}", model_name="other").predict(tile)
-    with pytest.raises(serving.ServingError, match="NOT_FOUND"):
-        serving.TFServingClient(f"127.0.0.1:{port}", version=99).predict(tile)
-    with pytest.raises(serving.ServingError, match="INVALID_ARGUMENT.*signature"):
-        serving.TFServingClient(f"127.0.0.1:{port}", signature_name="predict_v2").predict(tile)
-    with pytest.raises(serving.ServingError, match="DEADLINE_EXCEEDED"):
-        serving.TFServingClient(f"127.0.0.1:{port}", timeout_s=1e-4, retries=0).predict(np.zeros((16, 256, 256, 3), np.float32))
-    with pytest.raises(serving.ServingError, match="RESOURCE_EXHAUSTED"):
-        serving.TFServingClient(f"127.0.0.1:{port}", max_message_mb=1).predict(np.zeros((8, 256, 256, 3), np.float32))
+    with pytest.raises(ServingError, match="NOT_FOUND"):
+        TFServingClient(f"127.0.0.1:{port}", model_name="other").predict(tile)
+    with pytest.raises(ServingError, match="NOT_FOUND"):
+        TFServingClient(f"127.0.0.1:{port}", version=99).predict(tile)
+    with pytest.raises(ServingError, match="INVALID_ARGUMENT.*signature"):
+        TFServingClient(f"127.0.0.1:{port}", signature_name="predict_v2").predict(tile)
+    with pytest.raises(ServingError, match="DEADLINE_EXCEEDED"):
+        TFServingClient(f"127.0.0.1:{port}", timeout_s=1e-4, retries=0).predict(np.zeros((16, 256, 256, 3), np.float32))
+    with pytest.raises(ServingError, match="RESOURCE_EXHAUSTED"):
+        TFServingClient(f"127.0.0.1:{port}", max_message_mb=1).predict(np.zeros((8, 256, 256, 3), np.float32))
 
 
 def test_concurrent_clients_are_batched_and_correct(server):
@@ -196,11 +200,11 @@ def test_concurrent_clients_are_batched_and_correct(server):
     rng = np.random.default_rng(3)
     inputs = [rng.random((2, 256, 256, 3), dtype=np.float32) for _ in range(6)]
     contexts = [rng.random((128, 128, 3), dtype=np.float32) for _ in range(6)]
-    solo = [serving.TFServingClient(f"127.0.0.1:{port}").predict(x, c) for x, c in zip(inputs, contexts)]
+    solo = [TFServingClient(f"127.0.0.1:{port}").predict(x, c) for x, c in zip(inputs, contexts)]
     results = [None] * len(inputs)
 
     def call(i):
-        results[i] = serving.TFServingClient(f"127.0.0.1:{port}").predict(inputs[i], contexts[i])
+        results[i] = TFServingClient(f"127.0.0.1:{port}").predict(inputs[i], contexts[i])
 
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(inputs))]
     [t.start() for t in threads]
@@ -217,7 +221,7 @@ def test_restorer_over_grpc_and_fallback_when_server_dies(model_base, severe, tm
     proc = subprocess.Popen([sys.executable, "-m", "artrestore.cli", "serve", "--model-dir", str(model_base),
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        client = serving.TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=5)
+        client = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=5)
         deadline = time.time() + 120
         while not client.healthy():
             assert time.time() < deadline

@@ -21,7 +21,7 @@ _LAZY = {
     "color_correct_sharpen": "classical",
     "read_image": "imageio",
     "write_image": "imageio",
-    "synthesize_damage": "data",
+    "synthesize_damage": "training.synthesis",
     "Router": "router",
     "RestorationParams": "router",
     "DecisionEngine": "router",

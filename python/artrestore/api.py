@@ -3,8 +3,9 @@
 Routes: ``POST /restore`` (multipart field ``image``, form field ``strategy``; ``?response=png``
 returns the PNG with the info dict as JSON in the ``X-Artrestore-Info`` header, ``?response=json``
 returns ``{"info": ..., "image_png_base64": ...}``), ``POST /analyze`` (features, severity,
-method, parameters), ``GET /healthz``, ``GET /`` (an upload page showing before / after side by
-side), ``GET /samples/{name}`` (the bundled sample images), OpenAPI docs at ``/docs``.
+method, parameters), ``GET /healthz`` (also the strategies and the decision thresholds), ``GET /``
+(the restoration page: static files in ``artrestore/web/``, served under ``/web/``; docs/web.md),
+``GET /samples`` and ``GET /samples/{name}`` (the bundled sample images), OpenAPI docs at ``/docs``.
 Uploads above ``ARTRESTORE_MAX_UPLOAD_MB`` (default 20) get 413, other content types 415,
 undecodable or oversized images 422; restoration runs in a worker thread, off the event loop.
 Run: ``artrestore web`` or ``uvicorn artrestore.api:app``. Configuration by environment:
@@ -13,19 +14,23 @@ Run: ``artrestore web`` or ``uvicorn artrestore.api:app``. Configuration by envi
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import json
 import os
+import pathlib
 import re
 
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from artrestore import __version__
-from artrestore.evaluation import SAMPLES
+from artrestore._resources import SAMPLES
+from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import decode_image, encode_image
-from artrestore.restorer import STRATEGIES, DeepLearningUnavailable
+from artrestore.strategies import STRATEGIES
 
 MAX_UPLOAD_BYTES = int(float(os.environ.get("ARTRESTORE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
 ACCEPTED_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/bmp", "image/tiff", "image/webp",
@@ -66,9 +71,37 @@ async def _read_upload(image: UploadFile):
         raise HTTPException(422, str(error)) from None
 
 
-@app.post("/restore", summary="Restore an uploaded image")
-async def restore(image: UploadFile = File(...), strategy: str = Form("auto"),
-                  response: str = Query("png", pattern="^(png|json)$")):
+# --- web page (issue 19): what the page relies on is documented here, in the OpenAPI schema ------
+INFO_HEADER = "X-Artrestore-Info"
+_ERROR = {"content": {"application/json": {"example": {"detail": "a.png: not a readable image (corrupt, "
+                                                                 "truncated or unsupported format)"}}}}
+RESTORE_RESPONSES = {
+    200: {"description": f"``response=png`` (default): the restored image as PNG, the same size as the "
+                         f"input, with the info dict (strategy, method, severity, damage_analysis, params, "
+                         f"timings_ms per stage, fallback when the U-Net was not used) as compact JSON in "
+                         f"the ``{INFO_HEADER}`` header. ``response=json``: "
+                         f"``{{\"info\": ..., \"image_png_base64\": ...}}``.",
+          "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                      "application/json": {"schema": {"type": "object", "properties": {
+                          "info": {"type": "object"}, "image_png_base64": {"type": "string"}}}}},
+          "headers": {INFO_HEADER: {"description": "the info dict as JSON (ASCII)", "schema": {"type": "string"}}}},
+    413: {"description": "upload larger than ARTRESTORE_MAX_UPLOAD_MB; ``detail`` says the limit", **_ERROR},
+    415: {"description": "content type not an image; ``detail`` names it", **_ERROR},
+    422: {"description": "not a decodable image, too many pixels, or an unknown strategy; ``detail`` says "
+                         "which (a string, or FastAPI's list of field errors)", **_ERROR},
+    503: {"description": "the U-Net path was asked for, is unavailable, and the restorer is set to fail "
+                         "rather than fall back", **_ERROR},
+}
+# --- end web page (issue 19) ---------------------------------------------------------------------
+
+
+@app.post("/restore", summary="Restore an uploaded image", responses=RESTORE_RESPONSES,
+          response_class=Response)
+async def restore(image: UploadFile = File(..., description="the image file (PNG, JPEG, BMP, TIFF or WebP)"),
+                  strategy: str = Form("auto", description="one of ``GET /healthz``'s ``strategies``; "
+                                                           "``auto`` lets the router choose"),
+                  response: str = Query("png", pattern="^(png|json)$",
+                                        description="``png``: the image, info in a header; ``json``: both in JSON")):
     if strategy not in STRATEGIES:
         raise HTTPException(422, f"strategy must be one of {sorted(STRATEGIES)}")
     rgb = await _read_upload(image)
@@ -78,9 +111,9 @@ async def restore(image: UploadFile = File(...), strategy: str = Form("auto"),
         raise HTTPException(503, f"deep learning unavailable: {error}") from None
     png = await run_in_threadpool(encode_image, restored, ".png")
     if response == "json":
-        return {"info": info, "image_png_base64": base64.b64encode(png).decode()}
+        return JSONResponse({"info": info, "image_png_base64": base64.b64encode(png).decode()})
     return Response(png, media_type="image/png",
-                    headers={"X-Artrestore-Info": json.dumps(info, ensure_ascii=True, separators=(",", ":"))})
+                    headers={INFO_HEADER: json.dumps(info, ensure_ascii=True, separators=(",", ":"))})
 
 
 @app.post("/analyze", summary="The 14 damage features and the route the restorer would take")
@@ -91,69 +124,57 @@ async def analyze(image: UploadFile = File(...)):
 
 @app.get("/healthz", summary="Liveness and configuration")
 def healthz():
+    """``strategies``: the values ``POST /restore`` accepts (aliases left out); ``decision_thresholds``:
+    the rule ``auto`` applies, each key ``<severity>_<feature>`` (severe / moderate when the feature
+    passes it; ``high_freq_energy`` counts when below)."""
     r = restorer()
     return {"status": "ok", "version": __version__, "use_dl": r.use_dl, "dl_backend": r.dl_backend,
-            "unet_loaded": r._dl is not None}
+            "unet_loaded": r._dl is not None,
+            "strategies": [name for name, method in STRATEGIES.items() if method in (None, name)],
+            "decision_thresholds": dataclasses.asdict(r.engine.thresholds)}
 
 
-@app.get("/samples/{name}", include_in_schema=False)
+def _sample_files() -> dict:
+    return {p.name: p for p in sorted((SAMPLES / "damaged").glob("*.jpg"))}
+
+
+@app.get("/samples", summary="Names of the bundled damaged sample images")
+def samples() -> list[str]:
+    return list(_sample_files())
+
+
+@app.get("/samples/{name}", summary="One bundled sample image (JPEG)",
+         responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "no such sample"}})
 def sample(name: str):
     # Only names that exist in the bundled folder: no path can leave it.
-    files = {p.name: p for p in (SAMPLES / "damaged").glob("*.jpg")}
+    files = _sample_files()
     if name not in files:
         raise HTTPException(404, "no such sample")
     return FileResponse(files[name], media_type="image/jpeg")
 
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>artrestore</title>
-<style>
- body { font-family: system-ui, sans-serif; margin: 24px; background: #fafafa; color: #222; }
- .pair { display: flex; gap: 16px; margin-top: 16px; }
- figure { margin: 0; flex: 1; background: #fff; padding: 8px; border: 1px solid #ddd; }
- img { width: 100%; height: auto; display: block; min-height: 40px; }
- #info { margin-top: 12px; font-family: monospace; }
-</style></head>
-<body>
-<h1>artrestore</h1>
-<form id="form">
- <input type="file" id="file" name="image" accept="image/*">
- <select id="strategy"><option>auto</option><option>classical</option><option>ml_guided</option><option>dl</option></select>
- <button type="submit">Restore</button>
-</form>
-<div class="pair">
- <figure><figcaption>before</figcaption><img id="before" alt="before"></figure>
- <figure><figcaption>after</figcaption><img id="after" alt="after"></figure>
-</div>
-<div id="info">Choose an image.</div>
-<script>
-async function run(blob, name) {
-  document.getElementById("before").src = URL.createObjectURL(blob);
-  document.getElementById("info").textContent = "restoring...";
-  const body = new FormData();
-  body.append("image", blob, name);
-  body.append("strategy", document.getElementById("strategy").value);
-  const r = await fetch("/restore?response=json", {method: "POST", body});
-  const j = await r.json();
-  if (!r.ok) { document.getElementById("info").textContent = "error: " + j.detail; return; }
-  document.getElementById("after").src = "data:image/png;base64," + j.image_png_base64;
-  const i = j.info;
-  document.getElementById("info").textContent =
-    `method: ${i.method} | severity: ${i.severity} | ${i.timings_ms.total.toFixed(1)} ms` +
-    (i.fallback ? ` | fallback: ${i.fallback.reason}` : "");
-}
-document.getElementById("form").addEventListener("submit", e => {
-  e.preventDefault();
-  const f = document.getElementById("file").files[0];
-  if (f) run(f, f.name);
-});
-const sample = new URLSearchParams(location.search).get("sample");
-if (sample) fetch("/samples/" + encodeURIComponent(sample)).then(r => r.blob()).then(b => run(b, sample));
-</script>
-</body></html>
-"""
+# --- web page (issue 19) -------------------------------------------------------------------------
+WEB_DIR = pathlib.Path(__file__).resolve().parent / "web"  # package data: index.html, *.js, app.css
+# The page loads nothing from elsewhere (the machine may be offline); the policy makes sure of it.
+PAGE_CSP = ("default-src 'self'; img-src 'self' blob: data:; script-src 'self'; style-src 'self'; "
+            "connect-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
-@app.get("/", response_class=HTMLResponse, include_in_schema=False)
+class _PageFiles(StaticFiles):
+    """The page's scripts and styles, revalidated on every load (ETag: a 304 when unchanged), so an
+    upgraded server never runs with yesterday's script from the browser's cache."""
+
+    async def get_response(self, path, scope):
+        response = await super().get_response(path, scope)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
+app.mount("/web", _PageFiles(directory=WEB_DIR), name="web")
+
+
+@app.get("/", include_in_schema=False)
 def page():
-    return PAGE
+    return FileResponse(WEB_DIR / "index.html", media_type="text/html",
+                        headers={"Content-Security-Policy": PAGE_CSP, "Cache-Control": "no-cache"})
+# --- end web page (issue 19) ---------------------------------------------------------------------

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 
 from artrestore import metrics
+from artrestore._resources import SAMPLES
 from artrestore.imageio import read_image, write_image
 
-SAMPLES = pathlib.Path(__file__).resolve().parent / "samples"
 COLOURS = {"input": (128, 128, 128), "classical": (0, 114, 178), "ml_guided": (0, 158, 115),
            "dl": (213, 94, 0), "auto": (204, 121, 167)}
 
@@ -119,8 +119,8 @@ def write_report(rows, grid, out: pathlib.Path, title: str, strategies) -> pathl
 
 def evaluate(data, out, *, split="test", limit=None, use_dl=True, router_path=None, unet_path=None,
              progress=True) -> pathlib.Path:
-    from artrestore.data import load_pairs
     from artrestore.restorer import HybridRestorer
+    from artrestore.training.datasets import load_pairs
 
     restorer = HybridRestorer(ml_model_path=router_path, dl_model_path=unet_path, use_dl=use_dl)
     pairs = []
@@ -166,7 +166,8 @@ def make_samples(paintings, out=SAMPLES, seed: int = 7) -> None:
     synthesizer (file names end in their severity)."""
     from skimage import data as skdata
 
-    from artrestore.data import fit_size, synthesize_damage
+    from artrestore.training.datasets import fit_size
+    from artrestore.training.synthesis import synthesize_damage
 
     paintings = pathlib.Path(paintings)
     sources = {

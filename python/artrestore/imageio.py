@@ -22,7 +22,9 @@ import numpy as np
 DEFAULT_MAX_PIXELS = int(os.environ.get("ARTRESTORE_MAX_PIXELS", 100_000_000))
 _UMASK = os.umask(0)
 os.umask(_UMASK)
-WRITABLE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+# Image files artrestore reads from folders and writes (lower case, with the dot).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+WRITABLE_SUFFIXES = IMAGE_SUFFIXES
 
 
 def _declared_size(head: bytes) -> tuple[int, int] | None:

@@ -21,30 +21,26 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from artrestore import classical
 from artrestore._validate import as_rgb, to_uint8
 from artrestore.analysis import FEATURE_NAMES, analyze_vector
-from artrestore.data import IMAGE_SUFFIXES
-from artrestore.imageio import read_image, write_image
-from artrestore.router import DecisionEngine, Router, Thresholds
+
 # --- restoration chain (issue 23) ---
 from artrestore.chain import DEFAULT_CHAIN, run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import ChainRouter
-
-STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
-              "deep_learning": "deep_learning"}
-
-
-class DeepLearningUnavailable(RuntimeError):
-    """The U-Net path could not run (disabled, TensorFlow missing, server down or too slow)."""
+from artrestore.dl.backends import LOCAL, check_backend, make_backend
+from artrestore.dl.contract import MODEL_NAME
+from artrestore.errors import DeepLearningUnavailable
+from artrestore.imageio import IMAGE_SUFFIXES, read_image, write_image
+from artrestore.router import DecisionEngine, Router, Thresholds
+from artrestore.strategies import STRATEGIES
 
 
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
-                 dl_backend: str = "local", *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
-                 dl_timeout_s: float = 30.0, model_name: str = "artrestore_unet", chain_router_path=None):
+                 dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
+                 dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, chain_router_path=None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
@@ -54,13 +50,12 @@ class HybridRestorer:
         ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
-        if not (dl_backend == "local" or dl_backend.startswith("grpc://")):
-            raise ValueError(f"dl_backend must be 'local' or 'grpc://host:port', got {dl_backend!r}")
+        check_backend(dl_backend)
         self.router = Router.load(ml_model_path)
         self.chain_router = ChainRouter.load(chain_router_path)
         # A served U-Net (TF Serving on a GPU) costs a fraction of the in-process CPU time, so the
         # router's accelerated thresholds send it more images.
-        self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == "local"
+        self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == LOCAL
                                                     else self.router.accelerated_thresholds))
         self.use_dl = use_dl
         self.dl_backend = dl_backend
@@ -72,31 +67,20 @@ class HybridRestorer:
         self._dl_lock = threading.Lock()
 
     # ---------------------------------------------------------------------------------- DL path
+    def _backend(self):
+        """The U-Net backend, created on first use. The lock guards only this creation: backends
+        are safe to call from many threads, so concurrent restores reach the model (or the model
+        server's batching) together."""
+        with self._dl_lock:
+            if self._dl is None:
+                self._dl = make_backend(self.dl_backend, model_dir=self.dl_model_path, model_name=self.model_name,
+                                        timeout_s=self.dl_timeout_s)
+            return self._dl
+
     def _dl_restore(self, image: np.ndarray) -> np.ndarray:
         if not self.use_dl:
             raise DeepLearningUnavailable("deep learning disabled (use_dl=False)")
-        with self._dl_lock:  # one model, one caller at a time: batching happens inside
-            if self._dl is None:
-                try:
-                    if self.dl_backend == "local":
-                        from artrestore.dl import UNetRestorer
-
-                        self._dl = UNetRestorer(self.dl_model_path)
-                    else:
-                        from artrestore.serving import RemoteUNet
-
-                        self._dl = RemoteUNet(self.dl_backend, model_name=self.model_name,
-                                              timeout_s=self.dl_timeout_s)
-                except ImportError as error:
-                    raise DeepLearningUnavailable(f"U-Net backend unavailable: {error}") from error
-            try:
-                return self._dl.restore(image)
-            except DeepLearningUnavailable:
-                raise
-            except Exception as error:  # gRPC errors and the like: report, then fall back
-                if type(error).__module__.startswith("grpc"):
-                    raise DeepLearningUnavailable(f"U-Net server error: {error}") from error
-                raise
+        return self._backend().restore(image)  # backends raise DeepLearningUnavailable themselves
 
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):

@@ -19,11 +19,13 @@ import numpy as np
 from artrestore import metrics
 from artrestore.chain import DEFAULT_CHAIN, run_chain
 from artrestore.chain import denoise as denoise_stage
-from artrestore.chain.inpaint import METHODS as INPAINT_METHODS, inpaint
+from artrestore.chain.inpaint import METHODS as INPAINT_METHODS
+from artrestore.chain.inpaint import inpaint
 from artrestore.chain.lines import detect_lines
-from artrestore.data import SEVERITIES, fit_size
 from artrestore.imageio import read_image
 from artrestore.training.chain_outcomes import _damage_fn, train_sources
+from artrestore.training.datasets import fit_size
+from artrestore.training.synthesis import SEVERITIES
 
 
 def measure(src, *, damage="broad", size=512, limit=16, seed=11) -> dict:

@@ -17,7 +17,6 @@ from artrestore.chain.features import chain_features
 from artrestore.chain.router import ANCHORS, GAIN_RANGE
 
 
-
 def colour_target(damaged: np.ndarray, clean: np.ndarray) -> np.ndarray:
     """[y64_r, y64_g, y64_b, y192_r, y192_g, y192_b] of the least-squares affine map damaged -> clean."""
     lo, hi = [], []
@@ -39,9 +38,9 @@ def identity_anchors() -> np.ndarray:
 
 def regenerate(outcomes: dict, src) -> list[tuple[np.ndarray, np.ndarray]]:
     """(damaged, clean) of every case of an outcome file, rebuilt from its record."""
-    from artrestore.data import fit_size
     from artrestore.imageio import read_image
     from artrestore.training.chain_outcomes import _damage_fn, train_sources
+    from artrestore.training.datasets import fit_size
 
     record = outcomes["record"]
     paths = dict((name, path) for path, name in train_sources(src, record["split_seed"]))
@@ -67,9 +66,9 @@ def _colour_case(job):
     path, source, severity, seed, size, damage = job
     import cv2
 
-    from artrestore.data import fit_size
     from artrestore.imageio import read_image
     from artrestore.training.chain_outcomes import _damage_fn
+    from artrestore.training.datasets import fit_size
 
     cv2.setNumThreads(1)
     clean = fit_size(read_image(path), size)

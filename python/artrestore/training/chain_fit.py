@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 
 from artrestore.chain.chain import ChainParams
-from artrestore.chain.router import INPUT_NAMES, PARAM_NAMES, save_chain_router
+from artrestore.chain.router import PARAM_NAMES, save_chain_router
 from artrestore.router import export_forest
 
 log = logging.getLogger(__name__)

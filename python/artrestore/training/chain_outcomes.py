@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 
 from artrestore.analysis import analyze_vector
-from artrestore.chain.chain import STAGES, ChainParams, run_chain
+from artrestore.chain.chain import ChainParams, run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import INPUT_NAMES, PARAM_NAMES
@@ -42,10 +42,10 @@ SHARPEN_CHOICES = ((0.0, 1.0), (0.3, 1.0), (0.6, 1.5))  # (strength, sigma px)
 
 def setting_grid() -> list[ChainParams]:
     """Every combination of the stage choices above, lines varying slowest (the search order)."""
-    return [ChainParams(line_sensitivity=l, denoise_strength=d, noise_ceiling=c, colour_strength=cs,
+    return [ChainParams(line_sensitivity=lines, denoise_strength=d, noise_ceiling=c, colour_strength=cs,
                         cast_tolerance=ct, sharpen_strength=s, sharpen_sigma=sg)
-            for l, (d, c), (cs, ct), (s, sg) in itertools.product(LINE_CHOICES, DENOISE_CHOICES, COLOUR_CHOICES,
-                                                                    SHARPEN_CHOICES)]
+            for lines, (d, c), (cs, ct), (s, sg) in itertools.product(LINE_CHOICES, DENOISE_CHOICES, COLOUR_CHOICES,
+                                                                        SHARPEN_CHOICES)]
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -83,7 +83,7 @@ def _damage_fn(name: str):
 
         return lambda clean, severity, seed: broad_damage(clean, severity, seed)[0]
     if name == "synthesize":
-        from artrestore.data import synthesize_damage
+        from artrestore.training.synthesis import synthesize_damage
 
         return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
     raise ValueError(f"damage model must be 'broad' or 'synthesize', got {name!r}")
@@ -91,8 +91,8 @@ def _damage_fn(name: str):
 
 def _one(job):
     path, source, severity, seed, size, damage = job
-    from artrestore.data import fit_size
     from artrestore.imageio import read_image
+    from artrestore.training.datasets import fit_size
 
     cv2.setNumThreads(1)
     clean = fit_size(read_image(path), size)
@@ -104,7 +104,7 @@ def _one(job):
 
 def train_sources(src, seed: int = 0) -> list[tuple[pathlib.Path, str]]:
     """(path, name) of the train-split sources under ``src``, split as ``build_dataset`` splits them."""
-    from artrestore.data import list_images, split_sources
+    from artrestore.training.datasets import list_images, split_sources
 
     src = pathlib.Path(src)
     paths = list_images(src)

@@ -1,4 +1,4 @@
-"""Damage synthesizer and paired dataset builder."""
+"""Damage synthesizer (training.synthesis) and paired dataset builder (training.datasets)."""
 import csv
 
 import cv2
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import artrestore
-from artrestore import data, metrics
+from artrestore import metrics
 from artrestore.imageio import read_image, write_image
+from artrestore.training import datasets, synthesis
 
 
 @pytest.fixture(scope="module")
@@ -16,9 +17,9 @@ def photo(astronaut):
 
 
 def test_same_seed_same_damage_other_seed_other_damage(photo):
-    a, pa = data.synthesize_damage(photo, "severe", seed=3)
-    b, pb = data.synthesize_damage(photo, "severe", seed=3)
-    c, _ = data.synthesize_damage(photo, "severe", seed=4)
+    a, pa = synthesis.synthesize_damage(photo, "severe", seed=3)
+    b, pb = synthesis.synthesize_damage(photo, "severe", seed=3)
+    c, _ = synthesis.synthesize_damage(photo, "severe", seed=4)
     np.testing.assert_array_equal(a, b)
     assert pa == pb
     assert not np.array_equal(a, c)
@@ -26,11 +27,11 @@ def test_same_seed_same_damage_other_seed_other_damage(photo):
 
 
 def test_severity_orders_the_damage(clean_images):
-    psnr = {s: [] for s in data.SEVERITIES}
+    psnr = {s: [] for s in synthesis.SEVERITIES}
     for image in clean_images[:8]:
-        for s in data.SEVERITIES:
-            psnr[s].append(metrics.psnr(data.synthesize_damage(image, s, seed=1)[0], image))
-    means = [np.mean(psnr[s]) for s in data.SEVERITIES]
+        for s in synthesis.SEVERITIES:
+            psnr[s].append(metrics.psnr(synthesis.synthesize_damage(image, s, seed=1)[0], image))
+    means = [np.mean(psnr[s]) for s in synthesis.SEVERITIES]
     assert means[0] > means[1] > means[2], means
 
 
@@ -50,21 +51,21 @@ def test_severity_orders_the_damage(clean_images):
     ],
 )
 def test_each_damage_moves_its_feature(photo, damage, feature, direction):
-    damaged, params = data.synthesize_damage(photo, "severe", seed=0, damage=damage)
+    damaged, params = synthesis.synthesize_damage(photo, "severe", seed=0, damage=damage)
     before, after = artrestore.analyze(photo)[feature], artrestore.analyze(damaged)[feature]
     assert direction * (after - before) > 0, (feature, before, after)
     assert all(params[k] == v for k, v in damage.items())
 
 
 def test_no_damage_is_identity(photo):
-    np.testing.assert_array_equal(data.synthesize_damage(photo, "light", damage={})[0], photo)
+    np.testing.assert_array_equal(synthesis.synthesize_damage(photo, "light", damage={})[0], photo)
 
 
 def test_bad_arguments(photo):
     with pytest.raises(ValueError, match="severity"):
-        data.synthesize_damage(photo, "catastrophic")
+        synthesis.synthesize_damage(photo, "catastrophic")
     with pytest.raises(ValueError, match="unknown damage"):
-        data.synthesize_damage(photo, "light", damage={"mould": 1})
+        synthesis.synthesize_damage(photo, "light", damage={"mould": 1})
 
 
 def test_build_dataset_splits_by_source_and_reports_bad_files(tmp_path, astronaut):
@@ -74,11 +75,11 @@ def test_build_dataset_splits_by_source_and_reports_bad_files(tmp_path, astronau
     (src / "notes.jpg").write_text("not an image")
     (src / "empty.png").write_bytes(b"")
     (src / "truncated.png").write_bytes((src / "img0.png").read_bytes()[:200])
-    report = data.build_dataset(src, tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
+    report = datasets.build_dataset(src, tmp_path / "ds", per_image=3, size=96, seed=0, progress=False)
     assert report.pairs == 24
     assert sorted(name for name, _ in report.failed) == ["empty.png", "notes.jpg", "truncated.png"]
     rows = list(csv.DictReader(open(tmp_path / "ds" / "pairs.csv")))
-    assert len(rows) == 24 and {r["severity"] for r in rows} == set(data.SEVERITIES)
+    assert len(rows) == 24 and {r["severity"] for r in rows} == set(synthesis.SEVERITIES)
     split_of = {}
     for r in rows:
         assert split_of.setdefault(r["source"], r["split"]) == r["split"], "a source in two splits"
@@ -90,13 +91,13 @@ def test_build_dataset_splits_by_source_and_reports_bad_files(tmp_path, astronau
 
 def test_build_dataset_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
-        data.build_dataset(tmp_path / "nope", tmp_path / "out", progress=False)
+        datasets.build_dataset(tmp_path / "nope", tmp_path / "out", progress=False)
 
 
 def test_packaged_images_are_written_as_rgb_and_never_overwrite(tmp_path):
     skimage_data = pytest.importorskip("skimage.data")
     keep = write_image(tmp_path / "skimage_moon.png", np.zeros((8, 8, 3), np.uint8))
-    written, kept = data.export_packaged_images(tmp_path)
+    written, kept = datasets.export_packaged_images(tmp_path)
     assert kept == [keep] and np.all(read_image(keep) == 0), "an existing file was replaced"
     assert len(written) == 13 and all(p.suffix == ".png" for p in written)
     np.testing.assert_array_equal(read_image(tmp_path / "skimage_rocket.png"), skimage_data.rocket())

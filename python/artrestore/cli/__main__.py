@@ -1,0 +1,6 @@
+"""``python -m artrestore.cli``: the ``artrestore`` command."""
+import sys
+
+from artrestore.cli.app import main
+
+sys.exit(main())

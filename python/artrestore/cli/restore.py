@@ -1,0 +1,65 @@
+"""``artrestore restore``: an image or a folder of images."""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import sys
+
+from artrestore.dl.backends import LOCAL
+from artrestore.imageio import IMAGE_SUFFIXES
+from artrestore.strategies import DEFAULT_STRATEGY, STRATEGIES
+
+EXTENSIONS = (*dict.fromkeys(s.lstrip(".") for s in IMAGE_SUFFIXES), "auto")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("restore", help="restore an image or a folder of images",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="Outputs are written atomically; inputs are never overwritten.")
+    p.add_argument("-i", "--input", required=True, help="image file or folder")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("-s", "--strategy", default=DEFAULT_STRATEGY, choices=list(STRATEGIES))
+    p.add_argument("--suffix", default="restored", help="appended to output names (default: restored)")
+    p.add_argument("--ext", default="png", choices=EXTENSIONS, help="output format; auto keeps the input's")
+    p.add_argument("--recursive", action="store_true", help="also restore images in subfolders")
+    p.add_argument("--workers", type=int, default=1, help="parallel workers for folders")
+    p.add_argument("--overwrite", action="store_true", help="redo files whose output already exists")
+    p.add_argument("--no-dl", action="store_true", help="never load TensorFlow; severe images use ML-guided classical")
+    p.add_argument("--dl-backend", default=LOCAL, help="local (in-process) or grpc://host:port")
+    p.add_argument("--router", help="router folder (default: the bundled one)")
+    p.add_argument("--unet", help="U-Net folder (default: the bundled one)")
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from artrestore.restorer import HybridRestorer
+
+    src = pathlib.Path(args.input)
+    restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
+                              use_dl=not args.no_dl)
+    if src.is_dir():
+        results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
+                                         workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,
+                                         ext=args.ext, progress=not args.json)
+        failed = [r for r in results if r.get("error")]
+        if args.json:
+            print(json.dumps(results, indent=2, default=str))
+        else:
+            done = sum(1 for r in results if r.get("status") == "restored")
+            skipped = sum(1 for r in results if r.get("status") == "skipped")
+            print(f"restored {done}, skipped {skipped} (already done), failed {len(failed)}; "
+                  f"summary in {pathlib.Path(args.output) / 'summary.csv'}")
+            for r in failed:
+                print(f"  FAILED {r['file']}: {r['error']}", file=sys.stderr)
+        return 1 if failed else 0
+    result = restorer.restore_file(src, args.output, strategy=args.strategy, suffix=args.suffix, ext=args.ext,
+                                   overwrite=args.overwrite)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    elif result.get("error"):
+        print(f"FAILED {src}: {result['error']}", file=sys.stderr)
+    else:
+        print(f"{src} -> {result['output']} ({result['method']}, {result['severity']}, {result['ms']:.1f} ms)")
+    return 1 if result.get("error") else 0

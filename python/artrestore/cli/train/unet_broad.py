@@ -1,0 +1,36 @@
+"""``artrestore train unet-broad``: the U-Net trained on the broad damage model with the damage
+mask in the loss (``training.unet_broad``). Options and defaults come from ``BroadTrainConfig``;
+imports no compiled code, so it runs on GPU machines without the core."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from artrestore.training.unet_broad import BroadTrainConfig
+
+_TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "loss", "mask_weight", "variants", "seed",
+            "clean_fraction", "notes")
+
+
+def register(steps) -> None:
+    p = steps.add_parser("unet-broad", help="train the U-Net on the broad damage model (mask-weighted loss)")
+    p.add_argument("--train", action="append", required=True, help="folder of clean training images (repeatable)")
+    p.add_argument("--val", required=True, help="folder of clean validation images (never trained on)")
+    p.add_argument("--out", required=True, help="output U-Net folder")
+    p.add_argument("--init", help="continue from this U-Net folder")
+    defaults = {f.name: f.default for f in dataclasses.fields(BroadTrainConfig)}
+    for name in _TUNABLE:
+        p.add_argument("--" + name.replace("_", "-"), type=type(defaults[name]), default=defaults[name])
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    import logging
+
+    from artrestore.training.unet_broad import train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    cfg = BroadTrainConfig(train_dirs=tuple(args.train), val_dir=args.val, out_dir=args.out, init_from=args.init,
+                           **{name: getattr(args, name) for name in _TUNABLE})
+    print(json.dumps(train(cfg)["validation"], indent=1))
+    return 0

@@ -1,0 +1,43 @@
+"""What the U-Net is to everything around it, written once: tile geometry, the whole-image
+context size, the architecture dataclass, the model-file format, the bundled model folder, and the
+served model's name and signature keys (shared by the in-process path, the exporter, the gRPC
+client and the stand-in server). Pure Python: importing it never imports Keras or TensorFlow.
+"""
+from __future__ import annotations
+
+import pathlib
+from dataclasses import dataclass
+
+__all__ = ["TILE", "OVERLAP", "CONTEXT", "FORMAT", "BUNDLED_UNET", "MODEL_NAME", "SIGNATURE_NAME",
+           "INPUT_KEY", "OUTPUT_KEY", "CONTEXT_KEY", "UNetConfig"]
+
+TILE = 256          # side of the square tiles the U-Net sees, pixels
+OVERLAP = 32        # pixels shared by neighbouring tiles, blended with a raised-cosine window
+CONTEXT = 128       # side of the whole-image thumbnail the global branch sees, pixels
+
+FORMAT = "artrestore-unet/1"  # the ``format`` tag of model_metadata.json
+BUNDLED_UNET = pathlib.Path(__file__).resolve().parent.parent / "models" / "unet"
+
+# The served model (TF Serving or ``artrestore serve``).
+MODEL_NAME = "artrestore_unet"
+SIGNATURE_NAME = "serving_default"
+INPUT_KEY = "image"       # float32 [N, H, W, 3] in [0, 1], H and W multiples of 2**depth
+OUTPUT_KEY = "restored"   # float32 [N, H, W, 3] clipped to [0, 1]
+CONTEXT_KEY = "context"   # global-context models only: float32 [N, CONTEXT, CONTEXT, 3], one thumbnail per tile
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    base_filters: int = 32
+    depth: int = 4            # 256 -> 16 at the bottleneck with depth 4
+    max_filters: int = 256    # channel cap, keeps the deepest levels (and the file) small
+    residual: bool = True
+    # A second input, the whole damaged image shrunk to CONTEXT x CONTEXT: a small encoder turns it
+    # into a global colour transform applied before the U-Net and a vector added at the bottleneck.
+    # Fading, lifted blacks and casts are properties of the whole image; a 256^2 tile alone cannot
+    # tell a faded sky from a pale one, so without it every tile guesses its own colours.
+    global_context: bool = False
+
+    @property
+    def multiple(self) -> int:
+        return 2 ** self.depth

@@ -1,0 +1,94 @@
+"""Server-side batching for the stand-in model server, independent of TensorFlow: concurrent
+``submit`` calls (each {input name: N x ... float32}, one N for all inputs) are concatenated
+into one call of a model function, and each caller gets its own rows of the output back.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Job", "Batcher"]
+
+
+@dataclass
+class Job:
+    inputs: dict  # input name -> N x ... float32, all with the same N
+    done: threading.Event
+    result: np.ndarray | None = None
+    error: Exception | None = None
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.inputs.values())))
+
+    @property
+    def shapes(self) -> dict:
+        return {key: value.shape[1:] for key, value in self.inputs.items()}
+
+
+class Batcher:
+    """Collects concurrent requests for one servable into batches of at most ``max_batch`` tiles
+    (waiting at most ``timeout_ms`` for company), runs them once, hands each caller its slice.
+
+    ``run``: {input name: N x ... float32} -> N x ... array (any callable; the stand-in passes a
+    SavedModel signature). Requests whose per-item shapes differ from the batch's run on their own;
+    an exception from ``run`` is raised in every caller of that batch. ``batches_run`` counts calls."""
+
+    def __init__(self, run, max_batch: int, timeout_ms: float):
+        self.run, self.max_batch, self.timeout_s = run, max_batch, timeout_ms / 1000.0
+        self.jobs: queue.Queue[Job | None] = queue.Queue()
+        self.batches_run = 0
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def submit(self, inputs: dict) -> np.ndarray:
+        job = Job(inputs, threading.Event())
+        self.jobs.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while True:
+            first = self.jobs.get()
+            if first is None:
+                return
+            group, size = [first], first.size
+            deadline = time.monotonic() + self.timeout_s
+            while size < self.max_batch:
+                try:
+                    job = self.jobs.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if job is None:
+                    self.jobs.put(None)
+                    break
+                if job.shapes != first.shapes or size + job.size > self.max_batch:
+                    self._execute([job])  # another shape (or too big to join): run it on its own
+                    continue
+                group.append(job)
+                size += job.size
+            self._execute(group)
+
+    def _execute(self, group) -> None:
+        try:
+            out = self.run({key: np.concatenate([j.inputs[key] for j in group]) for key in group[0].inputs})
+            self.batches_run += 1
+            start = 0
+            for job in group:
+                job.result = out[start:start + job.size]
+                start += job.size
+        except Exception as error:  # reported to every caller of the batch
+            for job in group:
+                job.error = error
+        for job in group:
+            job.done.set()

@@ -1,0 +1,85 @@
+"""Export a U-Net model folder for TensorFlow Serving: ``<base>/<model_name>/<version>/`` with
+saved_model.pb + variables/ and ``assets.extra/tf_serving_warmup_requests`` (a TFRecord of
+PredictionLog records, one Predict per common tile batch size, so the first real request does not
+pay for graph compilation). The ``serving_default`` signature: float32 ``image`` [N, H, W, 3] in
+[0, 1] (H, W multiples of 2**depth) -> float32 ``restored`` [N, H, W, 3] clipped to [0, 1]; a
+global-context model also takes float32 ``context`` [N, 128, 128, 3], for each tile
+``make_context`` of its whole image. The version folder is published complete, in one rename.
+Needs TensorFlow (the ``dl`` extra).
+"""
+from __future__ import annotations
+
+import pathlib
+import shutil
+
+import numpy as np
+
+from artrestore._proto.tensorflow_serving.apis import prediction_log_pb2
+from artrestore.dl.arch import import_keras
+from artrestore.dl.contract import CONTEXT, CONTEXT_KEY, INPUT_KEY, MODEL_NAME, OUTPUT_KEY, SIGNATURE_NAME, TILE
+from artrestore.dl.weights import load_model
+from artrestore.serving.tensors import to_tensor_proto
+
+__all__ = ["WARMUP_TILES", "export_for_serving", "export_saved_model"]
+
+WARMUP_TILES = (1, 8)  # tile batch sizes of the warm-up requests
+
+
+def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, version: int = 1,
+                       overwrite: bool = False) -> pathlib.Path:
+    """Write the version folder (see the module docstring) and return its path; FileExistsError
+    when it exists and ``overwrite`` is false. ``unet_dir`` None: the bundled U-Net."""
+    keras = import_keras()
+    if keras.backend.backend() != "tensorflow":
+        raise RuntimeError("export needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
+    import tensorflow as tf
+
+    model, config, _ = load_model(unet_dir)
+    target = pathlib.Path(base_path) / model_name / str(int(version))
+    if target.exists():
+        if not overwrite:
+            raise FileExistsError(f"{target} already exists (pass overwrite=True to replace it)")
+        shutil.rmtree(target)
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    image_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name=INPUT_KEY)
+    if config.global_context:
+        archive.add_endpoint(
+            name=SIGNATURE_NAME,
+            fn=lambda image, context: {OUTPUT_KEY: tf.clip_by_value(
+                model({INPUT_KEY: image, CONTEXT_KEY: context}, training=False), 0.0, 1.0)},
+            input_signature=[image_spec, tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32, name=CONTEXT_KEY)],
+        )
+    else:
+        archive.add_endpoint(
+            name=SIGNATURE_NAME,
+            fn=lambda image: {OUTPUT_KEY: tf.clip_by_value(model(image, training=False), 0.0, 1.0)},
+            input_signature=[image_spec],
+        )
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    archive.write_out(str(tmp), verbose=False)
+    (tmp / "assets.extra").mkdir(exist_ok=True)
+    _write_warmup(tmp / "assets.extra" / "tf_serving_warmup_requests", model_name, config.global_context)
+    # TF Serving loads a version folder as soon as it appears: publish it complete, in one rename.
+    tmp.rename(target)
+    return target
+
+
+# The former two export paths (plain SavedModel, SavedModel + warm-up) are one now.
+export_saved_model = export_for_serving
+
+
+def _write_warmup(path: pathlib.Path, model_name: str, wants_context: bool) -> None:
+    import tensorflow as tf
+
+    with tf.io.TFRecordWriter(str(path)) as writer:
+        for n in WARMUP_TILES:
+            entry = prediction_log_pb2.PredictionLog()
+            request = entry.predict_log.request
+            request.model_spec.name = model_name
+            request.model_spec.signature_name = SIGNATURE_NAME
+            request.inputs[INPUT_KEY].CopyFrom(to_tensor_proto(np.full((n, TILE, TILE, 3), 0.5, np.float32)))
+            if wants_context:
+                request.inputs[CONTEXT_KEY].CopyFrom(to_tensor_proto(np.full((n, CONTEXT, CONTEXT, 3), 0.5, np.float32)))
+            writer.write(entry.SerializeToString())

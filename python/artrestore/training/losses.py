@@ -1,0 +1,87 @@
+"""Training losses for the U-Net, written with ``keras.ops`` only so they run on any Keras backend.
+
+Inputs: ground truth ``y`` and prediction ``p``, float32 N x H x W x 3 in [0, 1]; output: a scalar.
+``LOSSES`` is the one table of loss names (the CLI's ``--loss`` choices come from it):
+
+- ``mse``; ``l1``;
+- ``mse_ssim``: MSE + 0.2 (1 - SSIM), SSIM as ``metrics.ssim`` (11 x 11 Gaussian window, sigma 1.5,
+  per channel, valid region only);
+- ``mse_freq``: MSE + 0.05 x mean |FFT magnitude difference| / TILE;
+- ``mse_ssim_freq``: all three. The frequency term rewards restoring the high frequencies blur
+  removed, which MSE and SSIM alone let the net leave out (a smooth guess scores well on both).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from artrestore.dl.arch import import_keras
+from artrestore.dl.contract import TILE
+
+__all__ = ["LOSSES", "DEFAULT_LOSS", "make_loss"]
+
+SSIM_WEIGHT = 0.2
+FREQ_WEIGHT = 0.05
+
+
+def _gaussian_window(size=11, sigma=1.5):
+    x = np.arange(size) - size // 2
+    g = np.exp(-(x**2) / (2 * sigma**2))
+    w = np.outer(g, g) / np.outer(g, g).sum()
+    return np.repeat(w[:, :, None, None], 3, axis=2).astype("float32")  # depthwise kernel
+
+
+def _mse(ops, y, p):
+    return ops.mean(ops.square(y - p))
+
+
+def _l1(ops, y, p):
+    return ops.mean(ops.abs(y - p))
+
+
+def _ssim(ops, y, p):
+    window = _gaussian_window()
+    c1, c2 = 0.01**2, 0.03**2
+
+    def blur(t):
+        return ops.depthwise_conv(t, window, strides=1, padding="valid")
+
+    mx, my = blur(y), blur(p)
+    vx, vy, cxy = blur(y * y) - mx * mx, blur(p * p) - my * my, blur(y * p) - mx * my
+    return ops.mean(((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2)))
+
+
+def _freq(ops, y, p):
+    # Channels first so the FFT runs over the spatial axes.
+    yt, pt = ops.transpose(y, (0, 3, 1, 2)), ops.transpose(p, (0, 3, 1, 2))
+    zeros = ops.zeros_like(yt)
+    yr, yi = ops.fft2((yt, zeros))
+    pr, pi = ops.fft2((pt, zeros))
+    return ops.mean(ops.abs(ops.sqrt(yr * yr + yi * yi + 1e-8) - ops.sqrt(pr * pr + pi * pi + 1e-8))) / TILE
+
+
+# name -> loss(ops, y, p)
+LOSSES = {
+    "mse": _mse,
+    "l1": _l1,
+    "mse_ssim": lambda ops, y, p: _mse(ops, y, p) + SSIM_WEIGHT * (1 - _ssim(ops, y, p)),
+    "mse_freq": lambda ops, y, p: _mse(ops, y, p) + FREQ_WEIGHT * _freq(ops, y, p),
+    "mse_ssim_freq": lambda ops, y, p: (_mse(ops, y, p) + SSIM_WEIGHT * (1 - _ssim(ops, y, p))
+                                        + FREQ_WEIGHT * _freq(ops, y, p)),
+}
+DEFAULT_LOSS = "mse"
+# The broad-damage U-Net's base loss (chosen on the seen family's validation split, issue 15).
+BROAD_LOSS = "mse_ssim"
+
+
+def make_loss(name: str = DEFAULT_LOSS):
+    """The Keras loss function ``LOSSES[name]`` (named ``name``); ValueError for an unknown name."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
+    ops = import_keras().ops
+    formula = LOSSES[name]
+
+    def loss(y, p):
+        return formula(ops, y, p)
+
+    loss.__name__ = name
+    return loss
