@@ -4,6 +4,7 @@ beside the untouched input and the old fast paths, on the test split of a damage
 Usage:
   python benchmarks/chain_eval.py --family broad --out benchmarks/results/chain_eval_broad.json
   python benchmarks/chain_eval.py --family check --out benchmarks/results/chain_eval_check.json
+  python benchmarks/chain_eval.py --family broad --markdown benchmarks/results/chain_eval_*.json
 
 Test images: the test split of the clean sources (``data.split_sources``, seed 0, as the dataset
 builder splits them), fitted to 512 px; damaged by the training family's ``broad_damage`` ("seen")
@@ -17,6 +18,7 @@ Also the median chain ms per image and the share of images below the input.
 from __future__ import annotations
 
 import argparse
+import json
 import pathlib
 import platform
 import sys
@@ -56,6 +58,12 @@ def damage_function(family: str):
     raise ValueError(f"unknown family {family!r}")
 
 
+def _active(params, stage: str, colour_map) -> bool:
+    strength = {"lines": params.line_sensitivity, "denoise": params.denoise_strength,
+                "colour": params.colour_strength, "sharpen": params.sharpen_strength}[stage]
+    return strength > 0
+
+
 def test_sources(src: pathlib.Path, split: str = "test") -> list[pathlib.Path]:
     paths = list_images(src)
     names = [str(p.relative_to(src)) for p in paths]
@@ -81,10 +89,14 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             inputs = np.concatenate([vector, chain_features(damaged, noise_sigma=noise)])
             params, _, colour_map = chain_router.predict(inputs)
             outputs["ml_guided"] = run_chain(damaged, params, noise_sigma=noise, colour_map=colour_map).image
+            # Ablation: each path without each of its stages (a stage its setting leaves off is not listed).
             for stage in STAGES:
-                if stage != "inpaint":
-                    skip = (stage, "inpaint") if stage == "lines" else (stage,)
+                skip = (stage, "inpaint") if stage == "lines" else (stage,)
+                if stage != "inpaint" and _active(DEFAULT_CHAIN, stage, None):
                     outputs[f"classical without {stage}"] = run_chain(damaged, DEFAULT_CHAIN, skip=skip).image
+                if stage != "inpaint" and _active(params, stage, colour_map):
+                    outputs[f"ml_guided without {stage}"] = run_chain(damaged, params, skip=skip, noise_sigma=noise,
+                                                                      colour_map=colour_map).image
             outputs["old_classical"] = classical.color_correct_sharpen(damaged, **DEFAULT_PARAMS.as_dict())
             outputs["old_ml_guided"] = classical.color_correct_sharpen(damaged, **old_router.predict(vector).as_dict())
             for name, image in outputs.items():
@@ -97,23 +109,53 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
 
 def summarise(rows, family, size, seed, split) -> dict:
     table = {}
+    names = list(dict.fromkeys(r["path"] for r in rows))
     for severity in SEVERITIES:
         sev = [r for r in rows if r["severity"] == severity]
         inputs = {r["source"]: r["psnr"] for r in sev if r["path"] == "input"}
         table[severity] = {}
-        for name in dict.fromkeys(r["path"] for r in sev):
+        for name in names:
             mine = [r for r in sev if r["path"] == name]
+            if not mine:
+                continue
             below = [r["psnr"] < inputs[r["source"]] - 0.05 for r in mine]
             entry = {"psnr": round(float(np.mean([r["psnr"] for r in mine])), 3),
                      "ssim": round(float(np.mean([r["ssim"] for r in mine])), 4),
                      "share_below_input": round(float(np.mean(below)), 3)}
-            entry["gain_db"] = round(entry["psnr"] - table[severity].get("input", entry)["psnr"], 3)
+            entry["gain_db"] = round(float(np.mean([r["psnr"] - inputs[r["source"]] for r in mine])), 3)
+            entry["n"] = len(mine)
+            if " without " in name:  # ablation: against the full path on the same images
+                full = {r["source"]: r["psnr"] for r in sev if r["path"] == name.split(" without ")[0]}
+                entry["vs_full_db"] = round(float(np.mean([r["psnr"] - full[r["source"]] for r in mine])), 3)
             if name == "classical":
                 entry["median_ms"] = round(float(np.median([r["ms"] for r in mine])), 2)
             table[severity][name] = entry
     return {"family": family, "split": split, "size": size, "seed": seed, "n_images": len({r["source"] for r in rows}),
             "machine": f"{platform.processor() or platform.machine()}, one OpenCV thread, shared",
             "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table}
+
+
+def markdown(results: list[dict]) -> str:
+    """One table per family: rows are paths, columns severities, cells ``PSNR (SSIM)`` and the gain."""
+    lines = []
+    for result in results:
+        table = result["per_severity"]
+        lines += [f"**{result['family']}** ({result['split']} split, {result['n_images']} images, {result['size']} px)", "",
+                  "| path | " + " | ".join(table) + " |", "|---|" + "---|" * len(table)]
+        for name in dict.fromkeys(n for sev in table.values() for n in sev):
+            cells = []
+            for severity in table:
+                e = table[severity].get(name)
+                if e is None:
+                    cells.append("-")
+                    continue
+                gain = "" if name == "input" else f", {e['gain_db']:+.2f} dB, {100 * e['share_below_input']:.0f} % below"
+                if "vs_full_db" in e:
+                    gain = f", {e['vs_full_db']:+.2f} dB vs all stages (n={e['n']})"
+                cells.append(f"{e['psnr']:.2f} ({e['ssim']:.3f}){gain}")
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -124,7 +166,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--markdown", nargs="+", default=None, help="print the tables of result JSON files and exit")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown([json.loads(pathlib.Path(p).read_text()) for p in args.markdown]))
+        return
     print_and_save(evaluate(args.family, args.src, size=args.size, split=args.split, limit=args.limit), args.out)
 
 

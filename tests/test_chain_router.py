@@ -38,26 +38,27 @@ def stump_arrays(gains_left, gains_right, split_feature=0, threshold=0.0, config
 
 
 def test_predicts_the_best_setting_and_falls_back_to_identity(tmp_path):
+    # Left of the split STRONG (blind colour) is predicted +2 dB: beats identity + learned colour (0.5).
     folder = save_chain_router(tmp_path / "r", stump_arrays([0.0, 2.0], [0.0, -1.0]), {"min_gain_db": 0.1})
     router = ChainRouter.load(folder)
     x = np.zeros(len(INPUT_NAMES))
     x[0] = -1.0
+    assert router.predict(x) == (STRONG, 2.0, None)
+    np.testing.assert_allclose(router.predict_gains(np.stack([x, -x])), [[0, 2], [0, -1]])
+    # Right of it only the learned colour map gains (0.5 dB at strength 0.8), on the identity setting.
+    x[0] = 1.0
     params, gain, (gains, offsets) = router.predict(x)
-    # The strength forest's best (0.5 dB at strength 0.8) is added to the setting's 2 dB.
-    assert params == replace(STRONG, colour_strength=0.8) and gain == 2.5
+    assert params == replace(IDENTITY, colour_strength=0.8) and gain == 0.5
     # The colour map passes through the anchors: 64 -> 60 / 64 / 70 and 192 -> 200 / 192 / 180.
     np.testing.assert_allclose(gains * 64 + offsets, COLOUR_ANCHORS[:3])
     np.testing.assert_allclose(gains * 192 + offsets, COLOUR_ANCHORS[3:])
-    x[0] = 1.0
-    params, gain, _ = router.predict(x)
-    assert params == replace(IDENTITY, colour_strength=0.8) and gain == 0.5
-    np.testing.assert_allclose(router.predict_gains(np.stack([x, -x])), [[0, -1], [0, 2]])
 
 
 def test_margin_keeps_small_gains_from_acting(tmp_path):
-    folder = save_chain_router(tmp_path / "r", stump_arrays([0.0, 0.05], [0.0, 0.05]), {"min_gain_db": 0.1})
-    params = ChainRouter.load(folder).predict(np.zeros(len(INPUT_NAMES)))[0]
-    assert params == replace(IDENTITY, colour_strength=0.8)
+    arrays = stump_arrays([0.0, 0.05], [0.0, 0.05])
+    arrays["strength_value"] = np.array([[0.0, 0.05, 0.02]])
+    folder = save_chain_router(tmp_path / "r", arrays, {"min_gain_db": 0.1})
+    assert ChainRouter.load(folder).predict(np.zeros(len(INPUT_NAMES))) == (IDENTITY, 0.0, None)
 
 
 def test_refuses_tampered_foreign_and_identity_free_models(tmp_path):
@@ -90,7 +91,9 @@ def test_bundled_router_loads_and_predicts_a_valid_setting(astronaut):
     assert router.metadata["format"] == "artrestore-chain-router/1"
     assert any(c == IDENTITY for c in router.configs)
     inputs = np.concatenate([analyze_vector(astronaut), chain_features(astronaut)])
-    params, gain, (gains, offsets) = router.predict(inputs)
-    assert replace(params, colour_strength=0.0) in [replace(c, colour_strength=0.0) for c in router.configs]
-    assert np.isfinite(gain) and np.all(gains > 0) and np.all(np.isfinite(offsets))
+    params, gain, colour_map = router.predict(inputs)
+    assert params in router.configs or replace(params, colour_strength=0.0) in router.configs
+    assert np.isfinite(gain)
+    gains, offsets = router.predict_colour_map(inputs)
+    assert np.all(gains > 0) and np.all(np.isfinite(offsets))
     assert BUNDLED_CHAIN_ROUTER.is_dir()

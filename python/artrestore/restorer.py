@@ -237,7 +237,9 @@ class HybridRestorer:
         return rows
 
 
-def _colour_map_info(colour_map) -> dict:
+def _colour_map_info(colour_map) -> dict | None:
+    if colour_map is None:  # the blind colour estimate (or no colour stage)
+        return None
     gains, offsets = colour_map
     return {"gain": [round(float(v), 4) for v in gains], "offset": [round(float(v), 2) for v in offsets]}
 

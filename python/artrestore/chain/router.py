@@ -4,13 +4,17 @@ Three random forests on the same standardised features:
 
 - the *setting forest* predicts, for each setting of a fixed bank of chain settings (``configs``,
   one row per setting, columns ``PARAM_NAMES``), the PSNR gain in dB that setting would give over
-  the untouched input; the setting with the largest predicted gain is chosen, or the bank's
-  identity setting (every stage off) when no gain exceeds ``min_gain_db``;
+  the untouched input;
 - the *colour forest* predicts the image's colour map: per channel, the clean values that levels
   64 and 192 of the damaged image should become (an affine map per channel, learned from training
   damage), applied by the colour stage in place of the blind estimate;
 - the *strength forest* predicts the gain of that map at each of ``colour_strengths`` (0 included:
-  a clean image's own colours are left alone) and the best is used.
+  a clean image's own colours are left alone).
+
+``predict`` takes the bank's best setting, or its best colour-free setting plus the learned colour
+map at the best strength, whichever is predicted to gain more - when that beats the predicted gain
+of the bank's ``default_setting`` (the classical path's) by more than ``min_gain_db``; otherwise
+the default, or the identity setting (every stage off) where even the default is predicted to lose.
 
 Input features: the 14 FFT damage features (``artrestore.analyze``) followed by
 ``CHAIN_FEATURE_NAMES`` (``chain.features``). Stored as ``chain_router.npz`` (plain arrays: the
@@ -68,6 +72,10 @@ class ChainRouter:
         if not identity:
             raise ValueError("chain router: the bank must hold the identity setting (every stage off)")
         self._identity = identity[0]
+        self._colour_off = np.array([c.colour_strength == 0 for c in self.configs])
+        self._default = int(metadata.get("default_setting", self._identity))
+        if not 0 <= self._default < len(self.configs):
+            raise ValueError("chain router: default_setting is not a bank index")
         self.min_gain_db = float(metadata.get("min_gain_db", 0.0))
         self.colour_strengths = arrays["colour_strengths"]
         if not (np.all(self.colour_strengths >= 0) and np.all(self.colour_strengths <= 1)):
@@ -126,18 +134,22 @@ class ChainRouter:
         best = int(np.argmax(gains))
         return float(self.colour_strengths[best]), float(gains[best])
 
-    def predict(self, inputs: np.ndarray) -> tuple[ChainParams, float, tuple[np.ndarray, np.ndarray]]:
-        """(setting, predicted gain in dB, colour map). The setting is the bank's best, or the
-        identity when no gain exceeds ``min_gain_db``, with its colour strength from the strength
-        forest for the learned colour map (``run_chain(..., colour_map=...)``); the gain is the
-        setting's plus the colour map's."""
+    def predict(self, inputs: np.ndarray) -> tuple[ChainParams, float, tuple[np.ndarray, np.ndarray] | None]:
+        """(setting, predicted gain in dB, colour map or None) for ``run_chain(image, setting,
+        colour_map=...)``: see the module docstring; the same rule as training's ``chain_fit.choose``."""
         gains = self.predict_gains(inputs)
-        best = int(np.argmax(gains))
-        if gains[best] <= self.min_gain_db:
-            best = self._identity
         strength, colour_gain = self.predict_colour_strength(inputs)
-        params = replace(self.configs[best], colour_strength=strength)
-        return params, float(max(gains[best], 0.0) + max(colour_gain, 0.0)), self.predict_colour_map(inputs)
+        free = np.where(self._colour_off, gains, -np.inf)
+        best, best_free = int(np.argmax(gains)), int(np.argmax(free))
+        learned_gain = max(float(free[best_free]), 0.0) + max(colour_gain, 0.0)
+        default_gain = float(gains[self._default])
+        if max(learned_gain, float(gains[best])) <= max(default_gain, 0.0) + self.min_gain_db:
+            fallback = self._default if default_gain > 0 else self._identity
+            return self.configs[fallback], max(default_gain, 0.0), None
+        if learned_gain > gains[best]:
+            params = replace(self.configs[best_free], colour_strength=strength)
+            return params, learned_gain, self.predict_colour_map(inputs)
+        return self.configs[best], float(gains[best]), None
 
 
 def map_from_anchors(anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

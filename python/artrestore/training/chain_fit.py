@@ -6,15 +6,17 @@ output PSNR). Steps:
 - ``choose_default``: the one grid setting with the best mean gain over the damaged severities
   (equal weight per severity) among those that never lose on average at any severity and keep
   ``clean_share`` of the clean images at >= 38 dB: the ``classical`` path's ``DEFAULT_CHAIN``.
-- ``select_bank``: greedily, among the settings without the blind colour stage, the ``n_settings``
-  whose best-of gain over the cases is largest (identity first);
+- ``select_bank``: greedily, the ``n_settings`` settings whose best-of gain over the cases is
+  largest (identity first);
 - the cases are rebuilt (``chain_colour.regenerate``) for their features and the colour map a
   least-squares fit finds (the colour forest's targets);
-- ``cross_validate``: grouped by source image (no image in both folds), the setting forest and the
-  colour forest fitted on the other folds, the ml_guided pipeline run on each held-out case for each
-  colour strength and margin: real gains per severity, beside the grid's oracle and the default;
-- ``fit_chain_router``: the best strength and margin by cross-validation, both forests on every
-  case, saved as plain arrays (``chain.router``).
+- ``cross_validate``: grouped by source image (a fixed fold per source for every data set), the
+  setting, colour-map and colour-strength forests fitted without the held-out fold, the ml_guided
+  pipeline (``choose``: the bank's best setting, or its best colour-free one plus the learned
+  colour map) run on each held-out case per margin: real gains per severity, beside the grid's
+  oracle and the default;
+- ``fit_chain_router``: the margin chosen by cross-validation, the three forests on every case,
+  saved as plain arrays (``chain.router``).
 
 scikit-learn is needed here only (the ``train`` extra).
 """
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 
 CLEAN_PSNR = 38.0  # dB: "changes almost nothing"
 FOREST = dict(n_estimators=48, min_samples_leaf=3, max_features=0.5)
-MARGINS = (0.0, 0.25)  # dB the predicted gain must exceed, else the stages other than colour stay off
+MARGINS = (0.0, 0.25, 0.5)  # dB by which a choice must beat the fallback's predicted gain
 COLOUR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # of the learned colour map, chosen per image
 
 
@@ -112,11 +114,6 @@ def _fit(x: np.ndarray, y: np.ndarray, seed: int):
     return scaler, _forest(seed).fit(scaler.transform(x), y)
 
 
-def _choose(predicted: np.ndarray, identity_col: int, margin: float) -> np.ndarray:
-    best = predicted.argmax(axis=1)
-    return np.where(predicted.max(axis=1) > margin, best, identity_col)
-
-
 def _fold_of(sources: np.ndarray, folds: int) -> np.ndarray:
     """A fixed fold per source image (stable hash of its name), shared by every data set."""
     import zlib
@@ -156,20 +153,47 @@ def _oof_anchors(colour_data: dict, folds_of: np.ndarray, exclude: set, seed: in
     return anchors
 
 
-def _pipeline_psnr(damaged, clean, setting: ChainParams, colour_strength: float, anchors) -> float:
+def _pipeline_psnr(damaged, clean, setting: ChainParams, colour_strength: float | None, anchors) -> float:
+    """Output PSNR of the chain at ``setting``; with ``colour_strength`` given, its colour stage uses
+    the learned map at that strength, otherwise the setting's own blind colour stage."""
     import cv2
 
     from artrestore.chain.chain import run_chain
     from artrestore.chain.router import map_from_anchors
     from artrestore.training.chain_outcomes import PSNR_CAP
 
-    params = replace(setting, colour_strength=colour_strength)
-    out = run_chain(damaged, params, colour_map=map_from_anchors(anchors)).image
+    if colour_strength is None:
+        out = run_chain(damaged, setting).image
+    else:
+        params = replace(setting, colour_strength=colour_strength)
+        out = run_chain(damaged, params, colour_map=map_from_anchors(anchors)).image
     return float(min(cv2.PSNR(out, clean), PSNR_CAP))
 
 
+def choose(predicted: np.ndarray, colour_gain: np.ndarray, colour_off: np.ndarray, identity_col: int,
+           default_col: int, margin: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per case: (bank column, learned colour?). Candidates: the bank's best setting (blind colour)
+    and its best colour-free setting plus the learned colour map; the one with the larger predicted
+    gain is taken when it beats the classical default's predicted gain by more than ``margin`` dB,
+    else the default (or the identity, where even the default is predicted to lose): the forest
+    overrides the fixed setting only where it is confident. ``ChainRouter.predict`` applies it."""
+    rows = np.arange(len(predicted))
+    best = predicted.argmax(axis=1)
+    free = np.where(colour_off[None, :], predicted, -np.inf)
+    best_free = free.argmax(axis=1)
+    learned_gain = free.max(axis=1).clip(min=0) + np.maximum(colour_gain, 0)
+    blind_gain = predicted.max(axis=1)
+    learned = learned_gain > blind_gain
+    column = np.where(learned, best_free, best)
+    gain = np.maximum(learned_gain, blind_gain)
+    default_gain = predicted[rows, default_col]
+    fallback = np.where(default_gain > 0, default_col, identity_col)
+    confident = gain > np.maximum(default_gain, 0) + margin
+    return np.where(confident, column, fallback), learned & confident
+
+
 def cross_validate(outcomes: dict, pairs, colour_data: dict, colour_pairs, bank: list[int], default_index: int,
-                   folds: int = 5, seed: int = 0) -> dict:
+                   fallback_index: int, folds: int = 5, seed: int = 0) -> dict:
     """Grouped by source image (a fixed fold per source, shared by both data sets): for each fold,
     the setting forest, the colour-map forest and the colour-strength forest fitted without it (the
     strength forest's training gains come from colour maps predicted without it either), the whole
@@ -178,29 +202,32 @@ def cross_validate(outcomes: dict, pairs, colour_data: dict, colour_pairs, bank:
     fold = _fold_of(outcomes["source"], folds)
     colour_fold = _fold_of(colour_data["source"], folds)
     identity_col = bank.index(_identity_index(outcomes))
-    chosen_setting = {m: np.zeros(len(gains), int) for m in MARGINS}
-    strength = np.zeros(len(gains))
+    colour_off = outcomes["settings"][bank, PARAM_NAMES.index("colour_strength")] == 0
+    default_col = bank.index(fallback_index)
+    predicted = np.zeros((len(gains), len(bank)))
+    strength, colour_gain = np.zeros(len(gains)), np.zeros(len(gains))
     anchors = np.zeros((len(gains), 6))
     for f in range(folds):
         test, train = fold == f, fold != f
         scaler, forest = _fit(outcomes["inputs"][train], gains[train][:, bank], seed)
-        predicted = forest.predict(scaler.transform(outcomes["inputs"][test]))
-        for m in MARGINS:
-            chosen_setting[m][test] = _choose(predicted, identity_col, m)
+        predicted[test] = forest.predict(scaler.transform(outcomes["inputs"][test]))
         colour_train = colour_fold != f
         c_scaler, c_forest = _fit(colour_data["inputs"][colour_train], colour_data["targets"][colour_train], seed)
         anchors[test] = c_forest.predict(c_scaler.transform(outcomes["inputs"][test]))
         oof = _oof_anchors(colour_data, colour_fold, {f}, seed)
         strength_gains = _colour_gains([colour_pairs[i] for i in np.flatnonzero(colour_train)], oof[colour_train])
         s_scaler, s_forest = _fit(colour_data["inputs"][colour_train], strength_gains, seed)
-        strength[test] = np.asarray(COLOUR_STRENGTHS)[
-            s_forest.predict(s_scaler.transform(outcomes["inputs"][test])).argmax(axis=1)]
+        strength_pred = s_forest.predict(s_scaler.transform(outcomes["inputs"][test]))
+        strength[test] = np.asarray(COLOUR_STRENGTHS)[strength_pred.argmax(axis=1)]
+        colour_gain[test] = strength_pred.max(axis=1)
     report = {"oracle_grid": severity_table(outcomes, gains.max(axis=1)),
               "default": severity_table(outcomes, gains[:, default_index]), "ml_guided": {}}
     for m in MARGINS:
-        psnr = np.array([_pipeline_psnr(d, c, _setting(outcomes, bank[k]), s, a)
-                         for (d, c), k, s, a in zip(pairs, chosen_setting[m], strength, anchors)])
+        column, learned = choose(predicted, colour_gain, colour_off, identity_col, default_col, m)
+        psnr = np.array([_pipeline_psnr(d, c, _setting(outcomes, bank[k]), s if use else None, a)
+                         for (d, c), k, use, s, a in zip(pairs, column, learned, strength, anchors)])
         report["ml_guided"][f"margin {m}"] = severity_table(outcomes, psnr - outcomes["psnr_in"])
+        report.setdefault("learned_colour_share", {})[f"margin {m}"] = round(float(learned.mean()), 3)
     report["colour_strength_chosen"] = {sev: {str(s): int(((outcomes["severity"] == sev) & (strength == s)).sum())
                                               for s in COLOUR_STRENGTHS} for sev in sorted(set(outcomes["severity"]))}
     return report
@@ -215,25 +242,33 @@ def _score(table: dict) -> float:
 
 
 def fit_chain_router(outcome_path, colour_path, src, out_dir, *, n_settings: int = 16, clean_share: float = 0.8,
-                     folds: int = 5, seed: int = 0) -> tuple[pathlib.Path, dict]:
+                     with_default: bool = False, folds: int = 5, seed: int = 0) -> tuple[pathlib.Path, dict]:
     """Regenerate the cases, choose the default and the bank, cross-validate the ml_guided pipeline,
-    fit the three forests on everything and save; returns (model folder, report)."""
+    fit the three forests on everything and save; returns (model folder, report). ``colour_path``:
+    one colour case file or several (e.g. one per training damage model), pooled."""
     from artrestore.training.chain_colour import inputs_and_targets, regenerate
     from artrestore.training.chain_outcomes import load_outcomes
 
     outcomes = load_outcomes(outcome_path)
-    colour_data = load_outcomes(colour_path)
+    colour_sets = [load_outcomes(p) for p in ([colour_path] if isinstance(colour_path, (str, pathlib.Path))
+                                              else colour_path)]
+    colour_pairs = [pair for data in colour_sets for pair in regenerate(data, src)]
+    colour_data = {k: np.concatenate([d[k] for d in colour_sets]) for k in ("inputs", "targets", "source", "severity")}
+    colour_data["record"] = [d["record"] for d in colour_sets]
     pairs = regenerate(outcomes, src)
-    colour_pairs = regenerate(colour_data, src)
     outcomes["inputs"], _ = inputs_and_targets(pairs)
     gains = gains_of(outcomes)
     default_index, default_table = choose_default(outcomes, clean_share)
-    # The bank holds settings without the blind colour stage: the learned colour map replaces it.
-    colour_col = PARAM_NAMES.index("colour_strength")
-    candidates = np.flatnonzero(outcomes["settings"][:, colour_col] == 0)
-    first = int(np.flatnonzero(candidates == _identity_index(outcomes))[0])
-    bank = [int(candidates[i]) for i in select_bank(gains[:, candidates], n_settings, [first])]
-    cv = cross_validate(outcomes, pairs, colour_data, colour_pairs, bank, default_index, folds, seed)
+    # The bank: the identity, then the colour-free settings that add most to the best-of gain (the
+    # learned colour map joins them); with ``with_default``, also the classical default (blind
+    # colour), which the router then falls back to where it is not confident.
+    free = np.flatnonzero(outcomes["settings"][:, PARAM_NAMES.index("colour_strength")] == 0)
+    first = [int(np.flatnonzero(free == _identity_index(outcomes))[0])]
+    bank = [int(free[i]) for i in select_bank(gains[:, free], n_settings - with_default, first)]
+    fallback_index = default_index if with_default else _identity_index(outcomes)
+    if fallback_index not in bank:
+        bank.insert(1, fallback_index)
+    cv = cross_validate(outcomes, pairs, colour_data, colour_pairs, bank, default_index, fallback_index, folds, seed)
     best = max(cv["ml_guided"], key=lambda k: _score(cv["ml_guided"][k]))
     margin = float(best.split()[1])
     # Final forests: settings on every outcome case; colour map on every colour case; colour
@@ -249,10 +284,11 @@ def fit_chain_router(outcome_path, colour_path, src, out_dir, *, n_settings: int
     arrays["configs"] = outcomes["settings"][bank]
     arrays["colour_strengths"] = np.asarray(COLOUR_STRENGTHS, np.float64)
     report = {"default_setting": _setting(outcomes, default_index).as_dict(), "default_train": default_table,
-              "clean_share": clean_share, "bank": [_setting(outcomes, i).as_dict() for i in bank],
+              "clean_share": clean_share, "with_default": with_default, "bank": [_setting(outcomes, i).as_dict() for i in bank],
               "cross_validation": cv, "chosen": best, "min_gain_db": margin, "forest": FOREST, "seed": seed,
               "outcomes": outcomes["record"], "colour_cases": colour_data["record"]}
-    folder = save_chain_router(out_dir, arrays, {"min_gain_db": margin, "training": report})
+    folder = save_chain_router(out_dir, arrays, {"min_gain_db": margin, "default_setting": bank.index(fallback_index),
+                                                 "training": report})
     return folder, report
 
 
@@ -261,14 +297,16 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--outcomes", required=True)
-    parser.add_argument("--colour", required=True, help="colour cases from chain_colour")
+    parser.add_argument("--colour", required=True, nargs="+", help="colour case files from chain_colour (one per damage model)")
     parser.add_argument("--src", required=True, help="the clean image folder the outcomes were made from")
     parser.add_argument("--out", required=True, help="model folder to write")
     parser.add_argument("--settings", type=int, default=16)
+    parser.add_argument("--with-default", action="store_true",
+                        help="put the classical default in the bank as the fallback (else the identity)")
     parser.add_argument("--clean-share", type=float, default=0.8)
     args = parser.parse_args(argv)
     folder, report = fit_chain_router(args.outcomes, args.colour, args.src, args.out, n_settings=args.settings,
-                                      clean_share=args.clean_share)
+                                      clean_share=args.clean_share, with_default=args.with_default)
     print(json.dumps({k: report[k] for k in ("default_setting", "default_train", "cross_validation", "chosen")},
                      indent=2))
     print(folder)
