@@ -3,7 +3,8 @@
 Usage: python benchmarks/chain_sheet.py [--out docs/chain_sheet.jpg] [EXTRA_IMAGE ...]
 Rows: the bundled damaged samples (python/artrestore/samples/damaged) and any extra images given
 (real old photographs and paintings, no ground truth). Columns: input, ``classical`` (fixed
-setting), ``ml_guided`` (the router's setting), and the ml_guided damage mask (white: inpainted).
+setting), ``ml_guided`` (the router's setting), and the ml_guided damage mask (white: inpainted) -
+or, where the router left the line stage off, the detector's mask at sensitivity 1 (not applied).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from artrestore.analysis import analyze_vector
 from artrestore.chain import run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
+from artrestore.chain.lines import detect_lines
 from artrestore.chain.router import ChainRouter
 from artrestore.evaluation import SAMPLES, _label
 from artrestore.imageio import read_image
@@ -29,10 +31,14 @@ def sheet_row(image: np.ndarray, name: str, router: ChainRouter, height: int = 2
     inputs = np.concatenate([analyze_vector(image), chain_features(image, noise_sigma=noise)])
     params, gain, colour_map = router.predict(inputs)
     guided = run_chain(image, params, noise_sigma=noise, colour_map=colour_map)
-    mask = np.repeat(guided.mask[..., None], 3, axis=2)
+    if params.line_sensitivity > 0:
+        mask, caption = guided.mask, f"ml_guided mask {100 * (guided.mask > 0).mean():.2f} %"
+    else:  # the router left the line stage off: show what the detector finds at sensitivity 1
+        mask = detect_lines(image, 1.0, noise_sigma=noise)
+        caption = f"lines off; detector @1: {100 * (mask > 0).mean():.2f} %"
     tiles = [_label(image, f"{name}: input", height), _label(classical.image, "classical", height),
              _label(guided.image, f"ml_guided (pred. +{gain:.1f} dB)", height),
-             _label(mask, f"mask {100 * (guided.mask > 0).mean():.2f} %", height)]
+             _label(np.repeat(mask[..., None], 3, axis=2), caption, height)]
     return np.hstack(tiles)
 
 

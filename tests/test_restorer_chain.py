@@ -63,3 +63,13 @@ def test_batch_restore_saves_masks(restorer, damaged, tmp_path):
     assert all((tmp_path / "out" / f"{n}_restored_mask.png").is_file() for n in ("a", "b"))
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert all(r["mask"] for r in summary)
+
+
+@pytest.mark.parametrize("name", ["chelsea_severe.jpg", "coffee_light.jpg", "starry_night_severe.jpg",
+                                  "woman_with_hat_moderate.jpg"])
+def test_ml_guided_does_no_harm_on_bundled_clean_images(restorer, name):
+    from artrestore import metrics
+    from artrestore.evaluation import SAMPLES
+
+    clean = read_image(SAMPLES / "clean" / name)
+    assert metrics.psnr(restorer.restore(clean, "ml_guided")[0], clean) >= 38
