@@ -178,6 +178,26 @@ PYBIND11_MODULE(_core, m) {
         return out;
     }, py::arg("image"), "The 14 damage features of an H x W x 3 uint8/float32 image, in FEATURE_NAMES order.");
 
+    m.attr("EXTRA_FEATURE_NAMES") =
+        py::cast(std::vector<std::string>(kExtraFeatureNames.begin(), kExtraFeatureNames.end()));
+    m.def("analyze_routing", [](const py::array& image) {
+        RoutingFeatures f;
+        if (check_rgb(image, "analyze_routing") == Pixel::u8) {
+            auto in = view<std::uint8_t>(image);
+            py::gil_scoped_release release;
+            f = analyze_routing(in);
+        } else {
+            auto in = view<float>(image);
+            py::gil_scoped_release release;
+            f = analyze_routing(in);
+        }
+        py::array_t<float> out(kNumFeatures + kNumExtraFeatures);
+        std::copy(f.base.begin(), f.base.end(), out.mutable_data());
+        std::copy(f.extra.begin(), f.extra.end(), out.mutable_data() + kNumFeatures);
+        return out;
+    }, py::arg("image"),
+       "The 14 features then the 13 damage features (FEATURE_NAMES + EXTRA_FEATURE_NAMES) from one resampling.");
+
     m.def("resample_to_working", [](const py::array& image) {
         py::array_t<float> out({kWorkingSize, kWorkingSize, kChannels});
         float* dst = out.mutable_data();

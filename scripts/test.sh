@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up with every extra, check the C++ core under sanitizers, then run the test suite (the
-# benchmarks run separately, see README).
+# Set up with every extra, check the C++ core under sanitizers, run the test suite, then (for the
+# whole suite only) the latency gate in its quick form (docs/benchmarks.md; the other benchmarks
+# run separately, see README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh all
@@ -34,3 +35,8 @@ fi
 ruff check python tests benchmarks
 
 python3 -m pytest -q "$@"
+
+# The latency regression gate: ratios measured within one quick run, each with its tolerance.
+if [ "$#" -eq 0 ]; then
+  bash scripts/bench.sh gate
+fi

@@ -112,3 +112,111 @@ def color_transform(image: np.ndarray, clip_percent: float = 0.5):
     if image.dtype != np.uint8:
         offsets = offsets / 255
     return gains, offsets
+
+
+# ------------------------------------------------------------------ damage measures (13 extra features)
+EXTRA_NAMES = (
+    "noise_sigma", "chroma_noise_sigma", "blur_exponent", "blockiness", "line_fraction", "cast_chroma",
+    "cast_red_green", "cast_yellow_blue", "colorfulness", "chroma_unevenness", "black_point", "white_point",
+    "dynamic_range",
+)
+
+
+def _spans(n: int, grid: int = 8, tile: int = 32) -> list[tuple[int, int]]:
+    t = min(tile, (n // grid) // 8 * 8)
+    if t < 8:
+        return [(0, n)]
+    return [(min(max((((2 * i + 1) * n) // (2 * grid) - t // 2) // 8 * 8, 0), (n - t) // 8 * 8), t)
+            for i in range(grid)]
+
+
+def _immerkaer(x: np.ndarray) -> np.ndarray:
+    """|[1 -2 1; -2 4 -2; 1 -2 1] * x| on the interior."""
+    k = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float64)
+    h, w = x.shape
+    return np.abs(sum(k[a, b] * x[a:h - 2 + a, b:w - 2 + b] for a in range(3) for b in range(3)))
+
+
+def _line_response(y: np.ndarray, reach: int = 4, half_run: int = 3) -> np.ndarray:
+    """Strongest thin-line response held along a run of 2 half_run + 1 pixels, over 4 directions,
+    on pixels reach + half_run from the border."""
+    h, w = y.shape
+    m = reach + half_run
+    out = np.zeros((h - 2 * m, w - 2 * m))
+    for dy, dx in ((1, 0), (0, 1), (1, 1), (1, -1)):
+        def at(oy, ox):  # y shifted by (oy, ox) over the region [reach, h-reach) x [reach, w-reach)
+            return y[reach + oy:h - reach + oy, reach + ox:w - reach + ox]
+        resp = np.zeros((h - 2 * reach, w - 2 * reach))
+        for k in (2, 4):
+            p, q, c = at(k * dy, k * dx), at(-k * dy, -k * dx), at(0, 0)
+            resp = np.maximum(resp, np.maximum(np.minimum(p, q) - c, c - np.maximum(p, q)))
+        ay, ax = dx, -dy  # along the line
+        H, W = resp.shape
+        run = resp[half_run:H - half_run, half_run:W - half_run]
+        for t in range(-half_run, half_run + 1):
+            run = np.minimum(run, resp[half_run + t * ay:H - half_run + t * ay, half_run + t * ax:W - half_run + t * ax])
+        out = np.maximum(out, run)
+    return out
+
+
+def extra_features(image: np.ndarray) -> dict[str, float]:
+    """The 13 damage measures, written from docs/features.md."""
+    native = image.astype(np.float64) * (1.0 if image.dtype == np.uint8 else 255.0)
+    h, w = native.shape[:2]
+    grads, luma_res, chroma_res, lines = [], [], [], []
+    sf1 = sf3 = n1 = n3 = edge = edge_n = inner = inner_n = 0.0
+    for y0, th in _spans(h):
+        for x0, tw in _spans(w):
+            t = native[y0:y0 + th, x0:x0 + tw]
+            y = t @ np.array([0.299, 0.587, 0.114])
+            o1 = (t[..., 0] - t[..., 1]) / np.sqrt(2)
+            o2 = (t[..., 0] + t[..., 1] - 2 * t[..., 2]) / np.sqrt(6)
+            if th >= 3 and tw >= 3:
+                g = np.abs(y[1:-1, 2:] - y[1:-1, :-2]) + np.abs(y[2:, 1:-1] - y[:-2, 1:-1])
+                grads.append(g.ravel())
+                luma_res.append(_immerkaer(y).ravel())
+                chroma_res.append((0.5 * (_immerkaer(o1) + _immerkaer(o2))).ravel())
+            dx, dy = np.diff(y, axis=1), np.diff(y, axis=0)
+            sf1 += (dx**2).sum() + (dy**2).sum()
+            n1 += dx.size + dy.size
+            sf3 += ((y[:, 3:] - y[:, :-3]) ** 2).sum() + ((y[3:] - y[:-3]) ** 2).sum()
+            n3 += max(0, tw - 3) * th + max(0, th - 3) * tw
+            col_edge = (x0 + np.arange(tw - 1)) % 8 == 7
+            row_edge = (y0 + np.arange(th - 1)) % 8 == 7
+            edge += np.abs(dx[:, col_edge]).sum() + np.abs(dy[row_edge]).sum()
+            edge_n += dx[:, col_edge].size + dy[row_edge].size
+            inner += np.abs(dx[:, ~col_edge]).sum() + np.abs(dy[~row_edge]).sum()
+            inner_n += dx[:, ~col_edge].size + dy[~row_edge].size
+            if th > 14 and tw > 14:
+                lines.append(_line_response(y).ravel())
+    out = dict.fromkeys(EXTRA_NAMES, 0.0)
+    if grads:
+        g, r, c = np.concatenate(grads), np.concatenate(luma_res), np.concatenate(chroma_res)
+        bins = np.minimum(np.floor(g * 2), 1023)
+        counts = np.bincount(bins.astype(int), minlength=1024)
+        median_bin = int(np.searchsorted(np.cumsum(counts), 0.5 * g.size))
+        chosen = bins <= median_bin
+        k = np.sqrt(np.pi / 2) / 6
+        out["noise_sigma"], out["chroma_noise_sigma"] = k * r[chosen].mean(), k * c[chosen].mean()
+    noise = out["noise_sigma"]
+    e1, e3 = sf1 / max(n1, 1) - 2 * noise**2, sf3 / max(n3, 1) - 2 * noise**2
+    if n1 and n3 and e1 > 1e-3 and e3 > 1e-3:
+        out["blur_exponent"] = float(np.clip(np.log(e3 / e1) / np.log(3), 0, 2))
+    if edge_n and inner_n and inner:
+        out["blockiness"] = (edge / edge_n) / (inner / inner_n) - 1
+    if lines:
+        out["line_fraction"] = float((np.concatenate(lines) > max(40.0, 3 * noise)).mean())
+
+    rgb = working_image(image)
+    o1 = (rgb[..., 0] - rgb[..., 1]) / np.sqrt(2)
+    o2 = (rgb[..., 0] + rgb[..., 1] - 2 * rgb[..., 2]) / np.sqrt(6)
+    m1, m2 = o1.mean(), o2.mean()
+    out.update(cast_chroma=np.hypot(m1, m2), cast_red_green=m1, cast_yellow_blue=m2,
+               colorfulness=np.hypot(o1, o2).mean())
+    b1 = o1.reshape(16, 16, 16, 16).mean(axis=(1, 3)) - m1
+    b2 = o2.reshape(16, 16, 16, 16).mean(axis=(1, 3)) - m2
+    out["chroma_unevenness"] = np.sqrt((b1**2 + b2**2).mean())
+    y = np.sort((rgb @ np.array([0.299, 0.587, 0.114])).ravel())
+    black, white = y[int(np.ceil(0.01 * y.size)) - 1], y[int(np.ceil(0.99 * y.size)) - 1]
+    out.update(black_point=black, white_point=white, dynamic_range=white - black)
+    return {k: float(out[k]) for k in EXTRA_NAMES}

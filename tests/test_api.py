@@ -47,7 +47,7 @@ def test_restore_json_mode(client, png):
     assert r.status_code == 200
     body = r.json()
     assert decode_image(base64.b64decode(body["image_png_base64"])).shape == (256, 256, 3)
-    assert body["info"]["method"] in ("classical", "ml_guided")  # use_dl=0 falls back
+    assert body["info"]["method"] in ("none", "classical", "ml_guided")  # use_dl=0: never the U-Net
 
 
 def test_analyze_and_health(client, png):

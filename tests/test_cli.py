@@ -49,7 +49,7 @@ def test_analyze_prints_features_and_route(tmp_path, astronaut):
     result = run("analyze", str(path))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)[str(path)]
-    assert len(report["features"]) == 14 and report["method"] in ("classical", "ml_guided", "deep_learning")
+    assert len(report["features"]) == 14 and report["method"] in ("none", "classical", "ml_guided", "deep_learning")
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "artrestore/damage_features.hpp"
 #include "artrestore/image.hpp"
 
 namespace artrestore {
@@ -27,5 +28,13 @@ void resample_to_working(const ImageView<T>& image, float* out);
 // Computes the 14 features of an RGB image. Thread-safe; FFTW plans are cached per shape.
 template <class T>
 Features analyze(const ImageView<T>& image);
+
+// The 14 features and the 13 damage features (damage_features.hpp) from one resampling pass.
+struct RoutingFeatures {
+    Features base;
+    ExtraFeatures extra;
+};
+template <class T>
+RoutingFeatures analyze_routing(const ImageView<T>& image);
 
 }  // namespace artrestore

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "artrestore/damage_features.hpp"
 #include "artrestore/fft_plan_cache.hpp"
 
 namespace artrestore {
@@ -170,11 +171,10 @@ void resample_to_working(const ImageView<T>& image, float* out) {
     resample_into(image, out, acc);
 }
 
-template <class T>
-Features analyze(const ImageView<T>& image) {
-    check_image(image, "analyze");
-    Scratch& s = scratch();
-    resample_into(image, s.working.data(), s.row_accumulator);
+namespace {
+
+// The 14 features of a working image (N x N x 3 in [0, 1]) held in s.working.
+Features features_of_working(Scratch& s) {
     const float* rgb = s.working.data();
 
     // Luminance (Rec. 601) and channel means.
@@ -267,9 +267,32 @@ Features analyze(const ImageView<T>& image) {
     return f;
 }
 
+}  // namespace
+
+template <class T>
+Features analyze(const ImageView<T>& image) {
+    check_image(image, "analyze");
+    Scratch& s = scratch();
+    resample_into(image, s.working.data(), s.row_accumulator);
+    return features_of_working(s);
+}
+
+template <class T>
+RoutingFeatures analyze_routing(const ImageView<T>& image) {
+    check_image(image, "analyze_routing");
+    Scratch& s = scratch();
+    resample_into(image, s.working.data(), s.row_accumulator);
+    RoutingFeatures out;
+    out.base = features_of_working(s);
+    out.extra = analyze_extra(image, s.working.data());
+    return out;
+}
+
 template void resample_to_working<std::uint8_t>(const ImageView<std::uint8_t>&, float*);
 template void resample_to_working<float>(const ImageView<float>&, float*);
 template Features analyze<std::uint8_t>(const ImageView<std::uint8_t>&);
 template Features analyze<float>(const ImageView<float>&);
+template RoutingFeatures analyze_routing<std::uint8_t>(const ImageView<std::uint8_t>&);
+template RoutingFeatures analyze_routing<float>(const ImageView<float>&);
 
 }  // namespace artrestore

@@ -23,6 +23,9 @@ EXTRAS = {
     "multipart": ("web", "the web API"),
     "sklearn": ("train", "fitting the router"),
     "skimage": ("train", "building training data"),
+    "ray": ("cluster", "restoring on a Ray cluster"),
+    "pyarrow": ("cluster", "filesystem URLs (s3://, gs://, ...)"),
+    "fsspec": ("cluster", "filesystem URLs pyarrow has no native filesystem for"),
 }
 
 

@@ -45,7 +45,8 @@ def restorer():
     from artrestore.restorer import HybridRestorer
 
     return HybridRestorer(use_dl=os.environ.get("ARTRESTORE_USE_DL", "1") != "0",
-                          dl_backend=os.environ.get("ARTRESTORE_DL_BACKEND", "local"))
+                          dl_backend=os.environ.get("ARTRESTORE_DL_BACKEND", "local"),
+                          decision=os.environ.get("ARTRESTORE_DECISION", "learned"))  # or "rule" (issue 16)
 
 
 @app.middleware("http")

@@ -127,9 +127,21 @@ def write_image(path, image: np.ndarray, *, overwrite: bool = False, jpeg_qualit
     path = pathlib.Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)")
-    data = encode_image(image, path.suffix or ".png", jpeg_quality=jpeg_quality)
+    return write_file_atomic(path, encode_image(image, path.suffix or ".png", jpeg_quality=jpeg_quality))
+
+
+def partial_name(name: str) -> str:
+    """The prefix of the temporary files ``write_file_atomic`` makes for ``name`` (they end ``.part``):
+    whoever cleans up after a killed writer removes exactly these and nothing else."""
+    return f".{name}."
+
+
+def write_file_atomic(path, data: bytes) -> pathlib.Path:
+    """Write ``data`` to a temporary file beside ``path``, flush it to disk, then rename it over
+    ``path``: a reader sees the old file or the whole new one, never part of it."""
+    path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=partial_name(path.name), suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp creates 0600; give outputs the usual permissions
         with os.fdopen(fd, "wb") as fh:

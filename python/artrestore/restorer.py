@@ -1,17 +1,15 @@
 """HybridRestorer: one image (or a folder) in, restored RGB uint8 of the same size out, with an info dict.
 
-Pipeline: the 14 FFT features (core) -> the decision engine (severity and method) -> classical (the
-restoration chain with its fixed setting), ML-guided (the chain with the setting the chain's router
-predicts) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
-``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
-``timings_ms`` per stage, ``fallback`` (from, to, reason) when the U-Net could not be used, and for
-the chain ``stages`` (name, params, ms each), ``mask_fraction`` and, with ``return_mask=True``,
-``mask`` (H x W uint8, 255 = inpainted damage).
-TensorFlow is imported only the first time an image actually takes the U-Net path.
+Pipeline: the 14 FFT features (core) -> the decision engine (severity, method) -> classical or ML-guided
+(the restoration chain, fixed or predicted setting: ``chain.paths``) or the U-Net (in process, or over gRPC).
+``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``, ``timings_ms``,
+``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``, ``mask_fraction``.
+The in-process U-Net runs on ONNX Runtime (TensorFlow only when its graphs are missing or stale).
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import pathlib
@@ -22,13 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from artrestore._validate import as_rgb, to_uint8
-from artrestore.analysis import FEATURE_NAMES, analyze_vector
-
-# --- restoration chain (issue 23) ---
-from artrestore.chain import DEFAULT_CHAIN, run_chain
-from artrestore.chain.denoise import estimate_noise
-from artrestore.chain.features import chain_features
+from artrestore.analysis import FEATURE_NAMES, analyze_vector, routing_vector
+from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: the fast paths' chain
 from artrestore.chain.router import ChainRouter
+from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME
 from artrestore.errors import DeepLearningUnavailable
@@ -40,13 +35,21 @@ from artrestore.strategies import STRATEGIES
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
-                 dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, chain_router_path=None):
+                 dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
+                 decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
+                 dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
         ``grpc://host:port`` (TF Serving or ``artrestore serve``; ``auto`` then uses the router's
         thresholds calibrated for a GPU-served U-Net unless ``thresholds`` is given). ``dl_fallback``: ``ml_guided``
         (restore with the router's parameters and say so in ``info['fallback']``) or ``error``.
+        ``decision``: ``learned`` (``auto`` predicts each path's gain and takes the best per unit of
+        time, or leaves the image as it is; ``prefer`` = quality / balanced / speed and
+        ``time_budget_s`` set the cost; ``decision_path``: a decision folder, default bundled) or
+        ``rule`` (the guide's threshold rule on two features). ``dl_runtime`` / ``dl_precision``: the
+        in-process U-Net's engine (``auto``: ONNX Runtime, else Keras; ``onnx``; ``keras``) and precision
+        (``auto``, ``fp32``, ``int8``), see ``dl.onnx_runtime``; None reads the environment.
         ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
@@ -57,24 +60,25 @@ class HybridRestorer:
         # router's accelerated thresholds send it more images.
         self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == LOCAL
                                                     else self.router.accelerated_thresholds))
-        self.use_dl = use_dl
-        self.dl_backend = dl_backend
-        self.dl_model_path = dl_model_path
-        self.dl_fallback = dl_fallback
-        self.dl_timeout_s = dl_timeout_s
-        self.model_name = model_name
+        self.use_dl, self.dl_backend, self.dl_model_path, self.dl_fallback = use_dl, dl_backend, dl_model_path, dl_fallback
+        self.dl_timeout_s, self.model_name = dl_timeout_s, model_name
+        self.dl_runtime, self.dl_precision = dl_runtime, dl_precision
         self._dl = None
         self._dl_lock = threading.Lock()
+        # Issue 16: the learned decision (None for decision="rule"), in this deployment's time profile.
+        self.decider = load_decision(decision, decision_path, prefer=prefer, time_budget_s=time_budget_s)
+        self.prefer, self.time_budget_s = prefer, time_budget_s
+        self.profile = "local" if dl_backend == LOCAL else "accelerated"
 
     # ---------------------------------------------------------------------------------- DL path
     def _backend(self):
-        """The U-Net backend, created on first use. The lock guards only this creation: backends
-        are safe to call from many threads, so concurrent restores reach the model (or the model
-        server's batching) together."""
+        """The U-Net backend, created on first use. The lock guards only this creation: backends are
+        thread-safe, so concurrent restores reach the model (or the server's batching) together."""
         with self._dl_lock:
             if self._dl is None:
                 self._dl = make_backend(self.dl_backend, model_dir=self.dl_model_path, model_name=self.model_name,
-                                        timeout_s=self.dl_timeout_s)
+                                        timeout_s=self.dl_timeout_s, runtime=self.dl_runtime,
+                                        precision=self.dl_precision)
             return self._dl
 
     def _dl_restore(self, image: np.ndarray) -> np.ndarray:
@@ -84,34 +88,34 @@ class HybridRestorer:
 
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):
-        """(feature vector, features by name, severity, auto method) of an RGB image."""
-        vector = analyze_vector(image)
-        features = dict(zip(FEATURE_NAMES, map(float, vector)))
-        return (vector, features, *self.engine.decide(features))
+        """(feature vector, 14 features by name, severity, auto method, learned decision info or None)."""
+        if self.decider is None:
+            vector = analyze_vector(image)
+            features = dict(zip(FEATURE_NAMES, map(float, vector)))
+            return (vector, features, *self.engine.decide(features), None)
+        # Issue 16: 14 features + 13 damage measures in one pass, then the learned decision.
+        routing = routing_vector(image)
+        vector = routing[:len(FEATURE_NAMES)]
+        known = {m for m in STRATEGIES.values() if m} - ({"deep_learning"} if not self.use_dl else set())
+        decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
+                                       prefer=self.prefer, time_budget_s=self.time_budget_s, available=known)
+        return vector, dict(zip(FEATURE_NAMES, map(float, vector))), decision.severity, decision.path, \
+            decision.as_dict()
 
     def analyze(self, image) -> dict:
         """Features, severity, method and the router's parameters for a path or an RGB array,
         without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)
-        image = as_rgb(image)
-        if image.dtype != np.uint8:
-            image = to_uint8(image)
-        vector, features, severity, method = self._features(image)
-        params, gain, colour_map, _ = self._chain_params(image, vector)
-        return {"features": features, "severity": severity, "method": method, "params": params.as_dict(),
-                "colour_map": _colour_map_info(colour_map), "predicted_gain_db": round(gain, 3)}
-
-    def _chain_params(self, image: np.ndarray, vector: np.ndarray):
-        """(chain setting, predicted gain in dB, learned colour map, noise estimate) from the chain's router."""
-        noise = estimate_noise(image)
-        params, gain, colour_map = self.chain_router.predict(
-            np.concatenate([vector, chain_features(image, noise_sigma=noise)]))
-        return params, gain, colour_map, noise
+        vector, features, severity, method, decision = self._features(image)
+        out = {"features": features, "severity": severity, "method": method,
+               **analysis_entries(image, vector, self.chain_router)}
+        if decision is not None:
+            out["decision"] = decision
+        return out
 
     def restore(self, image, strategy: str = "auto", *, return_mask: bool = False) -> tuple[np.ndarray, dict]:
-        """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info).
-        ``return_mask``: put the chain's damage mask (H x W uint8) in ``info['mask']``."""
+        """Restore a path or RGB array (uint8, or float32 in [0, 1]) -> (uint8 image, info); ``return_mask``: info['mask']."""
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
         start = time.perf_counter()
@@ -122,35 +126,32 @@ class HybridRestorer:
             image = to_uint8(image)
         loaded = time.perf_counter()
 
-        vector, features, severity, auto_method = self._features(image)
+        vector, features, severity, auto_method, decision = self._features(image)
         analysed = time.perf_counter()
         method = STRATEGIES[strategy] or auto_method
+        routed = time.perf_counter()
+
         info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features}
-        if method == "deep_learning":
-            routed = time.perf_counter()
+        if decision is not None:
+            info["decision"] = decision
+        if method == "none":  # issue 16: leaving the image as it is is a valid outcome
+            info["params"] = {}
+            restored = image.copy()
+        elif method == "deep_learning":
             try:
                 restored = self._dl_restore(image)
                 info["params"] = {"model": "unet", "backend": self.dl_backend}
+                if self.dl_backend == "local":
+                    info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
+                                          precision=getattr(self._dl, "precision", "fp32"))
             except DeepLearningUnavailable as error:
                 if self.dl_fallback == "error":
                     raise
                 info["fallback"] = {"from": "deep_learning", "to": "ml_guided", "reason": str(error)}
                 info["method"] = method = "ml_guided"
         if method in ("classical", "ml_guided"):
-            # --- restoration chain (issue 23): fixed setting, or the chain's router's ---
-            if method == "classical":
-                params, colour_map, noise = DEFAULT_CHAIN, None, None
-            else:
-                params, gain, colour_map, noise = self._chain_params(image, vector)
-                info["predicted_gain_db"] = round(gain, 3)
-            routed = time.perf_counter()
-            chain = run_chain(image, params, noise_sigma=noise, colour_map=colour_map)
-            restored = chain.image
-            info["params"] = params.as_dict()
-            info["stages"] = chain.stages
-            info["mask_fraction"] = round(float(np.count_nonzero(chain.mask)) / chain.mask.size, 6)
-            if return_mask:
-                info["mask"] = chain.mask
+            restored, entries = restore_fast(image, vector, method, self.chain_router, return_mask=return_mask)
+            info.update(entries)
         done = time.perf_counter()
         info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - loaded),
                               "routing": 1e3 * (routed - analysed), "restore": 1e3 * (done - routed),
@@ -160,8 +161,7 @@ class HybridRestorer:
     def restore_file(self, path, output_dir, *, strategy="auto", suffix="restored", ext="png",
                      overwrite=False, output_path=None, save_mask=False) -> dict:
         """Restore one file into ``output_dir``; returns a summary row (never raises for bad input).
-        ``save_mask``: also write the chain's damage mask as ``<output stem>_mask.png`` (none for
-        the U-Net path, which has no mask; the row's ``mask`` says which file was written)."""
+        ``save_mask``: also write the chain's mask as ``<output stem>_mask.png`` (row ``mask``; none for the U-Net)."""
         path = pathlib.Path(path)
         target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
         mask_target = target.with_name(f"{target.stem}_mask.png")
@@ -176,9 +176,8 @@ class HybridRestorer:
             start = time.perf_counter()
             restored, info = self.restore(path, strategy, return_mask=save_mask)
             write_image(target, restored, overwrite=True)
-            if save_mask and "mask" in info:
-                mask_rgb = np.repeat(info["mask"][:, :, None], 3, axis=2)  # image files are RGB here
-                row["mask"] = str(write_image(mask_target, mask_rgb, overwrite=True))
+            if save_mask and "mask" in info:  # image files are RGB here
+                row["mask"] = str(write_image(mask_target, np.repeat(info["mask"][:, :, None], 3, axis=2), overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
                        status="restored", fallback=(info.get("fallback") or {}).get("reason"))
         except (OSError, ValueError, DeepLearningUnavailable) as error:
@@ -187,8 +186,7 @@ class HybridRestorer:
 
     def batch_restore(self, input_dir, output_dir, *, strategy="auto", recursive=False, workers=1, overwrite=False,
                       suffix="restored", ext="png", progress=True, save_mask=False) -> list[dict]:
-        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders);
-        ``save_mask``: also write each chain's damage mask (see ``restore_file``).
+        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders; ``save_mask``: restore_file's).
 
         Per-file errors are recorded and the batch goes on; outputs are written atomically; a
         re-run skips files whose output exists unless ``overwrite``; symbolic links that leave
@@ -196,34 +194,8 @@ class HybridRestorer:
         """
         from tqdm import tqdm
 
-        input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
-        if not input_dir.is_dir():
-            raise FileNotFoundError(f"input folder not found: {input_dir}")
-        if output_dir.exists() and not output_dir.is_dir():
-            raise ValueError(f"output path is not a folder: {output_dir}")
-        try:
-            output_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise ValueError(f"cannot create the output folder {output_dir}: {error.strerror or error}") from None
-        if not os.access(output_dir, os.W_OK):
-            raise ValueError(f"output folder is not writable: {output_dir}")
-        root = input_dir.resolve()
-        pattern = "**/*" if recursive else "*"
-        candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
-        plans, seen, rows = [], {}, []
-        for path in candidates:
-            if path.is_symlink() and not _inside(path.resolve(), root):
-                rows.append({"file": str(path), "output": None, "method": None, "severity": None, "ms": None,
-                             "status": "failed", "error": "ValueError: symbolic link points outside the input folder"})
-                continue
-            if not path.is_file():
-                continue
-            relative = path.relative_to(input_dir)
-            target = _output_path(path, output_dir / relative.parent, suffix, ext)
-            if target in seen:  # a.png and a.jpg would both become a_restored.png
-                target = target.with_name(f"{path.name.replace('.', '_')}_{suffix}{target.suffix}")
-            seen[target] = path
-            plans.append((path, target))
+        plans, rows = plan_batch(input_dir, output_dir, recursive=recursive, suffix=suffix, ext=ext)
+        output_dir = pathlib.Path(output_dir)
 
         def one(plan):
             path, target = plan
@@ -237,11 +209,63 @@ class HybridRestorer:
         return rows
 
 
-def _colour_map_info(colour_map) -> dict | None:
-    if colour_map is None:  # the blind colour estimate (or no colour stage)
-        return None
-    gains, offsets = colour_map
-    return {"gain": [round(float(v), 4) for v in gains], "offset": [round(float(v), 2) for v in offsets]}
+def plan_batch(input_dir, output_dir, *, recursive=False, suffix="restored", ext="png"):
+    """Check the folders, create ``output_dir`` and list a batch's work: returns ``(plans, rows)``,
+    ``plans`` the (source, target) pairs in order, ``rows`` the failed rows of files refused before
+    any work. Shared with ``artrestore.cluster`` so both engines name outputs the same way."""
+    input_dir, output_dir = pathlib.Path(input_dir), pathlib.Path(output_dir)
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder not found: {input_dir}")
+    prepare_output_folder(output_dir)
+    sources, rows = list_sources(input_dir, recursive=recursive)
+    return assign_outputs(sources, input_dir, output_dir, suffix, ext), rows
+
+
+def prepare_output_folder(output_dir) -> None:
+    """Create ``output_dir`` or say clearly why it cannot be written."""
+    output_dir = pathlib.Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ValueError(f"output path is not a folder: {output_dir}")
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"cannot create the output folder {output_dir}: {error.strerror or error}") from None
+    if not os.access(output_dir, os.W_OK):
+        raise ValueError(f"output folder is not writable: {output_dir}")
+
+
+def list_sources(input_dir, *, recursive=False) -> tuple[list[pathlib.Path], list[dict]]:
+    """The image files of a local folder, sorted, and the failed rows of those refused (symbolic
+    links that leave ``input_dir``)."""
+    input_dir = pathlib.Path(input_dir)
+    if not input_dir.is_dir():
+        raise FileNotFoundError(f"input folder not found: {input_dir}")
+    root = input_dir.resolve()
+    pattern = "**/*" if recursive else "*"
+    candidates = sorted(p for p in input_dir.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES)
+    sources, rows = [], []
+    for path in candidates:
+        if path.is_symlink() and not _inside(path.resolve(), root):
+            rows.append({"file": str(path), "output": None, "method": None, "severity": None, "ms": None,
+                         "status": "failed", "error": "ValueError: symbolic link points outside the input folder"})
+            continue
+        if path.is_file():
+            sources.append(path)
+    return sources, rows
+
+
+def assign_outputs(sources, input_dir, output_dir, suffix="restored", ext="png") -> list[tuple]:
+    """(source, target) for each source under ``input_dir``: the same relative folder under
+    ``output_dir``, named by ``_output_path``. Works on any ``PurePath`` flavour."""
+    plans, seen = [], {}
+    for path in sources:
+        relative = path.relative_to(input_dir)
+        target = _output_path(path, output_dir / relative.parent, suffix, ext)
+        if target in seen:  # a.png and a.jpg would both become a_restored.png
+            target = target.with_name(f"{path.name.replace('.', '_')}_{suffix}{target.suffix}")
+        seen[target] = path
+        plans.append((path, target))
+    return plans
 
 
 def _inside(path: pathlib.Path, root: pathlib.Path) -> bool:
@@ -258,17 +282,27 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
     return folder / f"{stem}{extension}"
 
 
-def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
-    fields = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask"]
-    tmp_csv, tmp_json = folder / ".summary.csv.part", folder / ".summary.json.part"
+SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask"]
+
+
+def summary_files(rows: list[dict]) -> dict[str, bytes]:
+    """The bytes of ``summary.csv`` and ``summary.json`` for a batch's rows."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=SUMMARY_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
     # backslashreplace: file names that are not valid UTF-8 (surrogate-escaped) still get a row.
-    with open(tmp_csv, "w", newline="", encoding="utf-8", errors="backslashreplace") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    tmp_json.write_text(json.dumps(rows, indent=2, default=str) + "\n")
-    os.replace(tmp_csv, folder / "summary.csv")
-    os.replace(tmp_json, folder / "summary.json")
+    return {"summary.csv": text.getvalue().encode("utf-8", errors="backslashreplace"),
+            "summary.json": (json.dumps(rows, indent=2, default=str) + "\n").encode("utf-8")}
 
 
-__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES"]
+def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
+    for name, data in summary_files(rows).items():
+        tmp = folder / f".{name}.part"
+        tmp.write_bytes(data)
+        os.replace(tmp, folder / name)
+
+
+__all__ = ["HybridRestorer", "DeepLearningUnavailable", "STRATEGIES", "plan_batch", "assign_outputs",
+           "list_sources", "prepare_output_folder",
+           "summary_files", "SUMMARY_FIELDS"]

@@ -13,7 +13,7 @@ from artrestore.errors import MissingDependency
 __all__ = ["COMMANDS", "EXAMPLES", "build_parser", "main"]
 
 # Modules of artrestore.cli, one per subcommand, in the order ``--help`` lists them.
-COMMANDS = ("restore", "analyze", "evaluate", "demo", "serve", "web", "train")
+COMMANDS = ("restore", "analyze", "evaluate", "demo", "serve", "web", "train", "routing")
 
 EXAMPLES = """examples:
   artrestore restore -i damaged.jpg -o restored/              # auto strategy, writes restored/damaged_restored.png

@@ -30,12 +30,44 @@ def register(sub) -> None:
     p.add_argument("--router", help="router folder (default: the bundled one)")
     p.add_argument("--unet", help="U-Net folder (default: the bundled one)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    from artrestore.cluster import add_cluster_arguments  # standard library only until a run starts
+
+    add_cluster_arguments(p)
     p.set_defaults(handler=run)
+
+
+def _report_folder(results: list[dict], args) -> int:
+    """Print a folder run's outcome (JSON or one line plus each failure); 1 when any input failed."""
+    failed = [r for r in results if r.get("error")]
+    if args.json:
+        print(json.dumps(results, indent=2, default=str))
+    else:
+        done = sum(1 for r in results if r.get("status") == "restored")
+        skipped = sum(1 for r in results if r.get("status") == "skipped")
+        print(f"restored {done}, skipped {skipped} (already done), failed {len(failed)}; "
+              f"summary in {pathlib.Path(args.output) / 'summary.csv'}")
+        for r in failed:
+            print(f"  FAILED {r['file']}: {r['error']}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_ray(args) -> int:
+    """``--engine ray``: the folder restored on a Ray cluster (``artrestore.cluster``)."""
+    from artrestore.cluster import restore_dataset
+
+    rows = restore_dataset(args.input, args.output, address=args.address, workers=args.workers,
+                           dl_backend=args.dl_backend, dl_gpus=args.dl_gpus, strategy=args.strategy,
+                           recursive=args.recursive, overwrite=args.overwrite, suffix=args.suffix, ext=args.ext,
+                           batch_size=args.batch_size, progress=not args.json, ml_model_path=args.router,
+                           dl_model_path=args.unet, use_dl=not args.no_dl)
+    return _report_folder(rows, args)
 
 
 def run(args) -> int:
     from artrestore.restorer import HybridRestorer
 
+    if args.engine == "ray":
+        return run_ray(args)
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
                               use_dl=not args.no_dl)
@@ -43,17 +75,7 @@ def run(args) -> int:
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,
                                          ext=args.ext, progress=not args.json)
-        failed = [r for r in results if r.get("error")]
-        if args.json:
-            print(json.dumps(results, indent=2, default=str))
-        else:
-            done = sum(1 for r in results if r.get("status") == "restored")
-            skipped = sum(1 for r in results if r.get("status") == "skipped")
-            print(f"restored {done}, skipped {skipped} (already done), failed {len(failed)}; "
-                  f"summary in {pathlib.Path(args.output) / 'summary.csv'}")
-            for r in failed:
-                print(f"  FAILED {r['file']}: {r['error']}", file=sys.stderr)
-        return 1 if failed else 0
+        return _report_folder(results, args)
     result = restorer.restore_file(src, args.output, strategy=args.strategy, suffix=args.suffix, ext=args.ext,
                                    overwrite=args.overwrite)
     if args.json:

@@ -1,6 +1,6 @@
 """Where the U-Net runs: ``make_backend("local" | "grpc://host:port")`` -> an object whose
-``restore(RGB uint8 H x W x 3) -> RGB uint8`` runs the model in process (``dl.inference``, Keras)
-or through a model server (``serving.client``, grpcio only).
+``restore(RGB uint8 H x W x 3) -> RGB uint8`` runs the model in process (``dl.onnx_runtime``: ONNX
+Runtime, or ``dl.inference``: Keras) or through a model server (``serving.client``, grpcio only).
 
 Backends raise ``DeepLearningUnavailable`` themselves when they cannot run: a missing optional
 dependency here, an unreachable or failing server in the gRPC client. Both backends are safe to
@@ -25,15 +25,18 @@ def check_backend(spec: str) -> str:
     return spec
 
 
-def make_backend(spec: str, *, model_dir=None, model_name: str = MODEL_NAME, timeout_s: float = 30.0):
+def make_backend(spec: str, *, model_dir=None, model_name: str = MODEL_NAME, timeout_s: float = 30.0,
+                 runtime: str | None = None, precision: str | None = None):
     """The backend ``spec`` names. ``model_dir``: U-Net folder for the local backend (default: the
-    bundled one); ``model_name`` and ``timeout_s`` (per call): for the gRPC backend."""
+    bundled one), run by ``runtime`` / ``precision`` (``dl.onnx_runtime.make_unet_restorer``: ONNX
+    Runtime when its graphs are current, else Keras); ``model_name`` and ``timeout_s`` (per call):
+    for the gRPC backend."""
     check_backend(spec)
     try:
         if spec == LOCAL:
-            from artrestore.dl.inference import UNetRestorer
+            from artrestore.dl.onnx_runtime import make_unet_restorer
 
-            return UNetRestorer(model_dir)
+            return make_unet_restorer(model_dir, runtime=runtime, precision=precision)
         from artrestore.serving.client import RemoteUNet
 
         return RemoteUNet(spec, model_name=model_name, timeout_s=timeout_s)

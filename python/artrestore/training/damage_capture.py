@@ -16,7 +16,6 @@ __all__ = ["grain", "blur", "resample", "noise", "jpeg"]
 
 _INTERPOLATION = {"area": cv2.INTER_AREA, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC,
                   "lanczos": cv2.INTER_LANCZOS4, "nearest": cv2.INTER_NEAREST}
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def grain(x: np.ndarray, d: Draw, scale: float) -> np.ndarray:
@@ -29,10 +28,12 @@ def grain(x: np.ndarray, d: Draw, scale: float) -> np.ndarray:
         rho = d.uniform("correlation")
         base = rho * base[..., :1] + np.sqrt(1 - rho * rho) * base
     clumps = cv2.GaussianBlur(base, (0, 0), size).reshape(h, w, channels)
-    clumps *= 1.0 / max(float(clumps.std()), 1e-6)
-    luma = np.clip(x @ _LUMA / 255.0, 0, 1)
-    midtones = (4 * luma * (1 - luma))[..., None]
-    return x + strength * clumps * (0.3 + 0.7 * midtones)
+    clumps *= strength / max(float(clumps[::3, ::3].std()), 1e-6)  # a subsample's spread is spread enough
+    luma = np.clip(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY) * np.float32(1 / 255.0), 0, 1)
+    weight = 0.3 + 2.8 * luma * (1 - luma)  # 0.3 + 0.7 * (4 l (1 - l)): strongest in the midtones
+    clumps *= weight[..., None]
+    x += clumps
+    return x
 
 
 def _kernel(d: Draw, family: str, size: float) -> np.ndarray | None:
@@ -87,16 +88,21 @@ def noise(x: np.ndarray, d: Draw, scale: float) -> np.ndarray:
     if family == "shot":
         # Photon (Poisson) noise in its Gaussian form, variance proportional to the level: as
         # accurate as Poisson sampling at these photon counts and a sixth of its cost.
-        spread = np.sqrt(np.clip(x, 0, 255) * np.float32(1 / 128.0))
-        return x + sigma * spread * d.rng.standard_normal(x.shape, dtype=np.float32)
+        spread = np.sqrt(np.clip(x, 0, 255) * np.float32(sigma * sigma / 128.0))
+        spread *= d.rng.standard_normal(x.shape, dtype=np.float32)
+        x += spread
+        return x
     if family == "luma":
         return x + sigma * d.rng.standard_normal((h, w, 1), dtype=np.float32)
     if family == "chroma":
         size = d.uniform("chroma_px") * scale
         blotches = cv2.GaussianBlur(d.rng.standard_normal((h, w, 3), dtype=np.float32), (0, 0), size)
-        blotches *= 1.0 / max(float(blotches.std()), 1e-6)
+        blotches *= 1.0 / max(float(blotches[::3, ::3].std()), 1e-6)
         return x + sigma * (0.8 * blotches + 0.4 * d.rng.standard_normal((h, w, 1), dtype=np.float32))
-    return x + sigma * d.rng.standard_normal((h, w, 3), dtype=np.float32)
+    samples = d.rng.standard_normal((h, w, 3), dtype=np.float32)
+    samples *= sigma
+    x += samples
+    return x
 
 
 def _jpeg_round_trip(image: np.ndarray, quality: int) -> np.ndarray:

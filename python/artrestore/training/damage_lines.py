@@ -74,7 +74,8 @@ def scratches(x: np.ndarray, d: Draw, scale: float) -> np.ndarray:
         box = _stroke((h, w), [points], max(1, round(width * scale)))
         if box is not None and softness > 0.3:
             coverage = cv2.GaussianBlur(box[0], (0, 0), 0.3 + softness * 0.5 * width * scale)
-            box = (coverage * (1 + softness), box[1])  # a soft edge spreads without losing the core
+            # A soft edge spreads without losing the core: the blurred coverage is raised, capped at 1.
+            box = (np.minimum(coverage * (1 + softness), 1.0), box[1])
         _add(x, box, polarity * contrast)
     return x
 

@@ -30,7 +30,7 @@ def fade(x: np.ndarray, d: Draw, scale: float) -> np.ndarray:
         # The curve's ends move in (a dull black and a dull white), its middle bends by gamma.
         gamma = d.uniform("gamma")
         low, high = 255.0 * amount * 0.5, 255.0 * (1 - amount * 0.5)
-        return low + (high - low) * np.power(np.clip(x / 255.0, 0, 1), gamma)
+        return low + (high - low) * cv2.pow(np.clip(x * np.float32(1 / 255.0), 0, 1), gamma)
     # channel: dyes fade at different rates, each channel toward the paper tone by its own amount.
     # The step's ``amount`` is then the first channel's; each channel's is in ``detail``.
     tone = d.uniform("tone")
@@ -44,7 +44,7 @@ def lift(x: np.ndarray, d: Draw, scale: float) -> np.ndarray:
     black = d.uniform("black")
     weight = 1 - x / 255.0
     if d.record["family"] == "toe":
-        weight = np.power(np.clip(weight, 0, 1), d.uniform("toe"))
+        weight = cv2.pow(np.clip(weight, 0, 1), d.uniform("toe"))
     return x + black * weight
 
 

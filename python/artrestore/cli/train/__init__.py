@@ -8,7 +8,7 @@ import sys
 
 __all__ = ["STEPS", "register", "report"]
 
-STEPS = ("data", "features", "search", "router", "calibrate", "toolbox", "unet", "unet_broad", "packaged_images",
+STEPS = ("data", "features", "search", "router", "calibrate", "toolbox", "unet", "unet_broad", "images", "packaged_images",
          "unet_test", "export")
 
 

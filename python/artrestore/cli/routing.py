@@ -1,0 +1,207 @@
+"""The three routing commands (issue 16), for the CLI to wire; each is one re-runnable step.
+
+- ``train_outcomes(out, ...)`` -> ``artrestore routing outcomes``: every path of a ``HybridRestorer``
+  on the TRAIN split (plus training-only extra images) damaged by the broad training family
+  (``training.routing_outcomes``), one CSV.
+- ``train_decision(outcomes, out, ...)`` -> ``artrestore routing decision``: the gain forest, the
+  severity classifier and the choice rule's constants fitted on those outcomes
+  (``training.decision_fit``), a decision folder.
+- ``evaluate_routing(out, ...)`` -> ``artrestore routing report``: the outcomes of the TEST split
+  on the broad ("seen") and the check ("unseen") family, the decision replayed on them
+  (``training.routing_report``), a few images re-run through ``restore(strategy="auto")`` to hold
+  the replay to the real thing, and ``routing_report.json`` + ``routing_report.md``.
+
+This is the CLI's ``artrestore routing {outcomes,decision,report}`` (it makes a restorer, and brings
+the check family and training code together, which neither may do for the other). docs/routing.md
+gives the sequence to re-run when a path changes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pathlib
+import platform
+import time
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+__all__ = ["train_outcomes", "train_decision", "evaluate_routing", "outcomes_arguments", "decision_arguments",
+           "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP", "ARGUMENTS", "RUN", "register"]
+
+
+def _restorer(decision: str = "rule", decision_path=None, **kwargs):
+    from artrestore.restorer import HybridRestorer
+
+    return HybridRestorer(decision=decision, decision_path=decision_path, **kwargs)
+
+
+def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = 384, split_seed: int = 0,
+                   limit: int | None = None, resume: bool = False, progress: bool = True):
+    """Measure the training outcomes into ``out`` (CSV); returns (path, errors)."""
+    from artrestore.training.routing_outcomes import DEFAULT_CLEAN, collect_outcomes
+
+    # The paths' outcomes do not depend on the decision; the rule needs no decision model.
+    return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split="train", family="broad",
+                            extra_dir=extra_dir, seeds=tuple(range(seeds)), max_side=max_side,
+                            split_seed=split_seed, limit=limit, resume=resume, progress=progress)
+
+
+def train_decision(outcomes, out, *, seed: int = 0, trees: int | None = None, gpu_speedup: float = 60.0) -> pathlib.Path:
+    """Fit the decision on outcome CSV(s) of the training family into the folder ``out`` (``trees``:
+    None = ``fit_decision``'s default)."""
+    from artrestore.training.decision_fit import fit_decision
+
+    extra = {} if trees is None else {"n_estimators": trees}
+    return fit_decision(outcomes, out, seed=seed, gpu_speedup=gpu_speedup, **extra)
+
+
+def _check_family(clean, severity, seed):
+    from artrestore.check_family import check_damage
+
+    return check_damage(clean, severity, seed)[0]
+
+
+def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage) -> dict:
+    """Re-run the first ``n`` rows through ``restore(strategy='auto')``: same path as the replay?"""
+    from artrestore.decision import LearnedDecision
+    from artrestore.training.routing_outcomes import CLEAN, source_images
+    from artrestore.training.routing_report import replay
+
+    if n <= 0:
+        return {"checked": 0, "agree": 0}
+    restorer = _restorer("learned", decision_path)
+    expected = replay(rows[:n], LearnedDecision.load(decision_path))
+    images = dict(source_images(clean_dir, "test", max_side=max_side)[0])
+    agree = checked = 0
+    for r, want in zip(rows[:n], expected):
+        clean = images.get(r["source"])
+        if clean is None:
+            continue
+        damaged = clean if r["severity"] == CLEAN else damage(clean, r["severity"], r["seed"])
+        agree += restorer.restore(damaged, "auto")[1]["method"] == want
+        checked += 1
+    return {"checked": checked, "agree": agree}
+
+
+def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int = 384, seeds: int = 1,
+                     reuse: bool = False, verify: int = 4, router_path=None, limit: int | None = None,
+                     progress: bool = True) -> dict:
+    """Measure (or with ``reuse`` read) the test outcomes of both families, replay the decision,
+    write ``routing_report.json`` and ``routing_report.md`` into ``out``; returns the report."""
+    from artrestore.decision import LearnedDecision
+    from artrestore.training.routing_outcomes import DEFAULT_CLEAN, broad_family, collect_outcomes, read_outcomes
+    from artrestore.training.routing_report import family_report, markdown, targets
+
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    clean_dir = clean_dir or DEFAULT_CLEAN
+    decision = LearnedDecision.load(decision_path)
+    damages = {"check": _check_family, "broad": broad_family}
+    families, errors, restorer = {}, [], None
+    for family, damage in damages.items():
+        csv_path = out / f"outcomes_test_{family}.csv"
+        if not (reuse and csv_path.is_file()):
+            restorer = restorer or _restorer()
+            _, errs = collect_outcomes(csv_path, restorer, clean_dir=clean_dir, split="test", family=family,
+                                       damage=damage, seeds=tuple(range(seeds)), max_side=max_side, limit=limit,
+                                       progress=progress)
+            errors += errs
+        rows = read_outcomes(csv_path)
+        families[family] = {profile: family_report(rows, decision, router_path, profile)
+                            for profile in ("local", "accelerated")}
+        families[family]["local"]["targets"] = targets(families[family]["local"])
+        families[family]["verify_auto_through_restore"] = _verify(rows, decision_path, verify, clean_dir, max_side,
+                                                                  damage)
+    probe = np.zeros(len(decision.metadata["feature_names"]), np.float32)
+    start = time.perf_counter()
+    for _ in range(200):
+        decision.decide(probe, 512 * 512)
+    report = {
+        "decision": {"folder": str(decision_path or "bundled"), "paths": list(decision.paths),
+                     "margin_db": decision.margins, "cost_db_per_s": decision.costs,
+                     "trained_on": decision.metadata.get("data")},
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "max_side": max_side, "seeds": list(range(seeds)),
+        "decide_us_per_image": (time.perf_counter() - start) / 200 * 1e6, "errors": errors, "families": families,
+        "targets_unseen_local": families["check"]["local"]["targets"],
+    }
+    (out / "routing_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / "routing_report.md").write_text(markdown(report))
+    return report
+
+
+# --- argparse pieces, so each CLI step is `p = steps.add_parser(NAME, help=HELP[NAME]); ARGUMENTS[NAME](p);
+# p.set_defaults(handler=RUN[NAME])` (cli/train/outcomes.py, cli/train/decision.py, an evaluate step).
+def outcomes_arguments(p) -> None:
+    p.add_argument("--out", required=True, help="outcome CSV to write")
+    p.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
+    p.add_argument("--extra", default=None, help="training-only clean images (all used)")
+    p.add_argument("--seeds", type=int, default=2, help="damage draws per image and severity (shipped: 2)")
+    p.add_argument("--max-side", type=int, default=384)
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
+    p.add_argument("--resume", action="store_true", help="keep rows already in --out")
+
+
+def decision_arguments(p) -> None:
+    p.add_argument("--outcomes", nargs="+", required=True, help="outcome CSV(s) of the training family")
+    p.add_argument("--out", required=True, help="decision folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--trees", type=int, default=None, help="trees per forest (default: fit_decision's, 200)")
+    p.add_argument("--gpu-speedup", type=float, default=60.0)
+
+
+def report_arguments(p) -> None:
+    p.add_argument("--out", default="benchmarks/results/routing")
+    p.add_argument("--decision", default=None, help="decision folder (default: bundled)")
+    p.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
+    p.add_argument("--max-side", type=int, default=384)
+    p.add_argument("--seeds", type=int, default=1)
+    p.add_argument("--reuse", action="store_true", help="reuse outcome CSVs already in --out")
+    p.add_argument("--verify", type=int, default=4, help="images per family re-run through restore(auto)")
+    p.add_argument("--limit", type=int, default=None)
+
+
+def run_outcomes(args) -> int:
+    path, errors = train_outcomes(args.out, clean_dir=args.clean, extra_dir=args.extra, seeds=args.seeds,
+                                  max_side=args.max_side, split_seed=args.split_seed, limit=args.limit,
+                                  resume=args.resume)
+    print(f"wrote {path}" + (f"; {len(errors)} failures, first: {errors[:3]}" if errors else ""))
+    return 1 if errors else 0
+
+
+def run_decision(args) -> int:
+    from artrestore.decision import LearnedDecision
+
+    folder = train_decision(args.outcomes, args.out, seed=args.seed, trees=args.trees, gpu_speedup=args.gpu_speedup)
+    meta = LearnedDecision.load(folder).metadata
+    print(f"wrote {folder}: margin {meta['margin_db']} dB, cost dB/s {meta['cost_db_per_s']}, out-of-fold "
+          f"severity accuracy {meta['cross_validation']['severity_accuracy']:.3f}, "
+          f"{json.dumps(meta['calibration']['out_of_fold'])}")
+    return 0
+
+
+def run_report(args) -> int:
+    report = evaluate_routing(args.out, decision_path=args.decision, clean_dir=args.clean, max_side=args.max_side,
+                              seeds=args.seeds, reuse=args.reuse, verify=args.verify, limit=args.limit)
+    print(json.dumps({k: v["met"] for k, v in report["targets_unseen_local"].items()}))
+    print(f"wrote {pathlib.Path(args.out) / 'routing_report.md'}")
+    return 0
+
+
+HELP = {"outcomes": "measure every path on the training family (train split) -> outcome CSV",
+        "decision": "fit the learned decision on outcome CSV(s) -> decision folder",
+        "report": "auto vs every path vs the oracle on both damage families (test split)"}
+ARGUMENTS = {"outcomes": outcomes_arguments, "decision": decision_arguments, "report": report_arguments}
+RUN = {"outcomes": run_outcomes, "decision": run_decision, "report": run_report}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("routing", help="the learned decision: outcomes, fitting, report on both damage families")
+    steps = p.add_subparsers(dest="routing_step", required=True)
+    for name in RUN:
+        ARGUMENTS[name](steps.add_parser(name, help=HELP[name]))
+    p.set_defaults(handler=lambda args: RUN[args.routing_step](args))

@@ -1,0 +1,216 @@
+"""The learned decision: routing features in, a severity label and a restoration path out.
+
+``LearnedDecision.decide(vector, pixels, profile="local", prefer="balanced", time_budget_s=None,
+available=None)`` takes the 27 routing features (``analysis.ROUTING_FEATURE_NAMES`` order, as
+``analysis.routing_vector`` gives them) and the image's pixel count, and returns a ``Decision``:
+the severity (``light`` / ``moderate`` / ``severe``, from a classifier trained on the damage
+model's severity), the path (``none`` = leave the image as it is, or a restorer method such as
+``classical``, ``ml_guided``, ``deep_learning``), and per path the predicted gain (dB of PSNR over
+the untouched input), the expected time (s) and the utility used to choose.
+
+Rule: utility = predicted gain - cost x expected seconds, with ``cost`` (dB per second) and a
+margin (dB) set by ``prefer`` (``quality``, ``balanced``, ``speed``; calibrated on training
+outcomes, see ``training.decision_fit``). Do no harm: a path is a candidate only if its predicted
+gain exceeds the margin; ``none`` (utility 0) wins when no path clears it. ``time_budget_s`` drops
+paths whose expected time exceeds it. Expected time = a + b x megapixels per path and deployment
+``profile`` (``local``: this machine's in-process CPU; ``accelerated``: the U-Net served from a GPU).
+
+Stored as ``decision.npz`` (plain arrays of two forests, read with ``allow_pickle=False``) beside
+``model_metadata.json`` (format, feature names, paths, classes, time models, profiles, SHA-256).
+Both forests are evaluated by the C++ core (``_core.Forest``); loading never executes code.
+"""
+from __future__ import annotations
+
+import json
+import pathlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from artrestore import _core
+from artrestore._modelfile import check_arrays, read_metadata, sha256
+from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
+
+__all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
+           "load_decision", "export_forest_arrays", "save_decision"]
+
+BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
+FORMAT = "artrestore-decision/1"
+NONE = "none"
+PREFERENCES = ("quality", "balanced", "speed")
+PROFILES = ("local", "accelerated")
+SEVERITY_CLASSES = ("light", "moderate", "severe")
+_FOREST_ARRAYS = {"feature": (np.int32, 1), "threshold": (np.float64, 1), "left": (np.int32, 1),
+                  "right": (np.int32, 1), "value": (np.float64, 2), "tree_roots": (np.int32, 1)}
+_FORESTS = ("gain", "severity")
+DECISIONS = ("learned", "rule")
+
+
+@dataclass(frozen=True)
+class Decision:
+    severity: str
+    path: str
+    gains_db: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    utility: dict = field(default_factory=dict)
+    severity_probability: dict = field(default_factory=dict)
+    damage_measures: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"severity": self.severity, "path": self.path,
+                "predicted_gain_db": {k: round(v, 3) for k, v in self.gains_db.items()},
+                "expected_s": {k: round(v, 4) for k, v in self.seconds.items()},
+                "severity_probability": {k: round(v, 3) for k, v in self.severity_probability.items()},
+                "damage_measures": self.damage_measures}
+
+
+def _forest(arrays: dict, prefix: str, n_outputs: int) -> "_core.Forest":
+    a = {name: arrays[f"{prefix}_{name}"] for name in _FOREST_ARRAYS}
+    if a["value"].shape != (a["feature"].shape[0], n_outputs):
+        raise ValueError(f"decision: {prefix} forest values must be (n_nodes, {n_outputs})")
+    return _core.Forest(a["feature"], a["threshold"], a["left"], a["right"], a["value"], a["tree_roots"],
+                        len(ROUTING_FEATURE_NAMES))
+
+
+class LearnedDecision:
+    """Gain regressor + severity classifier (forests as plain arrays) and the choice rule."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], metadata: dict):
+        self.metadata = metadata
+        self.paths: tuple[str, ...] = tuple(metadata["paths"])
+        if not self.paths or NONE in self.paths:
+            raise ValueError("decision: 'paths' must list the restoring paths ('none' is implicit)")
+        self.classes: tuple[str, ...] = tuple(metadata.get("severity_classes", SEVERITY_CLASSES))
+        self.margins = {p: float(metadata["margin_db"][p]) for p in PREFERENCES}
+        self.costs = {p: float(metadata["cost_db_per_s"][p]) for p in PREFERENCES}
+        self.time_models = {profile: {path: tuple(map(float, metadata["time_model"][profile][path]))
+                                      for path in self.paths} for profile in PROFILES}
+        self._gain = _forest(arrays, "gain", len(self.paths))
+        self._severity = _forest(arrays, "severity", len(self.classes))
+
+    @classmethod
+    def load(cls, path=None) -> "LearnedDecision":
+        """Load a decision folder (``decision.npz`` + ``model_metadata.json``); None: the bundled one."""
+        folder = pathlib.Path(path) if path is not None else BUNDLED_DECISION
+        if folder.is_file():
+            folder = folder.parent
+        arrays_path = folder / "decision.npz"
+        metadata = read_metadata(folder, FORMAT, "decision")
+        if metadata.get("feature_names") != list(ROUTING_FEATURE_NAMES):
+            raise ValueError("decision: model was trained on other features")
+        check_arrays(arrays_path, metadata.get("arrays_sha256"), "decision")
+        names = [f"{f}_{a}" for f in _FORESTS for a in _FOREST_ARRAYS]
+        try:
+            with np.load(arrays_path, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in names}
+        except (KeyError, ValueError, OSError) as error:
+            raise ValueError(f"decision: {arrays_path} is not a decision array file ({error})") from None
+        for name in names:
+            dtype, ndim = _FOREST_ARRAYS[name.split("_", 1)[1]]
+            if arrays[name].dtype != dtype or arrays[name].ndim != ndim:
+                raise ValueError(f"decision: array {name!r} must be {np.dtype(dtype).name} with {ndim} dims")
+        try:
+            return cls(arrays, metadata)
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"decision: metadata is missing or malformed: {error}") from None
+
+    # --------------------------------------------------------------------------------- predict
+    def predict_gains(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, n_paths) predicted PSNR gain over the input, dB, for (n, 27) routing features."""
+        return self._gain.predict(np.atleast_2d(np.asarray(vectors, np.float32)))
+
+    def predict_severity_proba(self, vectors: np.ndarray) -> np.ndarray:
+        """(n, 3) probabilities of light / moderate / severe."""
+        return self._severity.predict(np.atleast_2d(np.asarray(vectors, np.float32)))
+
+    def expected_seconds(self, pixels: int, profile: str = "local") -> dict[str, float]:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+        mp = pixels / 1e6
+        return {p: max(0.0, a + b * mp) for p, (a, b) in self.time_models[profile].items()}
+
+    def choose(self, gains: dict[str, float], seconds: dict[str, float], prefer: str = "balanced",
+               time_budget_s: float | None = None, available=None) -> tuple[str, dict]:
+        """The path of highest utility among those that clear the margin (``none`` otherwise)."""
+        if prefer not in PREFERENCES:
+            raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
+        if time_budget_s is not None and not time_budget_s > 0:
+            raise ValueError(f"time_budget_s must be positive, got {time_budget_s!r}")
+        cost, margin = self.costs[prefer], self.margins[prefer]
+        utility = {p: gains[p] - cost * seconds[p] for p in self.paths}
+        best, best_utility = NONE, 0.0
+        for p in self.paths:
+            if available is not None and p not in available:
+                continue
+            if time_budget_s is not None and seconds[p] > time_budget_s:
+                continue
+            if gains[p] > margin and utility[p] > best_utility:
+                best, best_utility = p, utility[p]
+        return best, utility
+
+    def decide(self, vector: np.ndarray, pixels: int, *, profile: str = "local", prefer: str = "balanced",
+               time_budget_s: float | None = None, available=None) -> Decision:
+        x = np.asarray(vector, np.float32).reshape(1, -1)
+        if x.shape[1] != len(ROUTING_FEATURE_NAMES):
+            raise ValueError(f"decision: expected {len(ROUTING_FEATURE_NAMES)} routing features, got {x.shape[1]}")
+        gains = dict(zip(self.paths, map(float, self.predict_gains(x)[0])))
+        proba = self.predict_severity_proba(x)[0]
+        seconds = self.expected_seconds(pixels, profile)
+        path, utility = self.choose(gains, seconds, prefer, time_budget_s, available)
+        return Decision(severity=self.classes[int(np.argmax(proba))], path=path, gains_db=gains, seconds=seconds,
+                        utility=utility, severity_probability=dict(zip(self.classes, map(float, proba))),
+                        damage_measures=dict(zip(EXTRA_FEATURE_NAMES, map(float, x[0, len(FEATURE_NAMES):]))))
+
+
+def load_decision(decision: str = "learned", path=None, *, prefer: str = "balanced",
+                  time_budget_s: float | None = None) -> LearnedDecision | None:
+    """The learned decision for ``decision="learned"`` (``path``: a folder, None: bundled), None for
+    ``"rule"``; ``prefer`` and ``time_budget_s`` are checked now, not at the first image."""
+    if decision not in DECISIONS:
+        raise ValueError(f"decision must be one of {DECISIONS}, got {decision!r}")
+    if decision == "rule":
+        return None
+    learned = LearnedDecision.load(path)
+    zeros = dict.fromkeys(learned.paths, 0.0)
+    learned.choose(zeros, zeros, prefer, time_budget_s)  # raises ValueError naming a bad value
+    return learned
+
+
+def export_forest_arrays(forest, prefix: str, normalise_leaves: bool = False) -> dict[str, np.ndarray]:
+    """Flatten a fitted scikit-learn forest (regressor or classifier) into plain arrays.
+
+    ``normalise_leaves``: divide each node's values by their sum (a classifier's class counts or
+    weighted fractions become probabilities, so the mean over trees is ``predict_proba``)."""
+    features, thresholds, lefts, rights, values, roots = [], [], [], [], [], []
+    offset = 0
+    for estimator in forest.estimators_:
+        tree = estimator.tree_
+        leaf = tree.children_left < 0
+        roots.append(offset)
+        features.append(np.where(leaf, 0, tree.feature).astype(np.int32))
+        thresholds.append(tree.threshold.astype(np.float64))
+        lefts.append(np.where(leaf, -1, tree.children_left + offset).astype(np.int32))
+        rights.append(np.where(leaf, -1, tree.children_right + offset).astype(np.int32))
+        value = tree.value[:, 0, :] if normalise_leaves else tree.value[:, :, 0]
+        value = value.astype(np.float64)
+        if normalise_leaves:
+            value = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
+        values.append(value)
+        offset += tree.node_count
+    arrays = {"feature": np.concatenate(features), "threshold": np.concatenate(thresholds),
+              "left": np.concatenate(lefts), "right": np.concatenate(rights), "value": np.concatenate(values),
+              "tree_roots": np.asarray(roots, np.int32)}
+    return {f"{prefix}_{k}": v for k, v in arrays.items()}
+
+
+def save_decision(folder, arrays: dict[str, np.ndarray], metadata: dict) -> pathlib.Path:
+    """Write ``decision.npz`` and ``model_metadata.json`` (with the arrays' SHA-256) into ``folder``."""
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays_path = folder / "decision.npz"
+    names = [f"{f}_{a}" for f in _FORESTS for a in _FOREST_ARRAYS]
+    np.savez_compressed(arrays_path, **{k: arrays[k] for k in names})
+    metadata = {**metadata, "format": FORMAT, "feature_names": list(ROUTING_FEATURE_NAMES),
+                "arrays_sha256": sha256(arrays_path)}
+    (folder / "model_metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    return folder

@@ -1,0 +1,168 @@
+"""The learned decision: fitting on outcome tables, safe loading, the choice rule, and the restorer's use of it."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from artrestore.analysis import ROUTING_FEATURE_NAMES
+from artrestore.decision import NONE, LearnedDecision
+
+sklearn = pytest.importorskip("sklearn")
+
+from artrestore.training.decision_fit import fit_decision, route_table  # noqa: E402
+
+PATHS = ("classical", "deep_learning")
+NOISE = ROUTING_FEATURE_NAMES.index("noise_sigma")
+BLUR = ROUTING_FEATURE_NAMES.index("blur_exponent")
+
+
+def synthetic_rows(n=240, seed=0, family="broad"):
+    """Outcomes where classical gains with noise, the U-Net with blur (and costs 100x the time),
+    and clean rows lose with every path."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        severity = ("light", "moderate", "severe", "clean")[i % 4]
+        level = {"light": 0.3, "moderate": 0.6, "severe": 1.0, "clean": 0.0}[severity]
+        f = rng.normal(0, 0.1, len(ROUTING_FEATURE_NAMES))
+        f[NOISE] = level * rng.uniform(0, 10)
+        f[BLUR] = level * rng.uniform(0, 2)
+        none = 30 - 10 * level
+        gain_classical = 0.4 * f[NOISE] - 1.0 if severity != "clean" else -3.0
+        gain_dl = 3.0 * f[BLUR] - 1.0 if severity != "clean" else -5.0
+        row = {"source": f"img{i // 4}", "family": family, "severity": severity, "seed": 0, "height": 300,
+               "width": 400, **{f"f_{name}": float(v) for name, v in zip(ROUTING_FEATURE_NAMES, f)},
+               "psnr_none": none, "ssim_none": 0.8, "ms_none": 2.0, "method_none": "none"}
+        for path, gain, ms in (("classical", gain_classical, 10.0), ("deep_learning", gain_dl, 1000.0)):
+            row.update({f"psnr_{path}": none + gain + rng.normal(0, 0.1), f"ssim_{path}": 0.8, f"ms_{path}": ms,
+                        f"method_{path}": path})
+        rows.append(row)
+    return rows
+
+
+def write_rows(path, rows):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decision")
+    table = write_rows(folder / "outcomes.csv", synthetic_rows())
+    fit_decision(table, folder / "model", n_estimators=20)
+    return folder / "model"
+
+
+def test_fit_writes_a_loadable_model_with_its_calibration(fitted):
+    decision = LearnedDecision.load(fitted)
+    meta = decision.metadata
+    assert decision.paths == PATHS
+    assert decision.classes == ("light", "moderate", "severe")
+    assert meta["cost_db_per_s"]["quality"] == 0.0
+    assert meta["cost_db_per_s"]["balanced"] <= meta["cost_db_per_s"]["speed"]
+    # The U-Net takes 1 s per 0.12 MP here; the accelerated profile divides it by the GPU speed-up.
+    local, fast = decision.expected_seconds(120_000, "local"), decision.expected_seconds(120_000, "accelerated")
+    assert local["deep_learning"] == pytest.approx(1.0)
+    assert fast["deep_learning"] == pytest.approx(1.0 / meta["gpu_speedup"])
+    assert fast["classical"] == pytest.approx(local["classical"])
+    assert meta["cross_validation"]["severity_accuracy"] > 0.45  # chance: 1/3 (levels overlap by design)
+
+
+def test_learned_choices_follow_the_outcomes(fitted):
+    decision = LearnedDecision.load(fitted)
+    base = np.zeros(len(ROUTING_FEATURE_NAMES), np.float32)
+    blurred, noisy = base.copy(), base.copy()
+    # (Exactly 0 blur or noise happens only on the clean rows, so the probes stay off it.)
+    blurred[BLUR], blurred[NOISE] = 1.9, 1.0
+    noisy[BLUR], noisy[NOISE] = 0.2, 9.0
+    assert decision.decide(base, 120_000, prefer="quality").path == NONE  # clean: leave it
+    assert decision.decide(blurred, 120_000, prefer="quality").path == "deep_learning"
+    assert decision.decide(noisy, 120_000, prefer="quality").path == "classical"
+    # A budget below the U-Net's expected second forbids it.
+    assert decision.decide(blurred, 120_000, prefer="quality", time_budget_s=0.5).path != "deep_learning"
+    info = decision.decide(blurred, 120_000).as_dict()
+    assert set(info["predicted_gain_db"]) == set(PATHS) and info["severity"] in decision.classes
+
+
+def test_choice_rule_does_no_harm_and_prices_time(fitted):
+    decision = LearnedDecision.load(fitted)
+    seconds = {"classical": 0.01, "deep_learning": 2.0}
+    decision.margins["quality"] = decision.margins["speed"] = 0.25
+    small = {"classical": 0.25, "deep_learning": 0.2}  # not clearly positive
+    assert decision.choose(small, seconds, "quality")[0] == NONE
+    gains = {"classical": 1.25, "deep_learning": 1.75}
+    assert decision.choose(gains, seconds, "quality")[0] == "deep_learning"
+    decision.costs["speed"] = 1.0  # 1 dB per second: the U-Net's 0.5 dB more is not worth 2 s
+    assert decision.choose(gains, seconds, "speed")[0] == "classical"
+    assert decision.choose(gains, seconds, "quality", available={"classical"})[0] == "classical"
+    with pytest.raises(ValueError, match="prefer"):
+        decision.choose(gains, seconds, "fastest")
+    with pytest.raises(ValueError, match="time_budget_s"):
+        decision.choose(gains, seconds, "quality", time_budget_s=0)
+
+
+def test_route_table_matches_the_runtime_rule(fitted):
+    decision = LearnedDecision.load(fitted)
+    rng = np.random.default_rng(1)
+    gains = rng.normal(0, 2, (200, 2))
+    seconds = np.tile([0.01, 1.0], (200, 1))
+    for cost in (0.0, 0.5, 5.0):
+        decision.costs["balanced"] = cost
+        table = route_table(gains, seconds, decision.margins["balanced"], cost)
+        for g, k in zip(gains, table):
+            want = decision.choose(dict(zip(PATHS, g)), dict(zip(PATHS, seconds[0])), "balanced")[0]
+            assert want == (NONE if k < 0 else PATHS[k])
+
+
+def test_the_check_family_is_never_fitted_on(tmp_path):
+    table = write_rows(tmp_path / "check.csv", synthetic_rows(40, family="check"))
+    with pytest.raises(ValueError, match="broad"):
+        fit_decision(table, tmp_path / "model", n_estimators=5)
+
+
+def test_tampered_or_foreign_files_are_refused(fitted, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(fitted, copy)
+    data = bytearray((copy / "decision.npz").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / "decision.npz").write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="SHA-256"):
+        LearnedDecision.load(copy)
+    shutil.copyfile(fitted / "decision.npz", copy / "decision.npz")
+    meta = json.loads((copy / "model_metadata.json").read_text())
+    meta["feature_names"] = meta["feature_names"][:14]
+    (copy / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="other features"):
+        LearnedDecision.load(copy)
+    meta["format"] = "artrestore-router/1"
+    (copy / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="decision"):
+        LearnedDecision.load(copy)
+    with pytest.raises(FileNotFoundError):
+        LearnedDecision.load(tmp_path / "missing")
+
+
+def test_restorer_uses_the_decision_and_leaves_clean_images(fitted, astronaut):
+    from artrestore.restorer import HybridRestorer
+
+    restorer = HybridRestorer(decision_path=fitted, use_dl=False)
+    out, info = restorer.restore(astronaut, "auto")
+    assert info["method"] in (NONE, "classical", "ml_guided")
+    assert set(info["decision"]["damage_measures"]) == set(ROUTING_FEATURE_NAMES[14:])
+    assert len(info["damage_analysis"]) == 14
+    assert "deep_learning" not in (info["method"],)  # use_dl=False removes it from the candidates
+    untouched, info = restorer.restore(astronaut, "none")
+    assert info["method"] == NONE
+    np.testing.assert_array_equal(untouched, astronaut)
+    rule = HybridRestorer(decision="rule", use_dl=False)
+    assert "decision" not in rule.restore(astronaut, "auto")[1]
+    with pytest.raises(ValueError, match="decision"):
+        HybridRestorer(decision="oracle")
+    with pytest.raises(ValueError, match="prefer"):
+        HybridRestorer(decision_path=fitted, prefer="fastest")

@@ -1,0 +1,111 @@
+"""Outcome data and the routing report, with a stand-in restorer whose paths have known effects."""
+import numpy as np
+import pytest
+
+from artrestore import metrics
+from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
+from artrestore.imageio import write_image
+from artrestore.training import routing_outcomes as ro
+from artrestore.training.broad_damage import broad_damage
+from artrestore.training.routing_report import family_report, replay, targets
+
+
+class StandIn:
+    """'classical' returns the input, 'ml_guided' darkens it by 40 levels, 'deep_learning' returns
+    the clean image it was told about (a perfect U-Net)."""
+
+    def __init__(self):
+        self.clean = None
+        self.calls = []
+
+    def restore(self, image, strategy):
+        self.calls.append(strategy)
+        method = {"classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning"}[strategy]
+        if method == "classical":
+            return image.copy(), {"method": method}
+        if method == "ml_guided":
+            return np.clip(image.astype(int) - 40, 0, 255).astype(np.uint8), {"method": method}
+        return self.clean.copy(), {"method": method}
+
+
+def test_restorer_paths_take_one_strategy_per_method():
+    strategies = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
+                  "deep_learning": "deep_learning", "none": "none", "chain": "chain"}
+    assert ro.restorer_paths(strategies) == {"classical": "classical", "ml_guided": "ml_guided",
+                                             "deep_learning": "dl", "chain": "chain"}
+    assert "none" not in ro.restorer_paths() and "auto" not in ro.restorer_paths().values()
+
+
+def test_measured_rows_hold_features_and_every_path(astronaut, tmp_path):
+    small = np.ascontiguousarray(astronaut[::4, ::4])
+    stand_in = StandIn()
+    stand_in.clean = small
+    paths = {"classical": "classical", "ml_guided": "ml_guided", "deep_learning": "dl"}
+    rows, errors = ro.measure_outcomes([("astro", small)], "broad", ro.broad_family, ("severe", ro.CLEAN), (0, 1),
+                                       stand_in, paths, progress=False)
+    assert not errors and [r["severity"] for r in rows] == ["severe", "severe", ro.CLEAN]  # clean: one draw
+    severe, clean = rows[0], rows[2]
+    damaged, _, _ = broad_damage(small, "severe", 0)
+    assert severe["psnr_none"] == pytest.approx(metrics.psnr(damaged, small))
+    assert severe["psnr_classical"] == pytest.approx(severe["psnr_none"])  # identity path: no gain
+    assert severe["psnr_deep_learning"] == ro.PSNR_CAP_DB  # perfect path, capped
+    assert clean["psnr_none"] == ro.PSNR_CAP_DB and clean["psnr_ml_guided"] < 30
+    assert [severe[f"f_{n}"] for n in ROUTING_FEATURE_NAMES] == [repr(float(v)) for v in routing_vector(damaged)]
+    assert severe["method_deep_learning"] == "deep_learning" and severe["ms_none"] >= 0
+
+
+def test_collect_writes_resumes_and_refuses_the_check_family_on_train(astronaut, tmp_path, monkeypatch):
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for k in range(7):  # 7 sources: the split gives 5 train, 1 val, 1 test
+        write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
+    stand_in = StandIn()
+    stand_in.clean = None
+    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: {"classical": "classical"})
+    out = tmp_path / "o.csv"
+    path, errors = ro.collect_outcomes(out, stand_in, clean_dir=folder, severities=("light",), progress=False)
+    rows = ro.read_outcomes(path)
+    assert not errors and len(rows) == 2 * len({r["source"] for r in rows})  # light + clean per source
+    assert all(isinstance(r["f_noise_sigma"], float) for r in rows)
+    calls = len(stand_in.calls)
+    ro.collect_outcomes(out, stand_in, clean_dir=folder, severities=("light",), resume=True, progress=False)
+    assert len(stand_in.calls) == calls and len(ro.read_outcomes(out)) == len(rows)  # nothing re-measured
+    with pytest.raises(ValueError, match="test split"):
+        ro.collect_outcomes(tmp_path / "x.csv", stand_in, clean_dir=folder, family="check", split="train")
+
+
+def _rows(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        severity = ("light", "moderate", "severe", "clean")[i % 4]
+        row = {"source": f"s{i}", "family": "check", "severity": severity, "seed": 0, "height": 300, "width": 400,
+               **{f"f_{name}": float(v) for name, v in zip(ROUTING_FEATURE_NAMES, rng.normal(size=27))},
+               "psnr_none": 20.0, "ssim_none": 0.5, "ms_none": 2.0}
+        for path, ms in (("classical", 10.0), ("ml_guided", 12.0), ("deep_learning", 2000.0)):
+            row.update({f"psnr_{path}": 20 + float(rng.normal(0, 2)), f"ssim_{path}": 0.5, f"ms_{path}": ms})
+        rows.append(row)
+    return rows
+
+
+def test_report_replays_the_decision_and_scores_the_oracle():
+    from artrestore.decision import LearnedDecision
+
+    decision = LearnedDecision.load()  # the bundled model: any fitted decision will do here
+    rows = _rows()
+    report = family_report(rows, decision, None, "local")
+    chosen = replay(rows, decision)
+    auto = report["strategies"]["auto_balanced"]["all_damaged"]
+    damaged = [i for i, r in enumerate(rows) if r["severity"] != "clean"]
+    want = np.mean([rows[i][f"psnr_{chosen[i]}"] - rows[i]["psnr_none"] for i in damaged])
+    assert auto["gain_db"] == pytest.approx(want)
+    for name, cells in report["strategies"].items():
+        assert report["strategies"]["oracle"]["all_damaged"]["psnr"] >= cells["all_damaged"]["psnr"] - 1e-9, name
+    confusion = np.array(report["confusion_auto_balanced_vs_best"]["matrix"])
+    assert confusion.sum() == len(damaged)
+    assert np.array(report["severity_confusion"]["matrix"]).sum() == len(damaged)
+    flags = targets(report)
+    assert set(flags) == {"auto_never_below_input", "auto_vs_oracle_gain", "auto_vs_always_unet_time",
+                          "severity_accuracy"}
+    assert flags["auto_vs_always_unet_time"]["fraction"] == pytest.approx(
+        auto["seconds"] / report["strategies"]["always_deep_learning"]["all_damaged"]["seconds"])
