@@ -166,7 +166,7 @@ class HybridRestorer:
         target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
         mask_target = target.with_name(f"{target.stem}_mask.png")
         row = {"file": str(path), "output": str(target), "method": None, "severity": None, "ms": None,
-               "status": None, "error": None, "mask": None}
+               "status": None, "error": None, **({"mask": None} if save_mask else {})}
         try:
             if target.resolve() == path.resolve():
                 raise ValueError("output would overwrite the input; choose another folder or suffix")
