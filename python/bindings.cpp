@@ -6,11 +6,13 @@
 
 #include <array>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "artrestore/analysis.hpp"
 #include "artrestore/filters.hpp"
 #include "artrestore/forest.hpp"
+#include "artrestore/lines.hpp"
 
 namespace py = pybind11;
 using namespace artrestore;
@@ -140,6 +142,19 @@ private:
     std::int32_t n_outputs_ = 0;
 };
 
+// An H x W C-contiguous uint8 mask (anything else refused by name) and a uint16 array of its shape.
+std::pair<py::array_t<std::uint8_t>, py::array_t<std::uint16_t>> mask_and_runs(const py::array& mask, const char* what) {
+    if (mask.ndim() != 2) throw py::value_error(std::string(what) + ": expected an H x W mask, got ndim=" +
+                                                std::to_string(mask.ndim()));
+    if (!mask.dtype().is(py::dtype::of<std::uint8_t>()))
+        throw py::type_error(std::string(what) + ": mask dtype must be uint8, got " + std::string(py::str(mask.dtype())));
+    if (!(mask.flags() & py::array::c_style)) throw py::value_error(std::string(what) + ": mask must be C-contiguous");
+    if (mask.shape(0) < 1 || mask.shape(1) < 1 || mask.shape(0) > (1 << 20) || mask.shape(1) > (1 << 20))
+        throw py::value_error(std::string(what) + ": mask must be between 1x1 and 2^20 x 2^20 pixels");
+    return {py::reinterpret_borrow<py::array_t<std::uint8_t>>(mask),
+            py::array_t<std::uint16_t>({mask.shape(0), mask.shape(1)})};
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -247,6 +262,31 @@ PYBIND11_MODULE(_core, m) {
        "Fused: estimate the colour transform (if apply_color), then colour + unsharp mask in one streaming pass.");
 
     m.def("gaussian_radius", &gaussian_radius, py::arg("sigma"));
+
+    m.def("directional_runs", [](const py::array& mask, double angle_deg) {
+        auto [in, out] = mask_and_runs(mask, "directional_runs");
+        const int h = static_cast<int>(in.shape(0)), w = static_cast<int>(in.shape(1));
+        const std::uint8_t* src = in.data();
+        std::uint16_t* dst = out.mutable_data();
+        {
+            py::gil_scoped_release release;
+            directional_runs(src, h, w, angle_deg, dst);
+        }
+        return out;
+    }, py::arg("mask"), py::arg("angle_deg"),
+       "Per pixel, the length of the run of nonzero mask pixels through it along a digital line at angle_deg.");
+    m.def("oriented_runs", [](const py::array& mask, int n_angles, int max_across) {
+        auto [in, out] = mask_and_runs(mask, "oriented_runs");
+        const int h = static_cast<int>(in.shape(0)), w = static_cast<int>(in.shape(1));
+        const std::uint8_t* src = in.data();
+        std::uint16_t* dst = out.mutable_data();
+        {
+            py::gil_scoped_release release;
+            oriented_runs(src, h, w, n_angles, max_across, dst);
+        }
+        return out;
+    }, py::arg("mask"), py::arg("n_angles") = 12, py::arg("max_across") = 8,
+       "Per pixel, the longest run along one of n_angles directions whose perpendicular run is < max_across.");
 
     py::class_<Forest>(m, "Forest")
         .def(py::init<py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>,

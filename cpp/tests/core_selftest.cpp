@@ -10,6 +10,7 @@
 #include "artrestore/analysis.hpp"
 #include "artrestore/filters.hpp"
 #include "artrestore/forest.hpp"
+#include "artrestore/lines.hpp"
 
 using namespace artrestore;
 
@@ -80,6 +81,28 @@ int main() {
     left[0] = 0;
     threw = false;
     try { validate_forest(forest); } catch (const std::invalid_argument&) { threw = true; }
+    CHECK(threw);
+
+    // Oriented runs on random masks of every shape class: runs stay within the mask's extent, an
+    // all-ones mask has full-length runs along rows, empty masks give zeros, bad arguments throw.
+    for (const auto& s : shapes) {
+        const int h = s[0], w = s[1];
+        std::vector<std::uint8_t> mask(static_cast<size_t>(h) * w);
+        std::bernoulli_distribution coin(0.3);
+        for (auto& m : mask) m = coin(rng);
+        std::vector<std::uint16_t> runs(mask.size());
+        for (double angle : {0.0, 7.5, 45.0, 89.0, 90.0, 135.0, 172.5}) {
+            directional_runs(mask.data(), h, w, angle, runs.data());
+            for (size_t i = 0; i < mask.size(); ++i) CHECK((runs[i] == 0) == (mask[i] == 0) && runs[i] <= h + w);
+        }
+        oriented_runs(mask.data(), h, w, 24, 5, runs.data());
+        for (size_t i = 0; i < mask.size(); ++i) CHECK(mask[i] || runs[i] == 0);
+        std::fill(mask.begin(), mask.end(), std::uint8_t{1});
+        directional_runs(mask.data(), h, w, 0.0, runs.data());
+        for (auto r : runs) CHECK(r == w);
+    }
+    threw = false;
+    try { oriented_runs(one.data(), 1, 3, 7, 3, nullptr); } catch (const std::invalid_argument&) { threw = true; }
     CHECK(threw);
 
     // Plan cache under contention.

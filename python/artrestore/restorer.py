@@ -1,10 +1,9 @@
 """HybridRestorer: one image (or a folder) in, restored RGB uint8 of the same size out, with an info dict.
 
-Pipeline: the 14 FFT features (core) -> the decision engine (severity and method) -> the router's
-parameters -> classical (the seed's fixed colour + sharpen), ML-guided classical (the router's
-parameters) or the U-Net (in process, or over gRPC to TensorFlow Serving). ``info`` holds
-``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
-``timings_ms`` per stage, and ``fallback`` (from, to, reason) when the U-Net could not be used.
+Pipeline: the 14 FFT features (core) -> the decision engine (severity, method) -> classical or ML-guided
+(the restoration chain, fixed or predicted setting: ``chain.paths``) or the U-Net (in process, or over gRPC).
+``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``, ``timings_ms``,
+``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``, ``mask_fraction``.
 The in-process U-Net runs on ONNX Runtime (TensorFlow only when its graphs are missing or stale).
 """
 from __future__ import annotations
@@ -20,15 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from artrestore import classical
 from artrestore._validate import as_rgb, to_uint8
 from artrestore.analysis import FEATURE_NAMES, analyze_vector, routing_vector
+from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: the fast paths' chain
+from artrestore.chain.router import ChainRouter
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import IMAGE_SUFFIXES, read_image, write_image
-from artrestore.router import DEFAULT_PARAMS, DecisionEngine, Router, Thresholds
+from artrestore.router import DecisionEngine, Router, Thresholds
 from artrestore.strategies import STRATEGIES
 
 
@@ -37,7 +37,7 @@ class HybridRestorer:
                  dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
                  dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
                  decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
-                 dl_runtime: str | None = None, dl_precision: str | None = None):
+                 dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
@@ -49,11 +49,13 @@ class HybridRestorer:
         ``time_budget_s`` set the cost; ``decision_path``: a decision folder, default bundled) or
         ``rule`` (the guide's threshold rule on two features). ``dl_runtime`` / ``dl_precision``: the
         in-process U-Net's engine (``auto``: ONNX Runtime, else Keras; ``onnx``; ``keras``) and precision
-        (``auto``, ``fp32``, ``int8``), see ``dl.onnx_runtime``; None reads the environment."""
+        (``auto``, ``fp32``, ``int8``), see ``dl.onnx_runtime``; None reads the environment.
+        ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
         self.router = Router.load(ml_model_path)
+        self.chain_router = ChainRouter.load(chain_router_path)
         # A served U-Net (TF Serving on a GPU) costs a fraction of the in-process CPU time, so the
         # router's accelerated thresholds send it more images.
         self.engine = DecisionEngine(thresholds or (self.router.thresholds if dl_backend == LOCAL
@@ -107,13 +109,13 @@ class HybridRestorer:
             image = read_image(image)
         vector, features, severity, method, decision = self._features(image)
         out = {"features": features, "severity": severity, "method": method,
-               "params": self.router.predict(vector).as_dict()}
+               **analysis_entries(image, vector, self.chain_router)}
         if decision is not None:
             out["decision"] = decision
         return out
 
-    def restore(self, image, strategy: str = "auto") -> tuple[np.ndarray, dict]:
-        """Restore a path or an RGB array (uint8, or float32 in [0, 1]); returns (uint8 image, info)."""
+    def restore(self, image, strategy: str = "auto", *, return_mask: bool = False) -> tuple[np.ndarray, dict]:
+        """Restore a path or RGB array (uint8, or float32 in [0, 1]) -> (uint8 image, info); ``return_mask``: info['mask']."""
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {sorted(STRATEGIES)}, got {strategy!r}")
         start = time.perf_counter()
@@ -127,11 +129,9 @@ class HybridRestorer:
         vector, features, severity, auto_method, decision = self._features(image)
         analysed = time.perf_counter()
         method = STRATEGIES[strategy] or auto_method
-        params = self.router.predict(vector) if method != "classical" else DEFAULT_PARAMS
         routed = time.perf_counter()
 
-        info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features,
-                "params": params.as_dict()}
+        info = {"strategy": strategy, "severity": severity, "method": method, "damage_analysis": features}
         if decision is not None:
             info["decision"] = decision
         if method == "none":  # issue 16: leaving the image as it is is a valid outcome
@@ -148,10 +148,10 @@ class HybridRestorer:
                 if self.dl_fallback == "error":
                     raise
                 info["fallback"] = {"from": "deep_learning", "to": "ml_guided", "reason": str(error)}
-                info["method"] = "ml_guided"
-                restored = classical.color_correct_sharpen(image, **params.as_dict())
-        else:
-            restored = classical.color_correct_sharpen(image, **params.as_dict())
+                info["method"] = method = "ml_guided"
+        if method in ("classical", "ml_guided"):
+            restored, entries = restore_fast(image, vector, method, self.chain_router, return_mask=return_mask)
+            info.update(entries)
         done = time.perf_counter()
         info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - loaded),
                               "routing": 1e3 * (routed - analysed), "restore": 1e3 * (done - routed),
@@ -159,21 +159,25 @@ class HybridRestorer:
         return restored, info
 
     def restore_file(self, path, output_dir, *, strategy="auto", suffix="restored", ext="png",
-                     overwrite=False, output_path=None) -> dict:
-        """Restore one file into ``output_dir``; returns a summary row (never raises for bad input)."""
+                     overwrite=False, output_path=None, save_mask=False) -> dict:
+        """Restore one file into ``output_dir``; returns a summary row (never raises for bad input).
+        ``save_mask``: also write the chain's mask as ``<output stem>_mask.png`` (row ``mask``; none for the U-Net)."""
         path = pathlib.Path(path)
         target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
+        mask_target = target.with_name(f"{target.stem}_mask.png")
         row = {"file": str(path), "output": str(target), "method": None, "severity": None, "ms": None,
-               "status": None, "error": None}
+               "status": None, "error": None, **({"mask": None} if save_mask else {})}
         try:
             if target.resolve() == path.resolve():
                 raise ValueError("output would overwrite the input; choose another folder or suffix")
-            if target.exists() and not overwrite:
+            if (target.exists() or (save_mask and mask_target.exists())) and not overwrite:
                 row["status"] = "skipped"
                 return row
             start = time.perf_counter()
-            restored, info = self.restore(path, strategy)
+            restored, info = self.restore(path, strategy, return_mask=save_mask)
             write_image(target, restored, overwrite=True)
+            if save_mask and "mask" in info:  # image files are RGB here
+                row["mask"] = str(write_image(mask_target, np.repeat(info["mask"][:, :, None], 3, axis=2), overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
                        status="restored", fallback=(info.get("fallback") or {}).get("reason"))
         except (OSError, ValueError, DeepLearningUnavailable) as error:
@@ -181,8 +185,8 @@ class HybridRestorer:
         return row
 
     def batch_restore(self, input_dir, output_dir, *, strategy="auto", recursive=False, workers=1, overwrite=False,
-                      suffix="restored", ext="png", progress=True) -> list[dict]:
-        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders).
+                      suffix="restored", ext="png", progress=True, save_mask=False) -> list[dict]:
+        """Restore every image under ``input_dir`` into ``output_dir`` (same relative folders; ``save_mask``: restore_file's).
 
         Per-file errors are recorded and the batch goes on; outputs are written atomically; a
         re-run skips files whose output exists unless ``overwrite``; symbolic links that leave
@@ -195,7 +199,8 @@ class HybridRestorer:
 
         def one(plan):
             path, target = plan
-            return self.restore_file(path, output_dir, strategy=strategy, overwrite=overwrite, output_path=target)
+            return self.restore_file(path, output_dir, strategy=strategy, overwrite=overwrite, output_path=target,
+                                     save_mask=save_mask)
 
         with ThreadPoolExecutor(max(1, workers)) as pool:
             rows += list(tqdm(pool.map(one, plans), total=len(plans), desc="restoring", disable=not progress))
@@ -277,7 +282,7 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
     return folder / f"{stem}{extension}"
 
 
-SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback"]
+SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask"]
 
 
 def summary_files(rows: list[dict]) -> dict[str, bytes]:
