@@ -84,3 +84,20 @@ def test_restore_without_tensorflow_falls_back_and_says_why(tmp_path, astronaut)
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout)
     assert row["method"] == "ml_guided" and 'pip install "artrestore[dl]"' in row["fallback"]
+
+
+def test_save_mask_writes_the_inpainted_mask_beside_the_output(tmp_path, astronaut):
+    from artrestore.imageio import read_image
+
+    damaged, _ = synthesize_damage(astronaut[::2, ::2], "severe", seed=3)
+    src = write_image(tmp_path / "in" / "scan.png", damaged)
+    result = run("restore", "-i", str(src), "-o", str(tmp_path / "out"), "--strategy", "ml_guided", "--save-mask",
+                 "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    mask = read_image(row["mask"])
+    assert row["mask"].endswith("scan_restored_mask.png") and mask.shape == damaged.shape
+    assert set(map(int, mask.ravel()[:: 97].tolist())) <= {0, 255}
+    # A re-run skips the finished output and its mask; the mask is never overwritten silently.
+    again = json.loads(run("restore", "-i", str(src), "-o", str(tmp_path / "out"), "--save-mask", "--json").stdout)
+    assert again["status"] == "skipped"

@@ -50,7 +50,7 @@ def _row(file, output, status, error=None) -> dict:
 
 def _plan(source, target, *, recursive, suffix, ext):
     """(plans as (source path, target path) strings, rows refused before any work)."""
-    from artrestore.restorer import assign_outputs
+    from artrestore.batch_files import assign_outputs
 
     sources, refused = source.list_images(recursive=recursive)
     target.prepare_output()
@@ -95,8 +95,9 @@ def restore_dataset(src, dst, *, address=None, workers=None, dl_backend=None, dl
     ``restorer_options``: the other ``HybridRestorer`` arguments (``ml_model_path``,
     ``dl_model_path``, ``use_dl``, ``thresholds``, ``dl_fallback``, ...).
     """
+    from artrestore.batch_files import summary_files
     from artrestore.dl.backends import LOCAL
-    from artrestore.restorer import HybridRestorer, summary_files
+    from artrestore.restorer import HybridRestorer
     from artrestore.storage import open_store
     from artrestore.strategies import STRATEGIES
 

@@ -60,12 +60,12 @@ class LocalStore:
         self.location = str(location)
 
     def list_images(self, *, recursive: bool):
-        from artrestore.restorer import list_sources
+        from artrestore.batch_files import list_sources
 
         return list_sources(self.root, recursive=recursive)
 
     def prepare_output(self) -> None:
-        from artrestore.restorer import prepare_output_folder
+        from artrestore.batch_files import prepare_output_folder
 
         prepare_output_folder(self.root)
 

@@ -30,6 +30,8 @@ def register(sub) -> None:
     p.add_argument("--router", help="router folder (default: the bundled one)")
     p.add_argument("--unet", help="U-Net folder (default: the bundled one)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--save-mask", action="store_true",
+                   help="also write the line/spot mask the fast paths inpainted as <output>_mask.png")
     from artrestore.cluster import add_cluster_arguments  # standard library only until a run starts
 
     add_cluster_arguments(p)
@@ -74,10 +76,10 @@ def run(args) -> int:
     if src.is_dir():
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,
-                                         ext=args.ext, progress=not args.json)
+                                         ext=args.ext, progress=not args.json, save_mask=args.save_mask)
         return _report_folder(results, args)
     result = restorer.restore_file(src, args.output, strategy=args.strategy, suffix=args.suffix, ext=args.ext,
-                                   overwrite=args.overwrite)
+                                   overwrite=args.overwrite, save_mask=args.save_mask)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     elif result.get("error"):
