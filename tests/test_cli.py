@@ -79,7 +79,8 @@ def test_missing_optional_dependency_is_one_line_with_the_install_hint(tmp_path)
 def test_restore_without_tensorflow_falls_back_and_says_why(tmp_path, astronaut):
     damaged, _ = synthesize_damage(astronaut[::4, ::4], "severe", seed=2)
     src = write_image(tmp_path / "severe.png", damaged)
-    result = _run_without(["keras", "tensorflow"], "restore", "-i", str(src), "-o", str(tmp_path / "out"),
+    # Neither runtime of the in-process U-Net: ONNX Runtime (default) nor Keras/TensorFlow.
+    result = _run_without(["keras", "tensorflow", "onnxruntime"], "restore", "-i", str(src), "-o", str(tmp_path / "out"),
                           "--strategy", "dl", "--json")
     assert result.returncode == 0, result.stderr
     row = json.loads(result.stdout)

@@ -24,6 +24,7 @@ def test_check_backend_accepts_local_and_grpc_only():
 
 def test_missing_keras_makes_the_local_backend_unavailable_with_the_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "keras", None)  # what `import keras` sees when it is not installed
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # and the ONNX runtime the local backend tries first
     with pytest.raises(DeepLearningUnavailable, match=r'pip install "artrestore\[dl\]"') as caught:
         backends.make_backend("local")
     assert isinstance(caught.value.__cause__, MissingDependency)

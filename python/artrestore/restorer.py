@@ -33,6 +33,7 @@ from artrestore.chain.router import ChainRouter
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME
+from artrestore.dl.onnx_runtime import PRECISIONS, RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import read_image, write_image
 from artrestore.router import DecisionEngine, Router, Thresholds
@@ -61,6 +62,9 @@ class HybridRestorer:
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
+        if dl_runtime not in (None, *RUNTIMES) or dl_precision not in (None, *PRECISIONS):
+            raise ValueError(f"dl_runtime must be one of {RUNTIMES} and dl_precision one of {PRECISIONS}, "
+                             f"got {dl_runtime!r}, {dl_precision!r}")
         self.router = Router.load(ml_model_path)
         self.chain_router = ChainRouter.load(chain_router_path)
         # A served U-Net (TF Serving on a GPU) costs a fraction of the in-process CPU time, so the

@@ -34,7 +34,7 @@ import tempfile
 
 import numpy as np
 
-from artrestore import _modelfile, dl, metrics
+from artrestore import _modelfile, dl
 from artrestore._validate import to_uint8
 from artrestore.dl import onnx_runtime as onnx_unet
 from artrestore.training.onnx_data import (
@@ -43,6 +43,7 @@ from artrestore.training.onnx_data import (
     _default_damage,
     calibration_inputs,
     split_settings,
+    validate,
     validation_pairs,
 )
 
@@ -194,19 +195,6 @@ def fp32_difference(model, config, unet, pairs) -> float:
         keras_out = np.clip(np.asarray(model(dl.model_inputs(config, batch, context), training=False)), 0, 1)
         worst = max(worst, float(np.abs(unet.predict_tiles(batch, context) - keras_out).max()))
     return worst
-
-
-def validate(restorers: dict, pairs) -> dict:
-    """Mean PSNR / SSIM (overall and per severity) of each restorer on the pairs, and the input's."""
-    scores: dict = {name: {} for name in ["input", *restorers]}
-    for damaged, clean, severity in pairs:
-        outputs = {"input": damaged, **{name: fn(damaged) for name, fn in restorers.items()}}
-        for name, out in outputs.items():
-            for key in (severity, "all"):
-                scores[name].setdefault(key, []).append((metrics.psnr(out, clean), metrics.ssim(out, clean)))
-    return {name: {key: {"pairs": len(v), "psnr": round(float(np.mean([a for a, _ in v])), 4),
-                         "ssim": round(float(np.mean([b for _, b in v])), 4)} for key, v in per.items()}
-            for name, per in scores.items()}
 
 
 # --------------------------------------------------------------------------------------------

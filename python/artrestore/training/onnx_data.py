@@ -1,7 +1,8 @@
 """The ONNX export's data: int8 calibration crops from the U-Net's *training* sources and validation
 pairs from its *validation* sources (the dataset's split rule; never test images, never the check
-family), damaged by the damage model the U-Net was trained on (its metadata's ``damage_model``:
-the broad model, else the legacy synthesizer). Images are RGB uint8; feeds are float32 in [0, 1].
+family), damaged by the damage model the U-Net was trained on (its metadata's ``damage_model``: the
+broad model, else the legacy synthesizer); and ``validate``: mean PSNR / SSIM per severity of each
+runtime on those pairs. Images are RGB uint8; feeds are float32 in [0, 1].
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pathlib
 
 import numpy as np
 
-from artrestore import dl
+from artrestore import dl, metrics
 
 CALIBRATION_CROPS = 64
 
@@ -99,3 +100,16 @@ def calibration_inputs(clean_dir, meta: dict, count: int = CALIBRATION_CROPS, se
             feed[dl.SIGNATURE_CONTEXT] = dl.make_context(damaged)[None]
         feeds.append(feed)
     return feeds
+
+
+def validate(restorers: dict, pairs) -> dict:
+    """Mean PSNR / SSIM (overall and per severity) of each restorer on the pairs, and the input's."""
+    scores: dict = {name: {} for name in ["input", *restorers]}
+    for damaged, clean, severity in pairs:
+        outputs = {"input": damaged, **{name: fn(damaged) for name, fn in restorers.items()}}
+        for name, out in outputs.items():
+            for key in (severity, "all"):
+                scores[name].setdefault(key, []).append((metrics.psnr(out, clean), metrics.ssim(out, clean)))
+    return {name: {key: {"pairs": len(v), "psnr": round(float(np.mean([a for a, _ in v])), 4),
+                         "ssim": round(float(np.mean([b for _, b in v])), 4)} for key, v in per.items()}
+            for name, per in scores.items()}

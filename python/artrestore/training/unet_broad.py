@@ -257,7 +257,9 @@ def train(cfg: BroadTrainConfig) -> dict:
     run = {
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir",)},
         "damage_model": _damage_version(),
-        "data": {"train_images_per_folder": train_counts, "val_sources": len(val_clean),
+        # split_seed: scripts/pack_training_data.py splits the dataset's sources with seed 0.
+        "data": {"train_images_per_folder": train_counts, "val_sources": len(val_clean), "split_seed": 0,
+                 "image_size": cfg.image_size,
                  "train_images": len(train_clean), "train_pairs": len(damaged), "val_pairs": len(val_pairs)},
         "epochs_run": len(losses["loss"]), "best_epoch": int(np.argmin(losses["val_loss"])) + 1,
         "loss_history": [float(v) for v in losses["loss"]],
