@@ -30,6 +30,7 @@ import numpy as np
 from artrestore import _core
 from artrestore._modelfile import check_arrays, read_metadata, sha256
 from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
+from artrestore.router import flatten_forest
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
            "load_decision", "export_forest_arrays", "save_decision"]
@@ -177,30 +178,8 @@ def load_decision(decision: str = "learned", path=None, *, prefer: str = "balanc
 
 
 def export_forest_arrays(forest, prefix: str, normalise_leaves: bool = False) -> dict[str, np.ndarray]:
-    """Flatten a fitted scikit-learn forest (regressor or classifier) into plain arrays.
-
-    ``normalise_leaves``: divide each node's values by their sum (a classifier's class counts or
-    weighted fractions become probabilities, so the mean over trees is ``predict_proba``)."""
-    features, thresholds, lefts, rights, values, roots = [], [], [], [], [], []
-    offset = 0
-    for estimator in forest.estimators_:
-        tree = estimator.tree_
-        leaf = tree.children_left < 0
-        roots.append(offset)
-        features.append(np.where(leaf, 0, tree.feature).astype(np.int32))
-        thresholds.append(tree.threshold.astype(np.float64))
-        lefts.append(np.where(leaf, -1, tree.children_left + offset).astype(np.int32))
-        rights.append(np.where(leaf, -1, tree.children_right + offset).astype(np.int32))
-        value = tree.value[:, 0, :] if normalise_leaves else tree.value[:, :, 0]
-        value = value.astype(np.float64)
-        if normalise_leaves:
-            value = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
-        values.append(value)
-        offset += tree.node_count
-    arrays = {"feature": np.concatenate(features), "threshold": np.concatenate(thresholds),
-              "left": np.concatenate(lefts), "right": np.concatenate(rights), "value": np.concatenate(values),
-              "tree_roots": np.asarray(roots, np.int32)}
-    return {f"{prefix}_{k}": v for k, v in arrays.items()}
+    """``router.flatten_forest``'s arrays, named ``<prefix>_<array>`` for ``decision.npz``."""
+    return {f"{prefix}_{k}": v for k, v in flatten_forest(forest, normalise_leaves).items()}
 
 
 def save_decision(folder, arrays: dict[str, np.ndarray], metadata: dict) -> pathlib.Path:

@@ -144,8 +144,12 @@ class Router:
         )
 
 
-def export_forest(forest, scaler) -> dict[str, np.ndarray]:
-    """Flatten a fitted scikit-learn RandomForestRegressor and StandardScaler into plain arrays."""
+def flatten_forest(forest, normalise_leaves: bool = False) -> dict[str, np.ndarray]:
+    """Flatten a fitted scikit-learn forest (regressor or classifier) into the plain arrays
+    ``_core.Forest`` evaluates: feature, threshold, left, right (global node indices, -1 at
+    leaves), value (n_nodes x n_outputs) and tree_roots. ``normalise_leaves``: divide each node's
+    values by their sum (a classifier's class counts become probabilities, so the mean over trees
+    is ``predict_proba``)."""
     features, thresholds, lefts, rights, values, roots = [], [], [], [], [], []
     offset = 0
     for estimator in forest.estimators_:
@@ -156,14 +160,20 @@ def export_forest(forest, scaler) -> dict[str, np.ndarray]:
         thresholds.append(tree.threshold.astype(np.float64))
         lefts.append(np.where(leaf, -1, tree.children_left + offset).astype(np.int32))
         rights.append(np.where(leaf, -1, tree.children_right + offset).astype(np.int32))
-        values.append(tree.value[:, :, 0].astype(np.float64))
+        value = (tree.value[:, 0, :] if normalise_leaves else tree.value[:, :, 0]).astype(np.float64)
+        if normalise_leaves:
+            value = value / np.maximum(value.sum(axis=1, keepdims=True), 1e-300)
+        values.append(value)
         offset += tree.node_count
-    return {
-        "feature": np.concatenate(features), "threshold": np.concatenate(thresholds),
-        "left": np.concatenate(lefts), "right": np.concatenate(rights), "value": np.concatenate(values),
-        "tree_roots": np.asarray(roots, np.int32),
-        "scaler_mean": scaler.mean_.astype(np.float64), "scaler_scale": scaler.scale_.astype(np.float64),
-    }
+    return {"feature": np.concatenate(features), "threshold": np.concatenate(thresholds),
+            "left": np.concatenate(lefts), "right": np.concatenate(rights), "value": np.concatenate(values),
+            "tree_roots": np.asarray(roots, np.int32)}
+
+
+def export_forest(forest, scaler) -> dict[str, np.ndarray]:
+    """Flatten a fitted scikit-learn RandomForestRegressor and StandardScaler into plain arrays."""
+    return {**flatten_forest(forest), "scaler_mean": scaler.mean_.astype(np.float64),
+            "scaler_scale": scaler.scale_.astype(np.float64)}
 
 
 def save_router(folder, arrays: dict[str, np.ndarray], metadata: dict) -> pathlib.Path:
