@@ -251,12 +251,18 @@ def test_ctrl_c_leaves_a_resumable_state(ray_local, light_folder, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     statuses = [r["status"] for r in summary]
     assert len(summary) == 40 and "interrupted" in statuses and "restored" in statuses
-    assert not [p for p in out.iterdir() if p.name.endswith(".part")], "temporary file left"
-    for name, data in _tree(out).items():  # whatever was written is whole
-        assert name.startswith("summary.") or data == expected[name]
+    # Whatever was written under its final name is whole. (This test's Ray is the fixture's, which
+    # the interrupted run must not shut down, so one of its actors can still be writing a temporary
+    # file after Ctrl-C; a run that starts its own Ray, as the CLI does, stops every worker before
+    # its clean-up. Either way the next run removes such leftovers, checked below.)
+    for path in sorted(out.rglob("*")):
+        name = str(path.relative_to(out))
+        if path.is_file() and not name.startswith("summary.") and not name.endswith(".part"):
+            assert path.read_bytes() == expected[name]
 
     rows = restore_dataset(src, out, workers=2, batch_size=1, **NO_DL)
     assert {r["status"] for r in rows} == {"restored", "skipped"}
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")], "temporary file left"
     _assert_each_input_once(out, rows, src, expected)
 
 
