@@ -22,6 +22,7 @@ import pytest
 from artrestore import dl
 from artrestore.data import synthesize_damage
 from artrestore.dl import onnx_runtime as onnx_unet
+from artrestore.dl.tiling import _starts
 from artrestore.imageio import write_image
 
 pytest.importorskip("onnxruntime")
@@ -117,7 +118,7 @@ def test_image_1024_keras_fp32_tiled(benchmark, keras_unet, damaged_1024):
     benchmark.group = "U-Net 1024^2 severe image"
     keras_unet.restore(damaged_1024)
     benchmark.pedantic(keras_unet.restore, args=(damaged_1024,), rounds=3, iterations=1)
-    per_axis = len(dl._starts(1024, dl.TILE, dl.TILE - dl.OVERLAP))
+    per_axis = len(_starts(1024, dl.TILE, dl.TILE - dl.OVERLAP))
     _gflop_s(benchmark, (1024 / dl.TILE) ** 2, executed=per_axis**2)
 
 
