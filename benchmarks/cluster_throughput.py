@@ -42,6 +42,9 @@ from report import print_and_save  # benchmarks/report.py, beside this script
 WORKERS = (1, 2)
 
 
+BATCH_SIZE = [0]  # images per Ray task, set from the command line
+
+
 def make_images(folder: pathlib.Path, count: int, size: int) -> dict:
     """Write the light-damage inputs; returns where they came from and their mean size in megapixels."""
     from artrestore.imageio import read_image, write_image
@@ -151,7 +154,7 @@ def run_once(kind: str, workers: int, src: pathlib.Path, scratch: pathlib.Path, 
     if kind == "batch":
         rows = restorer.batch_restore(src, out, workers=workers, progress=False)
     else:
-        rows = restore_dataset(src, out, workers=workers, use_dl=False)
+        rows = restore_dataset(src, out, workers=workers, use_dl=False, batch_size=BATCH_SIZE[0])
     wall = time.perf_counter() - start
     worker_cpu = sampler.stop() if sampler else None
     n = sum(r["status"] == "restored" for r in rows)
@@ -176,7 +179,11 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out")
+    parser.add_argument("--batch-size", type=int, default=None, help="images per Ray task (default: the library's)")
     args = parser.parse_args()
+    from artrestore.cluster import DEFAULT_BATCH_SIZE
+
+    BATCH_SIZE[0] = args.batch_size or DEFAULT_BATCH_SIZE
 
     import logging
 
@@ -209,7 +216,7 @@ def main() -> None:
         "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(),
                     "load_average_before": load_before, "load_average_after": os.getloadavg(),
                     "note": "shared with other jobs: load averages above the core count mean contention"},
-        "images": args.images, "size_px": args.size, "repeats": args.repeats, "inputs": inputs,
+        "images": args.images, "size_px": args.size, "repeats": args.repeats, "ray_batch_size": BATCH_SIZE[0], "inputs": inputs,
         "peers": peers, "ratios": ratios, "runs": runs,
     }, args.out)
 

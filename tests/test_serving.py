@@ -13,6 +13,7 @@ import pytest
 
 from artrestore._proto.tensorflow_serving.apis import get_model_status_pb2, predict_pb2
 from artrestore.dl.contract import MODEL_NAME
+from artrestore.dl.tiling import tiled_restore
 from artrestore.serving.client import RemoteUNet, ServingError, TFServingClient
 from artrestore.serving.tensors import from_tensor_proto, to_tensor_proto
 
@@ -157,9 +158,28 @@ def test_grpc_matches_in_process_inference(server, severe):
     remote = RemoteUNet(f"grpc://127.0.0.1:{port}")
     got = remote.restore_float(severe)
     assert remote.wants_context()
-    # In process: Keras model, other batch size; over gRPC: the exported SavedModel.
-    expected = UNetRestorer(batch_size=4).restore_float(severe.astype(np.float32) / 255)
+    # In process: the Keras model through the same 256-px tiler, other batch size; over gRPC: the
+    # exported SavedModel.
+    expected = tiled_restore(severe.astype(np.float32) / 255, UNetRestorer(batch_size=4).predict_tiles,
+                             global_context=True, batch_size=4)
     assert np.abs(got - expected).max() <= 1e-4
+
+
+def test_reduced_precision_signature_over_grpc(server, severe, astronaut):
+    # precision="fp16" calls the SavedModel's serving_fp16: same contract, within 0.05 dB of fp32.
+    from artrestore import metrics
+    from artrestore.dl.backends import make_backend
+
+    _, port = server
+    fp16 = make_backend(f"grpc://127.0.0.1:{port}", precision="fp16")
+    assert fp16.client.signature_name == "serving_fp16" and fp16.wants_context()
+    fp32 = make_backend(f"grpc://127.0.0.1:{port}")
+    reduced, full = fp16.restore(severe), fp32.restore(severe)
+    assert reduced.shape == full.shape and reduced.dtype == np.uint8
+    assert np.abs(reduced.astype(int) - full).mean() < 0.5
+    assert abs(metrics.psnr(reduced, astronaut) - metrics.psnr(full, astronaut)) < 0.05
+    with pytest.raises(ValueError, match="served U-Net offers precisions"):
+        make_backend(f"grpc://127.0.0.1:{port}", precision="int8")
 
 
 def _predict_raw(client, tiles, context):
@@ -175,7 +195,8 @@ def test_status_metadata_and_errors(server):
     _, port = server
     client = TFServingClient(f"127.0.0.1:{port}")
     assert client.status() == [(1, "AVAILABLE")]
-    assert client.metadata() == {"serving_default": {"inputs": ["context", "image"], "outputs": ["restored"]}}
+    signature = {"inputs": ["context", "image"], "outputs": ["restored"]}
+    assert client.metadata() == {"serving_default": signature, "serving_fp16": signature}
     tile = np.zeros((1, 256, 256, 3), np.float32)
     with pytest.raises(ServingError, match="INVALID_ARGUMENT.*expected inputs \\['context', 'image'\\]"):
         client.predict(tile)  # the thumbnail is missing

@@ -37,8 +37,15 @@ def _fail(row: dict, error: BaseException) -> dict:
 
 
 class _Stage:
-    def __init__(self, source, target, strategy: str, restorer_options: dict):
+    def __init__(self, source, target, strategy: str, restorer_options: dict, threads: int | None = None):
+        import cv2
+
         from artrestore.restorer import HybridRestorer
+
+        # An actor reserves ``threads`` CPUs (Ray's num_cpus): OpenCV's own pool would otherwise
+        # start one thread per core in every actor, and k actors would fight over the same cores.
+        if threads:
+            cv2.setNumThreads(int(threads))
 
         self.source, self.target, self.strategy = source, target, strategy
         self.restorer = HybridRestorer(**restorer_options)
@@ -61,8 +68,9 @@ class _Stage:
 class RestoreStage(_Stage):
     """CPU worker: read, analyse, route, restore, write; U-Net images deferred when ``defer_unet``."""
 
-    def __init__(self, source, target, strategy: str, restorer_options: dict, defer_unet: bool):
-        super().__init__(source, target, strategy, restorer_options)
+    def __init__(self, source, target, strategy: str, restorer_options: dict, defer_unet: bool,
+                 threads: int | None = None):
+        super().__init__(source, target, strategy, restorer_options, threads)
         self.defer_unet = defer_unet
 
     def one(self, src: str, dst: str, _previous) -> dict:

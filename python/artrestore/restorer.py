@@ -32,8 +32,8 @@ from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: t
 from artrestore.chain.router import ChainRouter
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
-from artrestore.dl.contract import MODEL_NAME
-from artrestore.dl.onnx_runtime import PRECISIONS, RUNTIMES
+from artrestore.dl.contract import MODEL_NAME, UNET_PRECISIONS
+from artrestore.dl.onnx_runtime import RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import read_image, write_image
 from artrestore.router import DecisionEngine, Router, Thresholds
@@ -56,14 +56,16 @@ class HybridRestorer:
         time, or leaves the image as it is; ``prefer`` = quality / balanced / speed and
         ``time_budget_s`` set the cost; ``decision_path``: a decision folder, default bundled) or
         ``rule`` (the guide's threshold rule on two features). ``dl_runtime`` / ``dl_precision``: the
-        in-process U-Net's engine (``auto``: ONNX Runtime, else Keras; ``onnx``; ``keras``) and precision
-        (``auto``, ``fp32``, ``int8``), see ``dl.onnx_runtime``; None reads the environment.
+        in-process U-Net's engine (``auto``: Keras on a JAX GPU, else ONNX Runtime, else Keras; ``onnx``;
+        ``keras``) and precision (ONNX Runtime: ``auto``, ``fp32``, ``int8``; Keras: ``auto``, ``fp32``,
+        ``bf16``, ``fp16``; served: ``fp16`` picks the SavedModel's ``serving_fp16``), see
+        ``dl.onnx_runtime`` and ``dl.backends``; None reads the environment.
         ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
-        if dl_runtime not in (None, *RUNTIMES) or dl_precision not in (None, *PRECISIONS):
-            raise ValueError(f"dl_runtime must be one of {RUNTIMES} and dl_precision one of {PRECISIONS}, "
+        if dl_runtime not in (None, *RUNTIMES) or dl_precision not in (None, *UNET_PRECISIONS):
+            raise ValueError(f"dl_runtime must be one of {RUNTIMES} and dl_precision one of {UNET_PRECISIONS}, "
                              f"got {dl_runtime!r}, {dl_precision!r}")
         self.router = Router.load(ml_model_path)
         self.chain_router = ChainRouter.load(chain_router_path)

@@ -7,6 +7,7 @@ import pathlib
 import sys
 
 from artrestore.dl.backends import LOCAL
+from artrestore.dl.contract import UNET_PRECISIONS
 from artrestore.imageio import IMAGE_SUFFIXES
 from artrestore.strategies import DEFAULT_STRATEGY, STRATEGIES
 
@@ -27,6 +28,9 @@ def register(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="redo files whose output already exists")
     p.add_argument("--no-dl", action="store_true", help="never load TensorFlow; severe images use ML-guided classical")
     p.add_argument("--dl-backend", default=LOCAL, help="local (in-process) or grpc://host:port")
+    p.add_argument("--dl-precision", choices=UNET_PRECISIONS, default=None,
+                   help="U-Net precision: in process fp32/int8 (ONNX Runtime, CPU) or fp32/bf16/fp16 (Keras on a "
+                        "GPU); with --dl-backend grpc://, fp16 calls the SavedModel's serving_fp16 (default: auto)")
     p.add_argument("--router", help="router folder (default: the bundled one)")
     p.add_argument("--unet", help="U-Net folder (default: the bundled one)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
@@ -72,7 +76,7 @@ def run(args) -> int:
         return run_ray(args)
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
-                              use_dl=not args.no_dl)
+                              use_dl=not args.no_dl, dl_precision=args.dl_precision)
     if src.is_dir():
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,

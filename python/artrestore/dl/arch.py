@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import types
 
 import numpy as np
 
@@ -28,8 +29,13 @@ def import_keras():
     return require("keras")
 
 
-def build_unet(config: UNetConfig = UNetConfig()):
+def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = None):
     """Encoder (2 convs + max-pool per level), bottleneck, decoder (transposed conv, skip concat, 2 convs).
+
+    ``dtype_policy``: a Keras dtype policy for the network's layers (``"mixed_bfloat16"``,
+    ``"mixed_float16"``: float32 weights, reduced-precision compute), default the global one. The
+    colour transform and the residual sum stay float32 whatever the policy, so the output is
+    float32 and the input reaches it at full precision.
 
     With ``global_context`` the model takes ``{"image": tiles, "context": thumbnails}`` (one
     CONTEXT^2 thumbnail of the whole image per tile) and starts as exactly the plain U-Net: the
@@ -38,45 +44,56 @@ def build_unet(config: UNetConfig = UNetConfig()):
     keras = import_keras()
     layers = keras.layers
     ColourTransform, AddVector = _layer_classes()
+    nn = _policy_layers(dtype_policy, AddVector=AddVector, **{name: getattr(layers, name) for name in _POLICY_LAYERS})
     inputs = keras.Input((None, None, 3), name=INPUT_KEY)
     x, skips = inputs, []
     if config.global_context:
         context = keras.Input((CONTEXT, CONTEXT, 3), name=CONTEXT_KEY)
         g = context
         for k, filters in enumerate((32, 64, 128, 128)):  # 128 -> 8
-            g = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu", name=f"ctx_conv{k}")(g)
-        g = layers.Concatenate(name="ctx_pool")([layers.GlobalAveragePooling2D(name="ctx_avg")(g),
-                                                 layers.GlobalMaxPooling2D(name="ctx_max")(g)])
-        g = layers.Dense(128, activation="relu", name="ctx_dense")(g)
-        colour = layers.Dense(12, kernel_initializer="zeros", name="ctx_colour")(g)
-        x = ColourTransform(name="ctx_apply")(inputs, colour)
+            g = nn.Conv2D(filters, 3, strides=2, padding="same", activation="relu", name=f"ctx_conv{k}")(g)
+        g = nn.Concatenate(name="ctx_pool")([nn.GlobalAveragePooling2D(name="ctx_avg")(g),
+                                             nn.GlobalMaxPooling2D(name="ctx_max")(g)])
+        g = nn.Dense(128, activation="relu", name="ctx_dense")(g)
+        colour = nn.Dense(12, kernel_initializer="zeros", name="ctx_colour")(g)
+        x = ColourTransform(dtype="float32", name="ctx_apply")(inputs, colour)
         base = x
 
     def block(t, filters, name):
         for k in range(2):
-            t = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k}")(t)
+            t = nn.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k}")(t)
         return t
 
     for level in range(config.depth):
         x = block(x, min(config.base_filters * 2**level, config.max_filters), f"enc{level}")
         skips.append(x)
-        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+        x = nn.MaxPooling2D(2, name=f"pool{level}")(x)
     bottleneck_filters = min(config.base_filters * 2**config.depth, config.max_filters)
     if config.global_context:
-        shift = layers.Dense(x.shape[-1], kernel_initializer="zeros", name="ctx_bottleneck")(g)
-        x = AddVector(name="ctx_add")(x, shift)
+        shift = nn.Dense(x.shape[-1], kernel_initializer="zeros", name="ctx_bottleneck")(g)
+        x = nn.AddVector(name="ctx_add")(x, shift)
     x = block(x, bottleneck_filters, "bottleneck")
     for level in reversed(range(config.depth)):
         filters = min(config.base_filters * 2**level, config.max_filters)
-        x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same", name=f"up{level}")(x)
-        x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
+        x = nn.Conv2DTranspose(filters, 2, strides=2, padding="same", name=f"up{level}")(x)
+        x = nn.Concatenate(name=f"skip{level}")([x, skips[level]])
         x = block(x, filters, f"dec{level}")
-    x = layers.Conv2D(3, 1, name="head")(x)
+    x = nn.Conv2D(3, 1, name="head")(x)
     if config.global_context:
-        outputs = layers.Add(name="residual")([base, x]) if config.residual else x
+        outputs = layers.Add(dtype="float32", name="residual")([base, x]) if config.residual else x
         return keras.Model({INPUT_KEY: inputs, CONTEXT_KEY: context}, outputs, name="unet")
-    outputs = layers.Add(name="residual")([inputs, x]) if config.residual else x
+    outputs = layers.Add(dtype="float32", name="residual")([inputs, x]) if config.residual else x
     return keras.Model(inputs, outputs, name="unet")
+
+
+_POLICY_LAYERS = ("Conv2D", "Conv2DTranspose", "Dense", "MaxPooling2D", "Concatenate", "GlobalAveragePooling2D",
+                  "GlobalMaxPooling2D")
+
+
+def _policy_layers(dtype_policy, **classes):
+    """The layer classes with ``dtype=dtype_policy`` bound (unchanged when it is None: the global policy)."""
+    bind = (lambda c: functools.partial(c, dtype=dtype_policy)) if dtype_policy else (lambda c: c)
+    return types.SimpleNamespace(**{name: bind(c) for name, c in classes.items()})
 
 
 @functools.lru_cache(maxsize=None)

@@ -9,7 +9,7 @@ call from many threads at once. Importing this module imports neither Keras nor 
 from __future__ import annotations
 
 from artrestore._optional import missing_dependency
-from artrestore.dl.contract import MODEL_NAME
+from artrestore.dl.contract import MODEL_NAME, REDUCED_SIGNATURES, SIGNATURE_NAME
 from artrestore.errors import DeepLearningUnavailable
 
 __all__ = ["LOCAL", "GRPC_PREFIX", "check_backend", "make_backend"]
@@ -30,8 +30,15 @@ def make_backend(spec: str, *, model_dir=None, model_name: str = MODEL_NAME, tim
     """The backend ``spec`` names. ``model_dir``: U-Net folder for the local backend (default: the
     bundled one), run by ``runtime`` / ``precision`` (``dl.onnx_runtime.make_unet_restorer``: ONNX
     Runtime when its graphs are current, else Keras); ``model_name`` and ``timeout_s`` (per call):
-    for the gRPC backend."""
+    for the gRPC backend, whose ``precision`` picks the served signature (``fp16``: the SavedModel's
+    ``serving_fp16``; ``auto`` / ``fp32`` / None: ``serving_default``)."""
     check_backend(spec)
+    signature = SIGNATURE_NAME
+    if spec != LOCAL and precision not in (None, "auto", "fp32"):
+        if precision not in REDUCED_SIGNATURES:
+            raise ValueError(f"a served U-Net offers precisions auto, fp32, {', '.join(REDUCED_SIGNATURES)}; "
+                             f"got {precision!r}")
+        signature = REDUCED_SIGNATURES[precision]
     try:
         if spec == LOCAL:
             from artrestore.dl.onnx_runtime import make_unet_restorer
@@ -39,7 +46,7 @@ def make_backend(spec: str, *, model_dir=None, model_name: str = MODEL_NAME, tim
             return make_unet_restorer(model_dir, runtime=runtime, precision=precision)
         from artrestore.serving.client import RemoteUNet
 
-        return RemoteUNet(spec, model_name=model_name, timeout_s=timeout_s)
+        return RemoteUNet(spec, model_name=model_name, timeout_s=timeout_s, signature_name=signature)
     except ImportError as error:  # a missing optional package: say which extra installs it
         missing = missing_dependency(error) if isinstance(error, ModuleNotFoundError) else None
         raise DeepLearningUnavailable(f"U-Net backend unavailable: {missing or error}") from error

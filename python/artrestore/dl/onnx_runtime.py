@@ -10,10 +10,9 @@ handed to ONNX Runtime from memory: it interprets the operators with its own ker
 library is registered and no external data file can be
 resolved, so loading executes nothing from the file.
 
-Tiling for the CPU: an image up to ``max_tile_pixels`` (default about 1.2 megapixels) runs as one
-fully convolutional pass (no overlap to pay for, no seams); a larger one is cut into as few
-rectangular tiles as fit that budget, overlapping by at least ``OVERLAP`` px and blended with the
-raised-cosine window of ``dl.blend_window``. Every tile sees the thumbnail of the whole image.
+Tiling: an image up to ``max_tile_pixels`` (default ``dl.tiling.MAX_PASS_PIXELS``, about 1.2
+megapixels) runs as one fully convolutional pass; a larger one goes through ``dl.tiling.tiled_run``
+(as few large blended tiles as fit the budget). Every tile sees the thumbnail of the whole image.
 
 ``make_unet_restorer`` is the switch the restorer uses: ``runtime="auto"`` takes ONNX Runtime when
 the graphs are there and current, and otherwise logs a warning and falls back to the Keras model
@@ -24,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import pathlib
 
@@ -32,8 +30,8 @@ import numpy as np
 
 from artrestore import _modelfile
 from artrestore._validate import to_uint8
-from artrestore.dl.contract import BUNDLED_UNET, CONTEXT_KEY, INPUT_KEY, OVERLAP
-from artrestore.dl.tiling import make_context
+from artrestore.dl.contract import BUNDLED_UNET, CONTEXT_KEY, INPUT_KEY
+from artrestore.dl.tiling import MAX_PASS_PIXELS, make_context, plan_axis, plan_tiles, tiled_run
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +40,7 @@ ONNX_METADATA = "onnx_metadata.json"
 GRAPH_FILES = {"fp32": "unet_fp32.onnx", "int8": "unet_int8.onnx"}
 PRECISIONS = ("auto", *GRAPH_FILES)
 RUNTIMES = ("auto", "onnx", "keras")
-MULTIPLE = 16                    # the U-Net's 4 poolings: sides must be multiples of 2**4
-MAX_TILE_PIXELS = 1280 * 960     # one pass up to here: ~1.2 GB peak at fp32, less at int8
+MAX_TILE_PIXELS = MAX_PASS_PIXELS  # one pass up to here on the CPU (dl.tiling)
 # Environment defaults for callers that cannot pass arguments (the CLI until it grows options).
 RUNTIME_ENV = "ARTRESTORE_UNET_RUNTIME"
 PRECISION_ENV = "ARTRESTORE_UNET_PRECISION"
@@ -113,81 +110,6 @@ def ort_session(blob: bytes, threads: int | None = None):
 
 
 # --------------------------------------------------------------------------------------------
-# Tiling for the CPU
-# --------------------------------------------------------------------------------------------
-
-def _round_up(value: int, multiple: int = MULTIPLE) -> int:
-    return -(-value // multiple) * multiple
-
-
-def plan_axis(length: int, max_len: int, overlap: int = OVERLAP) -> tuple[int, list[int]]:
-    """(tile length, starts) covering ``length`` px with the fewest tiles of at most ``max_len``
-    (a multiple of 16) overlapping by at least ``overlap``; one tile (padded up to a multiple of
-    16) when the whole axis fits."""
-    if max_len % MULTIPLE or max_len <= overlap:
-        raise ValueError(f"tile length must be a multiple of {MULTIPLE} above the overlap, got {max_len}")
-    if _round_up(length) <= max_len:
-        return _round_up(length), [0]
-    count = math.ceil((length - overlap) / (max_len - overlap))
-    tile = min(max_len, _round_up(math.ceil((length - overlap) / count) + overlap))
-    starts = np.linspace(0, length - tile, count).round().astype(int).tolist()
-    return tile, starts
-
-
-def plan_tiles(height: int, width: int, max_pixels: int = MAX_TILE_PIXELS, overlap: int = OVERLAP):
-    """((tile height, tile width), row starts, column starts) for an image: one pass when it fits
-    ``max_pixels`` after padding to multiples of 16, else near-square tiles of at most that size."""
-    if _round_up(height) * _round_up(width) <= max_pixels:
-        return (_round_up(height), _round_up(width)), [0], [0]
-    side = max(_round_up(2 * overlap + 1), int(math.sqrt(max_pixels)) // MULTIPLE * MULTIPLE)
-    # A thin image keeps its short side whole and spends the rest of the budget along the long one.
-    max_h = min(_round_up(height), max(side, max_pixels // _round_up(width) // MULTIPLE * MULTIPLE))
-    max_w = max(_round_up(2 * overlap + 1), max_pixels // max_h // MULTIPLE * MULTIPLE)
-    tile_h, rows = plan_axis(height, max_h, overlap)
-    tile_w, cols = plan_axis(width, max_w, overlap)
-    return (tile_h, tile_w), rows, cols
-
-
-def _ramp(length: int, overlap: int) -> np.ndarray:
-    # The raised-cosine ramp of dl.blend_window, one axis at a time (tiles here are rectangular).
-    ramp = np.ones(length, np.float32)
-    if overlap > 0:
-        t = (np.arange(overlap) + 0.5) / overlap
-        ramp[:overlap] = 0.5 - 0.5 * np.cos(np.pi * t)
-        ramp[-overlap:] = ramp[:overlap][::-1]
-    return ramp
-
-
-def tiled_run(image: np.ndarray, predict, *, max_pixels: int = MAX_TILE_PIXELS, overlap: int = OVERLAP) -> np.ndarray:
-    """Run ``predict`` (1 x h x w x 3 float32 -> same, h and w multiples of 16) over the tiles of
-    ``plan_tiles`` of an H x W x 3 float32 image and blend them; the image is mirror-padded to the
-    tiles' multiple-of-16 extent and the result cropped back."""
-    h, w = image.shape[:2]
-    (tile_h, tile_w), rows, cols = plan_tiles(h, w, max_pixels, overlap)
-    full_h, full_w = max(h, rows[-1] + tile_h), max(w, cols[-1] + tile_w)
-    mode = "reflect" if min(h, w) > 1 and full_h - h < h and full_w - w < w else "edge"
-    padded = np.pad(image, ((0, full_h - h), (0, full_w - w), (0, 0)), mode=mode)
-    if len(rows) == len(cols) == 1:
-        return _checked(predict(padded[None]), (1, full_h, full_w, 3))[0, :h, :w]
-    window = np.outer(_ramp(tile_h, overlap), _ramp(tile_w, overlap))[:, :, None]
-    out = np.zeros((full_h, full_w, 3), np.float32)
-    weight = np.zeros((full_h, full_w, 1), np.float32)
-    for y in rows:
-        for x in cols:
-            tile = np.ascontiguousarray(padded[None, y:y + tile_h, x:x + tile_w])
-            out[y:y + tile_h, x:x + tile_w] += _checked(predict(tile), tile.shape)[0] * window
-            weight[y:y + tile_h, x:x + tile_w] += window
-    return (out / weight)[:h, :w]
-
-
-def _checked(result, shape) -> np.ndarray:
-    result = np.asarray(result, np.float32)
-    if result.shape != tuple(shape):
-        raise ValueError(f"model returned {result.shape} for tiles of {tuple(shape)}")
-    return result
-
-
-# --------------------------------------------------------------------------------------------
 # The restorer
 # --------------------------------------------------------------------------------------------
 
@@ -238,24 +160,44 @@ class OnnxUNetRestorer:
 
 
 def make_unet_restorer(model_dir=None, *, runtime: str | None = None, precision: str | None = None):
-    """The in-process U-Net: ``runtime`` ``auto`` (ONNX Runtime if its graphs are there and current,
-    else Keras with a logged warning), ``onnx`` (errors instead of falling back) or ``keras``;
-    default from ``ARTRESTORE_UNET_RUNTIME``, else ``auto``."""
+    """The in-process U-Net: ``runtime`` ``auto`` (Keras on a GPU when ``KERAS_BACKEND=jax`` and
+    JAX sees one; else ONNX Runtime if its graphs are there and current, else Keras with a logged
+    warning), ``onnx`` (errors instead of falling back) or ``keras``; default from
+    ``ARTRESTORE_UNET_RUNTIME``, else ``auto``. ``precision``: ONNX's (``auto``, ``fp32``,
+    ``int8``) or Keras' (``auto``, ``fp32``, ``bf16``, ``fp16``), default from
+    ``ARTRESTORE_UNET_PRECISION``."""
     runtime = runtime or os.environ.get(RUNTIME_ENV) or "auto"
+    precision = precision or os.environ.get(PRECISION_ENV) or "auto"
     if runtime not in RUNTIMES:
         raise ValueError(f"U-Net runtime must be one of {RUNTIMES}, got {runtime!r}")
-    if (precision or os.environ.get(PRECISION_ENV) or "auto") not in PRECISIONS:
-        raise ValueError(f"U-Net precision must be one of {PRECISIONS}, got {precision!r}")
+    if runtime == "auto" and _gpu_keras():
+        runtime = "keras"
     if runtime != "keras":
+        if precision not in PRECISIONS:
+            raise ValueError(f"U-Net precision must be one of {PRECISIONS} on ONNX Runtime, got {precision!r}")
         try:
             return OnnxUNetRestorer(model_dir, precision=precision)
         except (ImportError, FileNotFoundError, ValueError) as error:
             if runtime == "onnx":
                 raise
             log.warning("U-Net: ONNX Runtime path unavailable (%s); falling back to Keras/TensorFlow", error)
-    from artrestore.dl.inference import UNetRestorer
+    from artrestore.dl.inference import KERAS_PRECISIONS, UNetRestorer
 
-    return UNetRestorer(model_dir)
+    if precision not in KERAS_PRECISIONS:  # an ONNX-only precision (int8) on the fallback: Keras' default
+        precision = "auto"
+    return UNetRestorer(model_dir, precision=precision)
+
+
+def _gpu_keras() -> bool:
+    """Keras on JAX with a GPU: the GPU runtime (dl.inference). Imports JAX only when asked for it."""
+    if os.environ.get("KERAS_BACKEND") != "jax":
+        return False
+    try:
+        import jax
+
+        return jax.default_backend() in ("gpu", "cuda", "rocm")
+    except ImportError:
+        return False
 
 
 __all__ = ["OnnxUNetRestorer", "ort_session", "read_graph", "StaleOnnxModel", "make_unet_restorer", "plan_tiles",

@@ -2,18 +2,36 @@
 takes fixed tiles.
 
 ``tiled_predict``: H x W x 3 float32 -> the same, by running ``predict_batch`` over overlapping
-TILE x TILE tiles (fixed batch shape) and blending them with a smooth window. ``tiled_restore``
+TILE x TILE tiles (fixed batch shape) and blending them with a smooth window. ``tiled_run``: the
+same through whole-image passes within a pixel budget (``plan_tiles``): one pass when the image
+fits, else as few large rectangular tiles as fit, blended with the same raised-cosine ramps. ``tiled_restore``
 adds the whole-image CONTEXT^2 thumbnail (``make_context``) for global-context models. The one
 path for in-process inference, gRPC inference and validation during training; it never imports
 Keras or TensorFlow.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from artrestore.dl.contract import CONTEXT, OVERLAP, TILE
 
-__all__ = ["make_context", "per_tile", "blend_window", "tiled_predict", "tiled_restore"]
+__all__ = ["MULTIPLE", "MAX_PASS_PIXELS", "make_context", "area_weights", "per_tile", "blend_window", "tiled_predict",
+           "tiled_restore", "plan_axis", "plan_tiles", "tiled_run"]
+
+MULTIPLE = 16                    # the U-Net's 4 poolings: sides must be multiples of 2**4
+MAX_PASS_PIXELS = 1280 * 960     # default one-pass budget (CPU): ~1.2 GB peak at fp32, less at int8
+
+
+def _ramp(length: int, overlap: int) -> np.ndarray:
+    """1-D weight: raised-cosine ramps over ``overlap`` px at both ends, 1 inside, never 0."""
+    ramp = np.ones(length, np.float32)
+    if overlap > 0:
+        t = (np.arange(overlap) + 0.5) / overlap
+        ramp[:overlap] = 0.5 - 0.5 * np.cos(np.pi * t)
+        ramp[-overlap:] = ramp[:overlap][::-1]
+    return ramp
 
 
 def make_context(image: np.ndarray) -> np.ndarray:
@@ -22,6 +40,23 @@ def make_context(image: np.ndarray) -> np.ndarray:
     import cv2
 
     return cv2.resize(np.ascontiguousarray(image, np.float32), (CONTEXT, CONTEXT), interpolation=cv2.INTER_AREA)
+
+
+def area_weights(length: int, size: int = CONTEXT, padded: int | None = None) -> np.ndarray:
+    """``size`` x ``padded`` float32 matrix M with M @ column = OpenCV's INTER_AREA shrink of a
+    ``length``-px column to ``size`` px (the rows past ``length``, up to ``padded``, get weight 0).
+    Shrinking only (``length >= size``): lets a device compute ``make_context`` as two matrix
+    products, ``M_h @ image @ M_w.T``, without the image leaving it."""
+    if length < size:
+        raise ValueError(f"area weights shrink only: {length} px to {size}")
+    padded = length if padded is None else padded
+    scale = length / size
+    edges = np.arange(size + 1) * scale
+    pixels = np.arange(padded)
+    overlap = np.minimum(edges[1:, None], pixels[None, :] + 1) - np.maximum(edges[:-1, None], pixels[None, :])
+    weights = np.clip(overlap, 0.0, None) / scale
+    weights[:, length:] = 0.0
+    return weights.astype(np.float32)
 
 
 def per_tile(context: np.ndarray, count: int) -> np.ndarray:
@@ -40,12 +75,7 @@ def _starts(length: int, tile: int, stride: int) -> list[int]:
 def blend_window(tile: int = TILE, overlap: int = OVERLAP) -> np.ndarray:
     """2-D weight that ramps smoothly (raised cosine) over the overlap and is 1 inside; never 0,
     so border tiles still cover the image edge."""
-    ramp = np.ones(tile, np.float32)
-    if overlap > 0:
-        t = (np.arange(overlap) + 0.5) / overlap
-        ramp[:overlap] = 0.5 - 0.5 * np.cos(np.pi * t)
-        ramp[-overlap:] = ramp[:overlap][::-1]
-    return np.outer(ramp, ramp)[:, :, None]
+    return np.outer(_ramp(tile, overlap), _ramp(tile, overlap))[:, :, None]
 
 
 def tiled_restore(image: np.ndarray, predict_tiles, *, global_context: bool, batch_size: int = 8) -> np.ndarray:
@@ -81,3 +111,71 @@ def tiled_predict(image: np.ndarray, predict_batch, *, tile: int = TILE, overlap
             out[y:y + tile, x:x + tile] += r * window
             weight[y:y + tile, x:x + tile] += window
     return (out / weight)[:h, :w]
+
+
+# Budgeted passes: one pass when the image fits, else as few large rectangular tiles as fit.
+
+def _round_up(value: int, multiple: int = MULTIPLE) -> int:
+    return -(-value // multiple) * multiple
+
+
+def plan_axis(length: int, max_len: int, overlap: int = OVERLAP) -> tuple[int, list[int]]:
+    """(tile length, starts) covering ``length`` px with the fewest tiles of at most ``max_len``
+    (a multiple of 16) overlapping by at least ``overlap``; one tile (padded up to a multiple of
+    16) when the whole axis fits."""
+    if max_len % MULTIPLE or max_len <= overlap:
+        raise ValueError(f"tile length must be a multiple of {MULTIPLE} above the overlap, got {max_len}")
+    if _round_up(length) <= max_len:
+        return _round_up(length), [0]
+    count = math.ceil((length - overlap) / (max_len - overlap))
+    tile = min(max_len, _round_up(math.ceil((length - overlap) / count) + overlap))
+    starts = np.linspace(0, length - tile, count).round().astype(int).tolist()
+    return tile, starts
+
+
+def plan_tiles(height: int, width: int, max_pixels: int = MAX_PASS_PIXELS, overlap: int = OVERLAP):
+    """((tile height, tile width), row starts, column starts) for an image: one pass when it fits
+    ``max_pixels`` after padding to multiples of 16, else near-square tiles of at most that size."""
+    if _round_up(height) * _round_up(width) <= max_pixels:
+        return (_round_up(height), _round_up(width)), [0], [0]
+    side = max(_round_up(2 * overlap + 1), int(math.sqrt(max_pixels)) // MULTIPLE * MULTIPLE)
+    # A thin image keeps its short side whole and spends the rest of the budget along the long one.
+    max_h = min(_round_up(height), max(side, max_pixels // _round_up(width) // MULTIPLE * MULTIPLE))
+    max_w = max(_round_up(2 * overlap + 1), max_pixels // max_h // MULTIPLE * MULTIPLE)
+    tile_h, rows = plan_axis(height, max_h, overlap)
+    tile_w, cols = plan_axis(width, max_w, overlap)
+    return (tile_h, tile_w), rows, cols
+
+
+def tiled_run(image: np.ndarray, predict, *, max_pixels: int = MAX_PASS_PIXELS, overlap: int = OVERLAP,
+              batch_size: int = 1) -> np.ndarray:
+    """Run ``predict`` (n x h x w x 3 float32 -> same, h and w multiples of 16) over the tiles of
+    ``plan_tiles`` of an H x W x 3 image and blend them; the image is mirror-padded to the tiles'
+    multiple-of-16 extent and the result cropped back. Tiles (all one shape) go ``batch_size`` at
+    a time. The image may be float32 in [0, 1] or uint8: ``predict`` gets it in its own type."""
+    h, w = image.shape[:2]
+    (tile_h, tile_w), rows, cols = plan_tiles(h, w, max_pixels, overlap)
+    full_h, full_w = max(h, rows[-1] + tile_h), max(w, cols[-1] + tile_w)
+    mode = "reflect" if min(h, w) > 1 and full_h - h < h and full_w - w < w else "edge"
+    padded = np.pad(image, ((0, full_h - h), (0, full_w - w), (0, 0)), mode=mode)
+    if len(rows) == len(cols) == 1:
+        return _checked(predict(padded[None]), (1, full_h, full_w, 3))[0, :h, :w]
+    window = np.outer(_ramp(tile_h, overlap), _ramp(tile_w, overlap))[:, :, None]
+    out = np.zeros((full_h, full_w, 3), np.float32)
+    weight = np.zeros((full_h, full_w, 1), np.float32)
+    positions = [(y, x) for y in rows for x in cols]
+    for i in range(0, len(positions), max(1, batch_size)):
+        chunk = positions[i:i + max(1, batch_size)]
+        tiles = np.stack([padded[y:y + tile_h, x:x + tile_w] for y, x in chunk])
+        restored = _checked(predict(tiles), tiles.shape)
+        for (y, x), r in zip(chunk, restored):
+            out[y:y + tile_h, x:x + tile_w] += r * window
+            weight[y:y + tile_h, x:x + tile_w] += window
+    return (out / weight)[:h, :w]
+
+
+def _checked(result, shape) -> np.ndarray:
+    result = np.asarray(result, np.float32)
+    if result.shape != tuple(shape):
+        raise ValueError(f"model returned {result.shape} for tiles of {tuple(shape)}")
+    return result

@@ -37,9 +37,10 @@ def read_metadata(folder) -> dict:
     return _modelfile.read_metadata(folder, FORMAT, "U-Net")
 
 
-def load_model(folder=None):
+def load_model(folder=None, *, dtype_policy: str | None = None):
     """Rebuild the U-Net from its metadata and load its float16 weights (hash and shapes checked);
-    returns ``(keras model, UNetConfig, metadata)``. ``folder`` None: the bundled model."""
+    returns ``(keras model, UNetConfig, metadata)``. ``folder`` None: the bundled model.
+    ``dtype_policy``: the compute policy to build it with (``dl.contract.COMPUTE_PRECISIONS``)."""
     folder = pathlib.Path(folder) if folder is not None else BUNDLED_UNET
     meta = read_metadata(folder)
     path = folder / "unet.npz"
@@ -48,7 +49,7 @@ def load_model(folder=None):
         config = UNetConfig(**meta["architecture"])
     except (KeyError, TypeError) as error:
         raise ValueError(f"U-Net: bad architecture in metadata ({error})") from None
-    model = build_unet(config)
+    model = build_unet(config, dtype_policy=dtype_policy)
     expected = model.get_weights()
     try:
         with np.load(path, allow_pickle=False) as npz:

@@ -4,7 +4,10 @@ PredictionLog records, one Predict per common tile batch size, so the first real
 pay for graph compilation). The ``serving_default`` signature: float32 ``image`` [N, H, W, 3] in
 [0, 1] (H, W multiples of 2**depth) -> float32 ``restored`` [N, H, W, 3] clipped to [0, 1]; a
 global-context model also takes float32 ``context`` [N, 128, 128, 3], for each tile
-``make_context`` of its whole image. The version folder is published complete, in one rename.
+``make_context`` of its whole image. ``serving_fp16`` (``dl.contract.REDUCED_SIGNATURES``): the
+same inputs and outputs computed in float16 (float32 weights, in and out) for GPUs, where it ran
+1.9x the float32 tile rate within 0.01 dB (``benchmarks/results/unet_gpu_h200.json``); a client
+picks it with ``signature_name``. The version folder is published complete, in one rename.
 Needs TensorFlow (the ``dl`` extra).
 """
 from __future__ import annotations
@@ -16,13 +19,24 @@ import numpy as np
 
 from artrestore._proto.tensorflow_serving.apis import prediction_log_pb2
 from artrestore.dl.arch import import_keras
-from artrestore.dl.contract import CONTEXT, CONTEXT_KEY, INPUT_KEY, MODEL_NAME, OUTPUT_KEY, SIGNATURE_NAME, TILE
+from artrestore.dl.contract import (
+    COMPUTE_PRECISIONS,
+    CONTEXT,
+    CONTEXT_KEY,
+    INPUT_KEY,
+    MODEL_NAME,
+    OUTPUT_KEY,
+    REDUCED_SIGNATURES,
+    SIGNATURE_NAME,
+    TILE,
+)
 from artrestore.dl.weights import load_model
 from artrestore.serving.tensors import to_tensor_proto
 
-__all__ = ["WARMUP_TILES", "export_for_serving", "export_saved_model"]
+__all__ = ["WARMUP_TILES", "REDUCED_PRECISION", "export_for_serving", "export_saved_model"]
 
 WARMUP_TILES = (1, 8)  # tile batch sizes of the warm-up requests
+REDUCED_PRECISION = next(iter(REDUCED_SIGNATURES))  # fp16: the second signature's compute precision
 
 
 def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, version: int = 1,
@@ -32,8 +46,6 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, ver
     keras = import_keras()
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError("export needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
-    import tensorflow as tf
-
     model, config, _ = load_model(unet_dir)
     target = pathlib.Path(base_path) / model_name / str(int(version))
     if target.exists():
@@ -41,21 +53,11 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, ver
             raise FileExistsError(f"{target} already exists (pass overwrite=True to replace it)")
         shutil.rmtree(target)
     archive = keras.export.ExportArchive()
-    archive.track(model)
-    image_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name=INPUT_KEY)
-    if config.global_context:
-        archive.add_endpoint(
-            name=SIGNATURE_NAME,
-            fn=lambda image, context: {OUTPUT_KEY: tf.clip_by_value(
-                model({INPUT_KEY: image, CONTEXT_KEY: context}, training=False), 0.0, 1.0)},
-            input_signature=[image_spec, tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32, name=CONTEXT_KEY)],
-        )
-    else:
-        archive.add_endpoint(
-            name=SIGNATURE_NAME,
-            fn=lambda image: {OUTPUT_KEY: tf.clip_by_value(model(image, training=False), 0.0, 1.0)},
-            input_signature=[image_spec],
-        )
+    _add_endpoint(archive, SIGNATURE_NAME, model, config.global_context)
+    # The reduced-precision variant: the same weights in a model built with a mixed policy
+    # (fp16 compute, float32 in and out), as a second signature of the same version.
+    reduced, _, _ = load_model(unet_dir, dtype_policy=COMPUTE_PRECISIONS[REDUCED_PRECISION])
+    _add_endpoint(archive, REDUCED_SIGNATURES[REDUCED_PRECISION], reduced, config.global_context)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     archive.write_out(str(tmp), verbose=False)
@@ -64,6 +66,27 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, ver
     # TF Serving loads a version folder as soon as it appears: publish it complete, in one rename.
     tmp.rename(target)
     return target
+
+
+def _add_endpoint(archive, name: str, model, global_context: bool) -> None:
+    """One serving signature: ``image`` (and ``context``) float32 in, ``restored`` clipped to [0, 1] out."""
+    import tensorflow as tf
+
+    archive.track(model)
+    image_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name=INPUT_KEY)
+    if global_context:
+        archive.add_endpoint(
+            name=name,
+            fn=lambda image, context: {OUTPUT_KEY: tf.clip_by_value(tf.cast(
+                model({INPUT_KEY: image, CONTEXT_KEY: context}, training=False), tf.float32), 0.0, 1.0)},
+            input_signature=[image_spec, tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32, name=CONTEXT_KEY)],
+        )
+    else:
+        archive.add_endpoint(
+            name=name,
+            fn=lambda image: {OUTPUT_KEY: tf.clip_by_value(tf.cast(model(image, training=False), tf.float32), 0.0, 1.0)},
+            input_signature=[image_spec],
+        )
 
 
 # The former two export paths (plain SavedModel, SavedModel + warm-up) are one now.

@@ -1,7 +1,7 @@
 """A local stand-in for TensorFlow Serving (``artrestore serve``): the same PredictionService
 (Predict, GetModelMetadata) and ModelService (GetModelStatus) over gRPC, backed by every exported
 SavedModel under a model base path (``<base>/<name>/<version>/saved_model.pb``) through
-TensorFlow, batching concurrent requests server-side (``serving.batcher``). Production runs the
+TensorFlow, batching concurrent requests server-side (``dl.batching``). Production runs the
 real TF Serving (``serving/`` at the repository root); the client talks to both unchanged.
 """
 from __future__ import annotations
@@ -24,8 +24,8 @@ from artrestore._proto.tensorflow_serving.apis import (
     predict_pb2,
     prediction_service_pb2_grpc,
 )
+from artrestore.dl.batching import Batcher
 from artrestore.dl.contract import OUTPUT_KEY, SIGNATURE_NAME
-from artrestore.serving.batcher import Batcher
 from artrestore.serving.client import channel_options
 from artrestore.serving.tensors import from_tensor_proto, to_tensor_proto
 

@@ -2,7 +2,8 @@
 pairs from its *validation* sources (the dataset's split rule; never test images, never the check
 family), damaged by the damage model the U-Net was trained on (its metadata's ``damage_model``: the
 broad model, else the legacy synthesizer); and ``validate``: mean PSNR / SSIM per severity of each
-runtime on those pairs. Images are RGB uint8; feeds are float32 in [0, 1].
+runtime on those pairs; ``keras_restore`` (the Keras reference path) and ``fp32_difference`` (the
+fp32 graph against Keras). Images are RGB uint8; feeds are float32 in [0, 1].
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pathlib
 import numpy as np
 
 from artrestore import dl, metrics
+from artrestore._validate import to_uint8
 
 CALIBRATION_CROPS = 64
 
@@ -113,3 +115,31 @@ def validate(restorers: dict, pairs) -> dict:
     return {name: {key: {"pairs": len(v), "psnr": round(float(np.mean([a for a, _ in v])), 4),
                          "ssim": round(float(np.mean([b for _, b in v])), 4)} for key, v in per.items()}
             for name, per in scores.items()}
+
+
+def keras_restore(model, config):
+    """The Keras runtime's path on a CPU (``dl.UNetRestorer``): one pass up to
+    ``dl.tiling.MAX_PASS_PIXELS``, larger images in budgeted tiles, as the ONNX runtime tiles them."""
+    from artrestore.dl.tiling import tiled_run
+
+    def restore(image):
+        x = image.astype(np.float32) / 255
+        context = dl.make_context(x) if config.global_context else None
+        predict = lambda tiles: np.clip(np.asarray(model(dl.model_inputs(config, tiles, context), training=False)),
+                                        0.0, 1.0)
+        return to_uint8(tiled_run(x, predict))
+
+    return restore
+
+
+def fp32_difference(model, config, unet, pairs) -> float:
+    """Largest |ONNX fp32 - Keras| over a batch of 256^2 tiles and one whole-image pass."""
+    damaged = pairs[0][0].astype(np.float32) / 255
+    h, w = (s // 16 * 16 for s in damaged.shape[:2])
+    tiles = np.stack([damaged[:dl.TILE, :dl.TILE], damaged[h - dl.TILE:h, w - dl.TILE:w]])
+    worst = 0.0
+    for batch in (tiles, damaged[None, :h, :w]):
+        context = dl.make_context(damaged) if config.global_context else None
+        keras_out = np.clip(np.asarray(model(dl.model_inputs(config, batch, context), training=False)), 0, 1)
+        worst = max(worst, float(np.abs(unet.predict_tiles(batch, context) - keras_out).max()))
+    return worst

@@ -1,6 +1,8 @@
-"""Server-side batching for the stand-in model server, independent of TensorFlow: concurrent
-``submit`` calls (each {input name: N x ... float32}, one N for all inputs) are concatenated
-into one call of a model function, and each caller gets its own rows of the output back.
+"""Batching of concurrent model calls, independent of TensorFlow: concurrent ``submit`` calls (each
+{input name: N x ... array}, one N for all inputs) are concatenated into one call of a model
+function, and each caller gets its own rows of the output back. Used server-side by the stand-in
+model server (as TF Serving batches) and in process by ``dl.UNetRestorer`` (images restored by
+concurrent threads share one GPU pass when their shapes agree).
 """
 from __future__ import annotations
 
@@ -38,12 +40,15 @@ class Batcher:
     SavedModel signature). Requests whose per-item shapes differ from the batch's run on their own;
     an exception from ``run`` is raised in every caller of that batch. ``batches_run`` counts calls."""
 
-    def __init__(self, run, max_batch: int, timeout_ms: float):
+    def __init__(self, run, max_batch: int, timeout_ms: float, threads: int = 1):
         self.run, self.max_batch, self.timeout_s = run, max_batch, timeout_ms / 1000.0
         self.jobs: queue.Queue[Job | None] = queue.Queue()
         self.batches_run = 0
-        self.thread = threading.Thread(target=self._loop, daemon=True)
-        self.thread.start()
+        self._count_lock = threading.Lock()
+        # Like TF Serving's num_batch_threads: this many batches may form and run at once.
+        self.threads = [threading.Thread(target=self._loop, daemon=True) for _ in range(max(1, threads))]
+        for thread in self.threads:
+            thread.start()
 
     def submit(self, inputs: dict) -> np.ndarray:
         job = Job(inputs, threading.Event())
@@ -54,8 +59,10 @@ class Batcher:
         return job.result
 
     def stop(self) -> None:
-        self.jobs.put(None)
-        self.thread.join(timeout=5)
+        for _ in self.threads:
+            self.jobs.put(None)
+        for thread in self.threads:
+            thread.join(timeout=5)
 
     def _loop(self) -> None:
         while True:
@@ -81,8 +88,11 @@ class Batcher:
 
     def _execute(self, group) -> None:
         try:
-            out = self.run({key: np.concatenate([j.inputs[key] for j in group]) for key in group[0].inputs})
-            self.batches_run += 1
+            # One caller: its inputs as they are (no copy; they may already be on a device).
+            out = self.run(group[0].inputs if len(group) == 1 else
+                           {key: np.concatenate([j.inputs[key] for j in group]) for key in group[0].inputs})
+            with self._count_lock:
+                self.batches_run += 1
             start = 0
             for job in group:
                 job.result = out[start:start + job.size]

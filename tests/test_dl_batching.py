@@ -1,10 +1,11 @@
-"""The stand-in's server-side batcher, with a fake model function (no TensorFlow)."""
+"""dl.batching: concurrent model calls merged into batches, with a fake model function (no TensorFlow)."""
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from artrestore.serving.batcher import Batcher
+from artrestore.dl.batching import Batcher
 
 
 class FakeModel:
@@ -107,7 +108,33 @@ def test_model_error_reaches_every_caller_and_the_batcher_goes_on():
         batcher.stop()
 
 
-def test_stop_ends_the_worker_thread():
+def test_stop_ends_the_worker_threads():
     batcher = Batcher(FakeModel(), max_batch=8, timeout_ms=1)
     batcher.stop()
-    assert not batcher.thread.is_alive()
+    assert not any(thread.is_alive() for thread in batcher.threads)
+
+
+def test_several_batch_threads_run_batches_at_once():
+    # num_batch_threads: with 3 threads, 3 slow batches overlap instead of queuing behind each other.
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def slow(batch):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return batch["x"] * 2
+
+    batcher = Batcher(slow, max_batch=1, timeout_ms=0, threads=3)
+    results = [None] * 3
+    workers = [threading.Thread(target=lambda k=k: results.__setitem__(k, batcher.submit({"x": np.full((1, 2), k)})))
+               for k in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    batcher.stop()
+    assert peak[0] == 3
+    assert [r.tolist() for r in results] == [[[2 * k, 2 * k]] for k in range(3)]

@@ -1,0 +1,105 @@
+"""Line and spot damage: the U-Net inside the damage masks against outside them, and the line/spot
+detector's precision and recall, on the training family and the check family (issue 15, item 2).
+
+Usage: python benchmarks/mask_eval.py [--clean DIR] [--out benchmarks/results/mask_eval.json]
+
+Images: the test split of the clean sources (``training.datasets.split_sources``, seed 0), longer
+side at most 512 px, each damaged once per severity by the broad training family ("seen") and the
+independent check family ("unseen"; reported only, nothing is chosen on it). Both generators return
+the mask of their line and spot marks (scratches, cracks, dust, hairs, spots).
+
+Per family and severity (means over images; PSNR in dB against the clean image):
+- ``input`` and ``unet``: PSNR inside the mask, outside it and whole (the shipped U-Net, in
+  process as users get it: ``dl.backends.make_backend("local")``); images whose mask covers under
+  0.05 % of the pixels count only in ``outside``.
+- ``detector``: ``chain.lines.detect_lines`` (the fast paths' detector, default sensitivity) scored
+  pixel by pixel against the generator's mask with a tolerance of 2 px (a detected pixel within 2 px
+  of a marked one is a hit; a marked pixel within 2 px of a detection is found): precision, recall,
+  F1, summed over the images of the cell.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import platform
+import sys
+
+import cv2
+import numpy as np
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "python"))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from artrestore.chain.lines import detect_lines  # noqa: E402
+from artrestore.check_family import check_damage  # noqa: E402
+from artrestore.dl.backends import make_backend  # noqa: E402
+from artrestore.training.broad_damage import broad_damage  # noqa: E402
+from artrestore.training.synthesis import SEVERITIES  # noqa: E402
+from family_eval import test_sources  # noqa: E402  (benchmarks/family_eval.py: the same test images)
+
+FAMILIES = {"broad": broad_damage, "check": check_damage}
+TOLERANCE_PX = 2
+MIN_MASK_SHARE = 5e-4
+
+
+def masked_psnr(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    diff = (a.astype(np.float64) - b.astype(np.float64))[where]
+    mse = float(np.mean(diff ** 2)) if diff.size else 0.0
+    return 100.0 if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def detection_counts(detected: np.ndarray, truth: np.ndarray) -> dict:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * TOLERANCE_PX + 1,) * 2)
+    near_truth = cv2.dilate(truth.astype(np.uint8), kernel) > 0
+    near_detected = cv2.dilate(detected.astype(np.uint8), kernel) > 0
+    return {"detected": int(detected.sum()), "detected_hits": int((detected & near_truth).sum()),
+            "marked": int(truth.sum()), "marked_found": int((truth & near_detected).sum())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clean", type=pathlib.Path, default=REPO.parent / "shared" / "data" / "clean")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mask_eval.json"))
+    args = parser.parse_args()
+    unet = make_backend("local")
+    images = test_sources(args.clean, args.seed)
+    cells: dict = {}
+    for family, damage in FAMILIES.items():
+        for s, severity in enumerate(SEVERITIES):
+            psnr = {k: [] for k in ("input_in", "input_out", "input_all", "unet_in", "unet_out", "unet_all")}
+            counts = {"detected": 0, "detected_hits": 0, "marked": 0, "marked_found": 0}
+            masked_images = 0
+            for k, (_, clean) in enumerate(images):
+                damaged, mask, _ = damage(clean, severity, 1000 + 10 * k + s)
+                mask = np.asarray(mask, bool)
+                restored = unet.restore(damaged)
+                outside = ~mask
+                for name, image in (("input", damaged), ("unet", restored)):
+                    psnr[f"{name}_out"].append(masked_psnr(image, clean, outside))
+                    psnr[f"{name}_all"].append(masked_psnr(image, clean, np.ones_like(mask)))
+                    if mask.mean() >= MIN_MASK_SHARE:
+                        psnr[f"{name}_in"].append(masked_psnr(image, clean, mask))
+                masked_images += int(mask.mean() >= MIN_MASK_SHARE)
+                detected = detect_lines(damaged) > 0
+                for key, value in detection_counts(detected, mask).items():
+                    counts[key] += value
+            precision = counts["detected_hits"] / counts["detected"] if counts["detected"] else float("nan")
+            recall = counts["marked_found"] / counts["marked"] if counts["marked"] else float("nan")
+            cells[f"{family}/{severity}"] = {
+                "images": len(images), "masked_images": masked_images,
+                **{k: round(float(np.mean(v)), 3) if v else None for k, v in psnr.items()},
+                "detector": {"precision": round(precision, 3), "recall": round(recall, 3),
+                             "f1": round(2 * precision * recall / (precision + recall), 3)
+                             if precision + recall > 0 else 0.0, **counts}}
+            print(family, severity, {k: v for k, v in cells[f"{family}/{severity}"].items() if k != "detector"},
+                  cells[f"{family}/{severity}"]["detector"], flush=True)
+    result = {"machine": f"{platform.machine()}, {platform.processor() or 'cpu'}", "unet_runtime": unet.runtime,
+              "unet_precision": getattr(unet, "precision", None), "tolerance_px": TOLERANCE_PX, "cells": cells}
+    pathlib.Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
