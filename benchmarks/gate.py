@@ -78,10 +78,13 @@ GATES: tuple[Gate, ...] = (
 
 
 def machine_kind(machine_info: dict) -> tuple:
-    """What makes absolute times comparable: OS, architecture, CPU model and count, Python x.y."""
+    """What makes times and ratios comparable: OS, architecture, CPU name, family, model and count,
+    whether it has AVX-512, Python x.y. The brand alone is not enough: "AMD EPYC" names both the
+    AVX-512 Zen 4 VMs and AVX2-only ones, where the C++ core's lead over NumPy/SciPy halves."""
     cpu = machine_info.get("cpu", {})
     python = ".".join(str(machine_info.get("python_version", "")).split(".")[:2])
-    return (machine_info.get("system"), machine_info.get("machine"), cpu.get("brand_raw"), cpu.get("count"),
+    return (machine_info.get("system"), machine_info.get("machine"), cpu.get("brand_raw"), cpu.get("family"),
+            cpu.get("model"), "avx512f" in cpu.get("flags", []), cpu.get("count"),
             machine_info.get("python_implementation"), python)
 
 

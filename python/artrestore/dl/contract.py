@@ -29,7 +29,7 @@ CONTEXT_KEY = "context"   # global-context models only: float32 [N, CONTEXT, CON
 # Compute precisions of the Keras runtime -> Keras dtype policy (float32 weights, inputs and outputs
 # in every case; the colour transform and residual sum stay float32).
 COMPUTE_PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
-# The default on a GPU, measured (benchmarks/results/unet_gpu_h200.json): fp16 ran 13.7k 256^2
+# The default on a GPU, measured (benchmarks/results/unet_gpu_h200.json): fp16 ran 13.3k 256^2
 # tiles/s against bf16's 11.9k and fp32's 7.3k, within 0.01 dB of fp32 on the validation pairs.
 # CPUs keep fp32.
 GPU_PRECISION = "fp16"

@@ -6,7 +6,7 @@ pay for graph compilation). The ``serving_default`` signature: float32 ``image``
 global-context model also takes float32 ``context`` [N, 128, 128, 3], for each tile
 ``make_context`` of its whole image. ``serving_fp16`` (``dl.contract.REDUCED_SIGNATURES``): the
 same inputs and outputs computed in float16 (float32 weights, in and out) for GPUs, where it ran
-1.9x the float32 tile rate within 0.01 dB (``benchmarks/results/unet_gpu_h200.json``); a client
+1.8x the float32 tile rate within 0.01 dB (``benchmarks/results/unet_gpu_h200.json``); a client
 picks it with ``signature_name``. The version folder is published complete, in one rename.
 Needs TensorFlow (the ``dl`` extra).
 """
