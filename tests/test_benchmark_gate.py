@@ -132,13 +132,15 @@ def test_gate_fails_on_a_slower_analysis_and_passes_without():
         return subprocess.run(["bash", "scripts/bench.sh", "gate", "-k", "analysis"], cwd=ROOT, check=False,
                               capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
 
-    slow = gate_run(ARTRESTORE_TEST_SLOWDOWN_MS="1")
+    # 2 ms: on the slowest machine kind (AVX2-only) the analysis itself takes about 2 ms, so 1 ms
+    # stayed inside the 30 % tolerance of a noisy baseline; 2 ms must fail on every kind.
+    slow = gate_run(ARTRESTORE_TEST_SLOWDOWN_MS="2")
     assert slow.returncode != 0, slow.stdout
     line = next(line for line in slow.stdout.splitlines() if line.startswith("FAIL analysis"))
     figures = re.search(r"= ([\d.]+) ms / ([\d.]+) ms -> ([\d.]+); baseline ([\d.]+) .* allows <= ([\d.]+)", line)
     assert figures, line
     ours, _peer, ratio, base, limit = map(float, figures.groups())
-    assert ours >= 1.0 and ratio > limit > base  # at least the 1 ms added, past the limit
+    assert ours >= 2.0 and ratio > limit > base  # at least the 2 ms added, past the limit
 
     normal = gate_run(ARTRESTORE_TEST_SLOWDOWN_MS="")
     assert normal.returncode == 0, normal.stdout + normal.stderr
