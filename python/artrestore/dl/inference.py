@@ -9,9 +9,9 @@ stale (TensorFlow backend); ``dl.onnx_runtime`` is the CPU default.
   convolutional pass; a larger one goes in as few large blended tiles as fit it
   (``dl.tiling.tiled_run``). On a GPU the default budget comes from the device's memory and the
   compiled pass's own memory analysis (bytes per pixel); elsewhere ``dl.tiling.MAX_PASS_PIXELS``.
-- **On-device conversion**: a one-pass image crosses to the GPU as uint8 and comes back as uint8;
-  the global-context thumbnail is made there too (OpenCV's INTER_AREA as two matrix products,
-  ``dl.tiling.area_weights``), so the host only pads.
+- **On-device conversion**: a one-pass image crosses to the GPU as uint8 and comes back as uint8,
+  written by the device into pinned host memory; the global-context thumbnail is made there too
+  (OpenCV's INTER_AREA as two matrix products, ``dl.tiling.area_weights``), so the host only pads.
 - **Batching across images**: concurrent ``restore`` calls (the batch runner's threads) meet in a
   ``dl.batching.Batcher``; passes of one shape run as one batch, up to ``batch_size`` images.
 
@@ -62,6 +62,7 @@ class UNetRestorer:
         self.precision = (GPU_PRECISION if self.on_gpu else "fp32") if precision == "auto" else precision
         self.model, self.config, self.metadata = load_model(model_dir, dtype_policy=COMPUTE_PRECISIONS[self.precision])
         self.batch_size = max(1, int(batch_size))
+        self._forward_to_host = None   # JAX on a GPU: the same call with its result in pinned host memory
         self._forward = self._compile()
         self.max_pass_pixels = int(max_pass_pixels) if max_pass_pixels else self._default_budget()
         # Zero timeout: a batch takes whoever is already waiting, never holds a lone image back.
@@ -89,6 +90,12 @@ class UNetRestorer:
                 out = jnp.clip(model(feeds if global_context else image, training=False), 0.0, 1.0)
                 return jnp.clip(jnp.rint(out * 255.0), 0, 255).astype(jnp.uint8) if as_uint8 else out
 
+            if self.on_gpu:
+                # The restore path's uint8 result is written straight into pinned host memory:
+                # measured on an H200, reading 3 MB back took 1.13 ms from device memory and 0.11 ms
+                # from pinned memory (the pageable copy was the public path's largest overhead).
+                host = jax.sharding.SingleDeviceSharding(jax.devices()[0], memory_kind="pinned_host")
+                self._forward_to_host = jax.jit(forward, static_argnums=1, out_shardings=host)
             return jax.jit(forward, static_argnums=1)
         if self.backend == "tensorflow":
             import tensorflow as tf
@@ -106,7 +113,8 @@ class UNetRestorer:
 
     def _run(self, inputs: dict) -> np.ndarray:
         as_uint8 = inputs[INPUT_KEY].dtype == np.uint8
-        return np.asarray(self._forward(inputs, as_uint8))
+        forward = self._forward_to_host if as_uint8 and self._forward_to_host is not None else self._forward
+        return np.asarray(forward(inputs, as_uint8))
 
     def _default_budget(self) -> int:
         """Pixels per pass: on a GPU, GPU_MEMORY_FRACTION of its memory over ``batch_size`` passes
