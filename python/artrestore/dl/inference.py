@@ -33,7 +33,7 @@ from artrestore.dl.contract import COMPUTE_PRECISIONS, CONTEXT, CONTEXT_KEY, GPU
 from artrestore.dl.tiling import MAX_PASS_PIXELS, area_weights, make_context, per_tile, plan_tiles, tiled_run
 from artrestore.dl.weights import load_model
 
-__all__ = ["UNetRestorer", "KERAS_PRECISIONS", "GPU_MEMORY_FRACTION"]
+__all__ = ["UNetRestorer", "KERAS_PRECISIONS", "GPU_MEMORY_FRACTION", "jax_on_gpu"]
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class UNetRestorer:
                  batch_size: int = 8, batch_timeout_ms: float = 0.0):
         keras = import_keras()
         self.backend = keras.backend.backend()
-        self.on_gpu = _jax_gpu() if self.backend == "jax" else False
+        self.on_gpu = jax_on_gpu() if self.backend == "jax" else False
         if precision not in KERAS_PRECISIONS:
             raise ValueError(f"U-Net precision must be one of {KERAS_PRECISIONS}, got {precision!r}")
         self.precision = (GPU_PRECISION if self.on_gpu else "fp32") if precision == "auto" else precision
@@ -208,8 +208,8 @@ def _persistent_cache(jax) -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-def _jax_gpu() -> bool:
-    """Whether JAX's default device is a GPU."""
+def jax_on_gpu() -> bool:
+    """Whether JAX's default device is a GPU (imports JAX)."""
     import jax
 
     return jax.default_backend() in ("gpu", "cuda", "rocm")

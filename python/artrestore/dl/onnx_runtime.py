@@ -192,10 +192,10 @@ def _gpu_keras() -> bool:
     """Keras on JAX with a GPU: the GPU runtime (dl.inference). Imports JAX only when asked for it."""
     if os.environ.get("KERAS_BACKEND") != "jax":
         return False
-    try:
-        import jax
+    from artrestore.dl.inference import jax_on_gpu  # no Keras or TensorFlow import
 
-        return jax.default_backend() in ("gpu", "cuda", "rocm")
+    try:
+        return jax_on_gpu()
     except ImportError:
         return False
 

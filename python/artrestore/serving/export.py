@@ -18,7 +18,7 @@ import shutil
 import numpy as np
 
 from artrestore._proto.tensorflow_serving.apis import prediction_log_pb2
-from artrestore.dl.arch import import_keras
+from artrestore.dl.arch import build_unet, import_keras
 from artrestore.dl.contract import (
     COMPUTE_PRECISIONS,
     CONTEXT,
@@ -56,7 +56,8 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, ver
     _add_endpoint(archive, SIGNATURE_NAME, model, config.global_context)
     # The reduced-precision variant: the same weights in a model built with a mixed policy
     # (fp16 compute, float32 in and out), as a second signature of the same version.
-    reduced, _, _ = load_model(unet_dir, dtype_policy=COMPUTE_PRECISIONS[REDUCED_PRECISION])
+    reduced = build_unet(config, dtype_policy=COMPUTE_PRECISIONS[REDUCED_PRECISION])
+    reduced.set_weights(model.get_weights())
     _add_endpoint(archive, REDUCED_SIGNATURES[REDUCED_PRECISION], reduced, config.global_context)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
