@@ -145,3 +145,22 @@ def test_gate_fails_on_a_slower_analysis_and_passes_without():
     normal = gate_run(ARTRESTORE_TEST_SLOWDOWN_MS="")
     assert normal.returncode == 0, normal.stdout + normal.stderr
     assert "PASS analysis" in normal.stdout and "latency gate passed" in normal.stdout
+
+
+def test_a_gate_with_median_stat_compares_medians_not_minima():
+    routing = next(g for g in gate.GATES if g.subject == "test_route_artrestore")
+    assert routing.stat == "median"
+
+    def route_run(ours_min, ours_median, peer_min, peer_median):
+        benches = [{"name": "test_route_artrestore", "group": "r", "extra_info": {},
+                    "stats": {"min": ours_min, "median": ours_median}},
+                   {"name": "test_route_sklearn_peer", "group": "r", "extra_info": {},
+                    "stats": {"min": peer_min, "median": peer_median}}]
+        return run(extra_benches=benches)
+
+    baselines = [(pathlib.Path("b.json"), route_run(24e-6, 38e-6, 11e-3, 12e-3))]
+    # The CI run that failed on minima (33.5 us / 9.1 ms) with steady medians passes ...
+    assert result(gate.check(route_run(33.5e-6, 37.9e-6, 9.1e-3, 15e-3), baselines), routing).status == "PASS"
+    # ... and a real slowdown of the median still fails, naming the statistic.
+    slow = result(gate.check(route_run(24e-6, 60e-6, 11e-3, 12e-3), baselines), routing)
+    assert slow.status == "FAIL" and "(medians)" in slow.message
