@@ -65,10 +65,12 @@ class Gate:
 GATES: tuple[Gate, ...] = (
     Gate("analysis 1024^2 vs scipy.fft + OpenCV peer", "test_analysis_artrestore", "test_analysis_scipy_peer", 0.30),
     Gate("fused colour + sharpen 1024^2 vs OpenCV", "test_fused_artrestore", "test_fused_opencv_peer", 0.30),
-    # Medians: on one AVX2 VM the minima of these runs moved 23-34 us (ours, 3000 rounds of a 30 us
-    # call) and 8.6-14 ms (the peer, 30 rounds) between runs, their ratio by 1.6x; the medians'
-    # ratio stayed within 2.5-3.3e-3 over 19 runs on two machine kinds.
-    Gate("routing one image vs scikit-learn (same forest)", "test_route_artrestore", "test_route_sklearn_peer", 0.35,
+    # Medians and a wide tolerance: on one AVX2 VM the minima of these runs moved 23-34 us (ours,
+    # 3000 rounds of a 30 us call) and 8.6-14 ms (the peer, 30 rounds) between runs, their ratio by
+    # 1.6x (CI failed once on it); the medians' ratio stayed within 2.5-3.3e-3 over 19 idle runs on
+    # two machine kinds but reached 4.5e-3 with a second job on the 2 cores, where a 30 us call
+    # loses its caches more than a 10 ms one. The lead is 250-400x, so +60 % still catches a real loss.
+    Gate("routing one image vs scikit-learn (same forest)", "test_route_artrestore", "test_route_sklearn_peer", 0.60,
          stat="median"),
     Gate("auto on light damage 1024^2 vs scipy/sklearn/OpenCV pipeline", "test_auto_light_artrestore",
          "test_auto_light_opencv_peer", 0.30),
