@@ -64,3 +64,18 @@ def test_tiny_run_writes_a_model_that_loads(tmp_path):
     assert metadata["runs"][-1]["epochs_run"] == 1 and metadata["damage_model"].startswith("broad")
     model, config, loaded = load_model(tmp_path / "out")
     assert config.global_context and loaded["validation"] == metadata["validation"]
+
+
+def test_cli_parses_severity_weights_and_names_a_bad_value(capsys):
+    import argparse
+
+    from artrestore.cli.train import unet_broad as cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    args = parser.parse_args(["unet-broad", "--train", "a", "--val", "b", "--out", "c",
+                              "--severity-weights", "0.5,0.3,0.2"])
+    assert args.severity_weights == (0.5, 0.3, 0.2)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["unet-broad", "--train", "a", "--val", "b", "--out", "c", "--severity-weights", "0.5,x"])
+    assert "comma-separated numbers" in capsys.readouterr().err

@@ -3,13 +3,25 @@ mask in the loss (``training.unet_broad``). Options and defaults come from ``Bro
 imports no compiled code, so it runs on GPU machines without the core."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 
 from artrestore.training.unet_broad import BroadTrainConfig
 
 _TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "loss", "mask_weight", "variants", "seed",
-            "clean_fraction", "notes")
+            "clean_fraction", "severity_weights", "notes")
+
+
+def _floats(text: str) -> tuple:
+    """``"0.5,0.3,0.2"`` -> (0.5, 0.3, 0.2): the light / moderate / severe shares of damaged pairs."""
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if len(values) != 3 or min(values) < 0 or sum(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected three non-negative weights (light,moderate,severe), got {text!r}")
+    return values
 
 
 def register(steps) -> None:
@@ -20,7 +32,8 @@ def register(steps) -> None:
     p.add_argument("--init", help="continue from this U-Net folder")
     defaults = {f.name: f.default for f in dataclasses.fields(BroadTrainConfig)}
     for name in _TUNABLE:
-        p.add_argument("--" + name.replace("_", "-"), type=type(defaults[name]), default=defaults[name])
+        kind = _floats if isinstance(defaults[name], tuple) else type(defaults[name])
+        p.add_argument("--" + name.replace("_", "-"), type=kind, default=defaults[name])
     p.set_defaults(handler=run)
 
 
