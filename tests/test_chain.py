@@ -53,7 +53,7 @@ def test_chain_gains_on_synthetic_damage(photo, severity):
 def test_stage_list_mask_and_skip(photo):
     damaged = np.clip(photo * 0.7 + 60, 0, 255).astype(np.uint8)  # faded, lifted blacks
     cv2.line(damaged, (10, 30), (370, 300), (0, 0, 0), 2)  # then scratched: at least 60 levels darker
-    params = ChainParams(line_sensitivity=2.0, sharpen_strength=0.3)
+    params = ChainParams(line_sensitivity=2.0, denoise_strength=0.7, sharpen_strength=0.3)
     result = run_chain(damaged, params)
     names = [s["name"] for s in result.stages]
     assert names == ["noise_estimate", "lines", "inpaint", "denoise", "colour", "sharpen"]

@@ -17,7 +17,11 @@ from artrestore.chain.router import PARAM_NAMES
 
 CLEAN_PSNR = 38.0  # dB: "changes almost nothing"
 FOREST = dict(n_estimators=48, min_samples_leaf=3, max_features=0.5)
-MARGINS = (0.0, 0.25, 0.5)  # dB by which a choice must beat the fallback's predicted gain
+MARGINS = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0)  # dB by which a choice must beat the fallback's predicted gain
+# Do no harm: a path that loses on average at some severity of the training images will lose more
+# on damage it was not fitted to, so ``score`` charges a mean loss at any severity HARM_PENALTY
+# times over.
+HARM_PENALTY = 4.0
 COLOUR_STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)  # of the learned colour map, chosen per image
 
 
@@ -189,10 +193,11 @@ def cross_validate(outcomes: dict, pairs, colour_data: dict, colour_pairs, bank:
 
 
 def score(table: dict) -> float:
-    """Mean gain over the damaged severities, minus a penalty for cases below the input and for
-    clean images pushed under 38 dB."""
+    """Mean gain over the damaged severities, minus a penalty for cases below the input, for a
+    mean loss at any severity (``HARM_PENALTY``) and for clean images pushed under 38 dB."""
     damaged = [v for k, v in table.items() if k != "none"]
-    score = float(np.mean([v["mean_gain_db"] - 2.0 * v["share_below_input"] for v in damaged]))
+    score = float(np.mean([v["mean_gain_db"] - 2.0 * v["share_below_input"]
+                           - HARM_PENALTY * max(0.0, -v["mean_gain_db"]) for v in damaged]))
     return score - 2.0 * (1.0 - table["none"]["share_at_38db"]) if "none" in table else score
 
 

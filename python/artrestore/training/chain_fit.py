@@ -3,9 +3,11 @@
 Input: an outcome file from ``chain_outcomes`` (training images x severities x the settings grid ->
 output PSNR). Steps:
 
-- ``choose_default``: the one grid setting with the best mean gain over the damaged severities
-  (equal weight per severity) among those that never lose on average at any severity and keep
-  ``clean_share`` of the clean images at >= 38 dB: the ``classical`` path's ``DEFAULT_CHAIN``.
+- ``choose_default``: the one grid setting with the best ``score`` (the router's: mean gain over
+  the damaged severities, equal weight per severity, less twice the share of images left below
+  the input) among those that never lose on average at any severity and keep ``clean_share`` of
+  the clean images at >= 38 dB: the ``classical`` path's ``DEFAULT_CHAIN``. The identity scores 0,
+  so a setting must gain more than it harms to be chosen.
 - ``select_bank``: greedily, the ``n_settings`` settings whose best-of gain over the cases is
   largest (identity first);
 - the cases are rebuilt (``chain_colour.regenerate``) for their features and the colour map a
@@ -59,8 +61,11 @@ def choose_default(outcomes: dict, clean_share: float = 0.9) -> tuple[int, dict]
     if (sev == "none").any():
         clean_out = outcomes["psnr_in"][sev == "none"][:, None] + gains[sev == "none"]
         ok &= (clean_out >= CLEAN_PSNR).mean(axis=0) >= clean_share
-    score = np.where(ok, per_sev.mean(axis=0), -np.inf)
-    best = int(np.argmax(score)) if np.isfinite(score).any() else identity_index(outcomes)
+    damaged_rows = sev != "none"
+    scores = np.array([score(severity_table({"severity": sev[damaged_rows], "psnr_in": outcomes["psnr_in"][damaged_rows]},
+                                            gains[damaged_rows, j])) if ok[j] else -np.inf
+                       for j in range(gains.shape[1])])
+    best = int(np.argmax(scores)) if np.isfinite(scores).any() else identity_index(outcomes)
     return best, severity_table(outcomes, gains[:, best])
 
 

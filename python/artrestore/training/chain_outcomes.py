@@ -36,7 +36,9 @@ log = logging.getLogger(__name__)
 PSNR_CAP = 60.0  # dB; identical images (inf) and near-identical ones are all "no change"
 LINE_CHOICES = (0.0, 0.3, 0.7, 1.2)
 DENOISE_CHOICES = ((0.0, 6.0), (0.7, 6.0), (0.7, 20.0), (1.5, 6.0), (1.5, 20.0))  # (strength, noise ceiling)
-COLOUR_CHOICES = ((0.0, 0.18), (0.5, 0.18), (0.8, 0.18), (1.0, 0.08), (1.0, 0.18))  # (strength, cast tolerance)
+# (strength, cast tolerance); the two gentle ones (a quarter strength, a cast only beyond 0.3 in
+# log gain) give the classical default a choice that touches light damage less.
+COLOUR_CHOICES = ((0.0, 0.18), (0.25, 0.18), (0.5, 0.18), (0.5, 0.3), (0.8, 0.18), (1.0, 0.08), (1.0, 0.18))
 SHARPEN_CHOICES = ((0.0, 1.0), (0.3, 1.0), (0.6, 1.5))  # (strength, sigma px)
 
 
