@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, read_metadata, sha256
+from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
 from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
 from artrestore.router import flatten_forest
 
@@ -92,24 +92,14 @@ class LearnedDecision:
     @classmethod
     def load(cls, path=None) -> "LearnedDecision":
         """Load a decision folder (``decision.npz`` + ``model_metadata.json``); None: the bundled one."""
-        folder = pathlib.Path(path) if path is not None else BUNDLED_DECISION
-        if folder.is_file():
-            folder = folder.parent
+        folder = model_folder(path, BUNDLED_DECISION)
         arrays_path = folder / "decision.npz"
         metadata = read_metadata(folder, FORMAT, "decision")
         if metadata.get("feature_names") != list(ROUTING_FEATURE_NAMES):
             raise ValueError("decision: model was trained on other features")
         check_arrays(arrays_path, metadata.get("arrays_sha256"), "decision")
-        names = [f"{f}_{a}" for f in _FORESTS for a in _FOREST_ARRAYS]
-        try:
-            with np.load(arrays_path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in names}
-        except (KeyError, ValueError, OSError) as error:
-            raise ValueError(f"decision: {arrays_path} is not a decision array file ({error})") from None
-        for name in names:
-            dtype, ndim = _FOREST_ARRAYS[name.split("_", 1)[1]]
-            if arrays[name].dtype != dtype or arrays[name].ndim != ndim:
-                raise ValueError(f"decision: array {name!r} must be {np.dtype(dtype).name} with {ndim} dims")
+        schema = {f"{f}_{a}": spec for f in _FORESTS for a, spec in _FOREST_ARRAYS.items()}
+        arrays = load_arrays(arrays_path, schema, "decision")
         try:
             return cls(arrays, metadata)
         except (KeyError, TypeError) as error:

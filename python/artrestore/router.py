@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, read_metadata, sha256
+from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
 from artrestore.analysis import FEATURE_NAMES
 
 BUNDLED_ROUTER = pathlib.Path(__file__).resolve().parent / "models" / "router"
@@ -105,23 +105,13 @@ class Router:
     @classmethod
     def load(cls, path=None) -> "Router":
         """Load a router folder (``router.npz`` + ``model_metadata.json``); None: the bundled one."""
-        folder = pathlib.Path(path) if path is not None else BUNDLED_ROUTER
-        if folder.is_file():
-            folder = folder.parent
+        folder = model_folder(path, BUNDLED_ROUTER)
         arrays_path = folder / "router.npz"
         metadata = read_metadata(folder, FORMAT, "router")
         if metadata.get("feature_names") != list(FEATURE_NAMES) or metadata.get("outputs") != list(OUTPUTS):
             raise ValueError("router: model was trained on other features or outputs")
         check_arrays(arrays_path, metadata.get("arrays_sha256"), "router")
-        try:
-            with np.load(arrays_path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in _ARRAYS}
-        except (KeyError, ValueError, OSError) as error:
-            raise ValueError(f"router: {arrays_path} is not a router array file ({error})") from None
-        for name, (dtype, ndim) in _ARRAYS.items():
-            if arrays[name].dtype != dtype or arrays[name].ndim != ndim:
-                raise ValueError(f"router: array {name!r} must be {np.dtype(dtype).name} with {ndim} dims")
-        return cls(arrays, metadata)
+        return cls(load_arrays(arrays_path, _ARRAYS, "router"), metadata)
 
     @property
     def n_trees(self) -> int:

@@ -30,7 +30,7 @@ from dataclasses import fields, replace
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, read_metadata, sha256
+from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
 from artrestore.analysis import FEATURE_NAMES
 from artrestore.chain.chain import ChainParams
 from artrestore.chain.features import CHAIN_FEATURE_NAMES
@@ -93,23 +93,13 @@ class ChainRouter:
     @classmethod
     def load(cls, path=None) -> "ChainRouter":
         """Load a folder (``chain_router.npz`` + ``model_metadata.json``); None: the bundled one."""
-        folder = pathlib.Path(path) if path is not None else BUNDLED_CHAIN_ROUTER
-        if folder.is_file():
-            folder = folder.parent
+        folder = model_folder(path, BUNDLED_CHAIN_ROUTER)
         arrays_path = folder / "chain_router.npz"
         metadata = read_metadata(folder, FORMAT, "chain router")
         if metadata.get("input_names") != list(INPUT_NAMES) or metadata.get("param_names") != list(PARAM_NAMES):
             raise ValueError("chain router: model was trained on other features or parameters")
         check_arrays(arrays_path, metadata.get("arrays_sha256"), "chain router")
-        try:
-            with np.load(arrays_path, allow_pickle=False) as npz:
-                arrays = {name: npz[name] for name in _ARRAYS}
-        except (KeyError, ValueError, OSError) as error:
-            raise ValueError(f"chain router: {arrays_path} is not a chain router array file ({error})") from None
-        for name, (dtype, ndim) in _ARRAYS.items():
-            if arrays[name].dtype != dtype or arrays[name].ndim != ndim:
-                raise ValueError(f"chain router: array {name!r} must be {np.dtype(dtype).name} with {ndim} dims")
-        return cls(arrays, metadata)
+        return cls(load_arrays(arrays_path, _ARRAYS, "chain router"), metadata)
 
     def _standardise(self, inputs: np.ndarray) -> tuple[np.ndarray, bool]:
         x = np.asarray(inputs, np.float64)

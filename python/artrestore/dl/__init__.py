@@ -14,7 +14,7 @@ lazily, for one release; new code imports them from their modules (``artrestore.
 """
 from __future__ import annotations
 
-import importlib
+from artrestore._lazy import lazy_package
 
 __all__ = ["contract", "tiling", "arch", "weights", "inference", "backends"]
 
@@ -39,16 +39,4 @@ _MOVED = {
 }
 
 
-def __getattr__(name: str):
-    if name in __all__:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, attribute = _MOVED[name]
-    value = getattr(importlib.import_module(module), attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *__all__, *_MOVED})
+__getattr__, __dir__ = lazy_package(__name__, __all__, _MOVED)

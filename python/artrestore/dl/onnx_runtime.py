@@ -21,7 +21,6 @@ the graphs are there and current, and otherwise logs a warning and falls back to
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 import pathlib
@@ -52,16 +51,8 @@ class StaleOnnxModel(ValueError):
 
 def read_onnx_metadata(folder) -> dict:
     """``onnx_metadata.json`` of a U-Net folder, or FileNotFoundError / ValueError naming it."""
-    path = pathlib.Path(folder) / ONNX_METADATA
-    if not path.is_file():
-        raise FileNotFoundError(f"U-Net ONNX: {path} not found (export it: training.export_onnx.export_onnx)")
-    try:
-        meta = json.loads(path.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"U-Net ONNX: {path} is not valid JSON ({error})") from None
-    if not isinstance(meta, dict) or meta.get("format") != ONNX_FORMAT:
-        raise ValueError(f"U-Net ONNX: {path} is not an {ONNX_FORMAT} file")
-    return meta
+    return _modelfile.read_metadata(folder, ONNX_FORMAT, "U-Net ONNX", filename=ONNX_METADATA,
+                                    missing_hint="export it: training.export_onnx.export_onnx")
 
 
 def check_current(folder, meta: dict) -> None:
