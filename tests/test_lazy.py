@@ -37,7 +37,7 @@ def test_an_unknown_name_is_an_attribute_error_naming_it(package):
     import lazypkg
 
     with pytest.raises(AttributeError, match="'lazypkg' has no attribute 'missing'"):
-        lazypkg.missing
+        _ = lazypkg.missing
     getattr_, _ = lazy_package("lazypkg", (), {})
     with pytest.raises(AttributeError):
         getattr_("heavy")
