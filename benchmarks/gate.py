@@ -76,8 +76,11 @@ GATES: tuple[Gate, ...] = (
          "test_auto_light_opencv_peer", 0.30),
     Gate("2 threads vs 1 thread, over OpenCV's 2 vs 1 (per round)", "two_threads_s", "one_thread_s", 0.40,
          bench="test_two_threads_artrestore", peer=("peer_two_threads_s", "peer_one_thread_s")),
+    # +60 %: two fresh interpreters of 20-40 ms CPU each; on the AVX2 VM their ratio ran 1.15-2.15
+    # over seven runs of unchanged import code (CI failed once at 2.15). What this gate is for, a
+    # heavy import on `import artrestore` (TensorFlow: 5 s), moves it 100-fold.
     Gate("import artrestore vs bare interpreter (fresh process)", "test_import_artrestore", "test_bare_python_peer",
-         0.30),
+         0.60),
     Gate("first image (fresh process) vs import numpy + cv2", "test_first_image_artrestore",
          "test_import_numpy_cv2_peer", 0.30),
     Gate("U-Net tile over gRPC vs in process (per round)", "grpc_s", "in_process_s", 0.25,
