@@ -63,8 +63,11 @@ class Gate:
 
 
 GATES: tuple[Gate, ...] = (
-    Gate("analysis 1024^2 vs scipy.fft + OpenCV peer", "test_analysis_artrestore", "test_analysis_scipy_peer", 0.30),
-    Gate("fused colour + sharpen 1024^2 vs OpenCV", "test_fused_artrestore", "test_fused_opencv_peer", 0.30),
+    # +50 %: on the AVX2 VM, with the code unchanged, these two ratios ran 0.188-0.280 and
+    # 0.93-1.42 over four runs on 2026-11-30 (the peers' own minima moved 7.3-10.5 ms and 15.7-20.5
+    # ms); +30 % left one run 9 % and another 3 % from failing.
+    Gate("analysis 1024^2 vs scipy.fft + OpenCV peer", "test_analysis_artrestore", "test_analysis_scipy_peer", 0.50),
+    Gate("fused colour + sharpen 1024^2 vs OpenCV", "test_fused_artrestore", "test_fused_opencv_peer", 0.50),
     # Medians and a wide tolerance: on one AVX2 VM the minima of these runs moved 23-34 us (ours,
     # 3000 rounds of a 30 us call) and 8.6-14 ms (the peer, 30 rounds) between runs, their ratio by
     # 1.6x (CI failed once on it); the medians' ratio stayed within 2.5-3.3e-3 over 19 idle runs on
