@@ -1,5 +1,6 @@
 """Tiled inference and the whole-image thumbnail (pure NumPy: no TensorFlow needed)."""
 import numpy as np
+import pytest
 
 from artrestore.dl.tiling import blend_window, make_context, tiled_predict
 
@@ -71,3 +72,13 @@ def test_budgeted_passes_batch_tiles_and_blend_back_the_image():
     seen = []
     out = tiled_run(small, lambda t: (seen.append((t.shape, t.dtype)), t)[1], max_pixels=budget * 4)
     assert seen == [((1, 304, 416, 3), np.uint8)] and np.array_equal(out, small)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_pad_to_mirrors_like_numpy_and_repeats_the_edge_when_too_short(dtype):
+    from artrestore.dl.tiling import pad_to
+
+    image = (np.random.default_rng(4).random((20, 30, 3)) * 255).astype(dtype)
+    np.testing.assert_array_equal(pad_to(image, 32, 48), np.pad(image, ((0, 12), (0, 18), (0, 0)), mode="reflect"))
+    np.testing.assert_array_equal(pad_to(image, 64, 48), np.pad(image, ((0, 44), (0, 18), (0, 0)), mode="edge"))
+    assert pad_to(image, 20, 30) is image

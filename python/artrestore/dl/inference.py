@@ -23,14 +23,13 @@ import logging
 import os
 import pathlib
 
-import cv2
 import numpy as np
 
 from artrestore._validate import to_uint8
 from artrestore.dl.arch import import_keras
 from artrestore.dl.batching import Batcher
 from artrestore.dl.contract import COMPUTE_PRECISIONS, CONTEXT, CONTEXT_KEY, GPU_PRECISION, INPUT_KEY
-from artrestore.dl.tiling import MAX_PASS_PIXELS, area_weights, make_context, per_tile, plan_tiles, tiled_run
+from artrestore.dl.tiling import MAX_PASS_PIXELS, area_weights, make_context, pad_to, per_tile, plan_tiles, tiled_run
 from artrestore.dl.weights import load_model
 
 __all__ = ["UNetRestorer", "KERAS_PRECISIONS", "GPU_MEMORY_FRACTION", "jax_on_gpu"]
@@ -166,16 +165,13 @@ class UNetRestorer:
         """RGB uint8 H x W x 3 -> restored RGB uint8. A one-pass image on the JAX backend stays
         uint8 on the way in and out and gets its thumbnail made on the device."""
         h, w = image.shape[:2]
-        (tile_h, tile_w), rows, cols = plan_tiles(h, w, self.max_pass_pixels)
+        _, rows, cols = plan_tiles(h, w, self.max_pass_pixels)
         one_pass = len(rows) == len(cols) == 1 and self.backend == "jax"
         if not one_pass or (self.config.global_context and min(h, w) < CONTEXT):
             return to_uint8(self.restore_float(image.astype(np.float32) / 255.0))
         # Sides padded up to multiples of SHAPE_BUCKET: fewer distinct shapes, fewer XLA compiles.
         tile_h, tile_w = -(-h // SHAPE_BUCKET) * SHAPE_BUCKET, -(-w // SHAPE_BUCKET) * SHAPE_BUCKET
-        padded = image if (tile_h, tile_w) == (h, w) else cv2.copyMakeBorder(
-            image, 0, tile_h - h, 0, tile_w - w, cv2.BORDER_REFLECT_101 if tile_h - h < h and tile_w - w < w
-            else cv2.BORDER_REPLICATE)
-        inputs = {INPUT_KEY: padded[None]}
+        inputs = {INPUT_KEY: pad_to(image, tile_h, tile_w)[None]}
         if self.config.global_context:
             inputs.update(self._area_inputs(h, tile_h, w, tile_w))
         return self._batcher.submit(inputs)[0, :h, :w]

@@ -18,7 +18,7 @@ import numpy as np
 from artrestore.dl.contract import CONTEXT, OVERLAP, TILE
 
 __all__ = ["MULTIPLE", "MAX_PASS_PIXELS", "make_context", "area_weights", "per_tile", "blend_window", "tiled_predict",
-           "tiled_restore", "plan_axis", "plan_tiles", "tiled_run"]
+           "tiled_restore", "plan_axis", "plan_tiles", "pad_to", "tiled_run"]
 
 MULTIPLE = 16                    # the U-Net's 4 poolings: sides must be multiples of 2**4
 MAX_PASS_PIXELS = 1280 * 960     # default one-pass budget (CPU): ~1.2 GB peak at fp32, less at int8
@@ -147,6 +147,19 @@ def plan_tiles(height: int, width: int, max_pixels: int = MAX_PASS_PIXELS, overl
     return (tile_h, tile_w), rows, cols
 
 
+def pad_to(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """An H x W x 3 image padded at the bottom and right to ``height`` x ``width``: mirrored
+    (OpenCV's REFLECT_101, NumPy's "reflect") where the image is longer than its padding, else the
+    edge repeated; the image itself when nothing is missing."""
+    import cv2
+
+    h, w = image.shape[:2]
+    if (height, width) == (h, w):
+        return image
+    border = cv2.BORDER_REFLECT_101 if min(h, w) > 1 and height - h < h and width - w < w else cv2.BORDER_REPLICATE
+    return cv2.copyMakeBorder(np.ascontiguousarray(image), 0, height - h, 0, width - w, border)
+
+
 def tiled_run(image: np.ndarray, predict, *, max_pixels: int = MAX_PASS_PIXELS, overlap: int = OVERLAP,
               batch_size: int = 1) -> np.ndarray:
     """Run ``predict`` (n x h x w x 3 float32 -> same, h and w multiples of 16) over the tiles of
@@ -156,8 +169,7 @@ def tiled_run(image: np.ndarray, predict, *, max_pixels: int = MAX_PASS_PIXELS, 
     h, w = image.shape[:2]
     (tile_h, tile_w), rows, cols = plan_tiles(h, w, max_pixels, overlap)
     full_h, full_w = max(h, rows[-1] + tile_h), max(w, cols[-1] + tile_w)
-    mode = "reflect" if min(h, w) > 1 and full_h - h < h and full_w - w < w else "edge"
-    padded = np.pad(image, ((0, full_h - h), (0, full_w - w), (0, 0)), mode=mode)
+    padded = pad_to(image, full_h, full_w)
     if len(rows) == len(cols) == 1:
         return _checked(predict(padded[None]), (1, full_h, full_w, 3))[0, :h, :w]
     window = np.outer(_ramp(tile_h, overlap), _ramp(tile_w, overlap))[:, :, None]

@@ -137,9 +137,9 @@ def fp32_difference(model, config, unet, pairs) -> float:
     damaged = pairs[0][0].astype(np.float32) / 255
     h, w = (s // 16 * 16 for s in damaged.shape[:2])
     tiles = np.stack([damaged[:dl.TILE, :dl.TILE], damaged[h - dl.TILE:h, w - dl.TILE:w]])
+    context = dl.make_context(damaged) if config.global_context else None
     worst = 0.0
     for batch in (tiles, damaged[None, :h, :w]):
-        context = dl.make_context(damaged) if config.global_context else None
         keras_out = np.clip(np.asarray(model(dl.model_inputs(config, batch, context), training=False)), 0, 1)
         worst = max(worst, float(np.abs(unet.predict_tiles(batch, context) - keras_out).max()))
     return worst
