@@ -32,6 +32,7 @@ from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: t
 from artrestore.chain.router import ChainRouter
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
+from artrestore.dl.colour_hold import hold_colour, keep_for, read_colour_keep
 from artrestore.dl.contract import MODEL_NAME, UNET_PRECISIONS
 from artrestore.dl.onnx_runtime import RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
@@ -78,6 +79,7 @@ class HybridRestorer:
         self.dl_runtime, self.dl_precision = dl_runtime, dl_precision
         self._dl = None
         self._dl_lock = threading.Lock()
+        self._keep_by_class = None  # the U-Net's colour shares per severity class, read at first use
         # Issue 16: the learned decision (None for decision="rule"), in this deployment's time profile.
         self.decider = load_decision(decision, decision_path, prefer=prefer, time_budget_s=time_budget_s)
         self.prefer, self.time_budget_s = prefer, time_budget_s
@@ -94,10 +96,15 @@ class HybridRestorer:
                                         precision=self.dl_precision)
             return self._dl
 
-    def _dl_restore(self, image: np.ndarray) -> np.ndarray:
+    def _dl_restore(self, image: np.ndarray, severity_probability: dict) -> tuple[np.ndarray, float]:
+        """(restored, share of the U-Net's global colour change kept: ``dl.colour_hold``)."""
         if not self.use_dl:
             raise DeepLearningUnavailable("deep learning disabled (use_dl=False)")
-        return self._backend().restore(image)  # backends raise DeepLearningUnavailable themselves
+        restored = self._backend().restore(image)  # backends raise DeepLearningUnavailable themselves
+        if self._keep_by_class is None:
+            self._keep_by_class = read_colour_keep(self.dl_model_path)
+        keep = keep_for(severity_probability, self._keep_by_class)
+        return hold_colour(image, restored, keep), keep
 
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):
@@ -152,8 +159,10 @@ class HybridRestorer:
             restored = image.copy()
         elif method == "deep_learning":
             try:
-                restored = self._dl_restore(image)
-                info["params"] = {"model": "unet", "backend": self.dl_backend}
+                # Without the learned decision, the rule's severity label stands in for its probabilities.
+                probability = (decision or {}).get("severity_probability") or {severity: 1.0}
+                restored, keep = self._dl_restore(image, probability)
+                info["params"] = {"model": "unet", "backend": self.dl_backend, "colour_keep": round(keep, 3)}
                 if self.dl_backend == "local":
                     info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
                                           precision=getattr(self._dl, "precision", "fp32"))

@@ -1,0 +1,152 @@
+"""Choose the share of the U-Net's global colour change to keep (``dl.colour_hold``), on the
+training family's validation split only.
+
+Inputs: the clean dataset folder (its ``val`` sources under ``split_sources(seed=0)``, longer side
+<= 512 px), a U-Net folder, the candidate shares. Each source is damaged once per severity by the
+broad damage model with the U-Net training's validation seeds (900000 + k) and also kept clean;
+the U-Net (in process, as users get it) restores every input once and the learned decision gives
+its severity probabilities; every triple of shares (light, moderate, severe) is applied to the
+same outputs as the restorer applies it (``dl.colour_hold.keep_for``). Output: a dict with PSNR /
+SSIM per level (clean, light, moderate, severe) for the input, for one share for all classes, and
+``chosen``: the triple with the best mean PSNR over the four levels among those that lose no level
+against keeping all (1.0).
+
+Run: ``python -m artrestore.training.colour_keep --clean ../shared/data/clean --out FILE.json
+[--write-metadata]`` (``--write-metadata`` records the choice in the U-Net folder's metadata). The
+check family is never used here.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import pathlib
+
+import cv2
+import numpy as np
+
+from artrestore.dl.colour_hold import COLOUR_KEEP_KEY, hold_colour, keep_for
+
+log = logging.getLogger(__name__)
+
+SHARES = (1.0, 0.9, 0.75, 0.6, 0.5, 0.25, 0.0)
+LEVELS = ("clean", "light", "moderate", "severe")
+VAL_SEED0 = 900_000  # training.unet_broad's validation seeds
+MAX_SIDE = 512
+PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
+
+
+def val_sources(clean_dir: pathlib.Path) -> list[np.ndarray]:
+    from artrestore.imageio import read_image
+    from artrestore.training.datasets import list_images, split_sources
+
+    paths = list_images(clean_dir)
+    names = [str(p.relative_to(clean_dir)) for p in paths]
+    split = split_sources(names, 0)
+    out = []
+    for path, name in zip(paths, names):
+        if split[name] != "val":
+            continue
+        image = read_image(path)
+        factor = MAX_SIDE / max(image.shape[:2])
+        if factor < 1:
+            image = cv2.resize(image, (round(image.shape[1] * factor), round(image.shape[0] * factor)),
+                               interpolation=cv2.INTER_AREA)
+        out.append(np.ascontiguousarray(image))
+    return out
+
+
+def _outcomes(clean_dir, model_dir):
+    """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision)."""
+    from artrestore.analysis import routing_vector
+    from artrestore.decision import load_decision
+    from artrestore.dl.backends import make_backend
+    from artrestore.training.broad_damage import broad_damage
+    from artrestore.training.damage_ranges import SEVERITIES
+
+    backend = make_backend("local", model_dir=model_dir)
+    decision = load_decision("learned")  # the bundled one, as the restorer uses it
+    out = []
+    for i, clean in enumerate(val_sources(pathlib.Path(clean_dir))):
+        inputs = {"clean": clean}
+        for k, severity in enumerate(SEVERITIES):
+            inputs[severity] = broad_damage(clean, severity, VAL_SEED0 + 3 * i + k)[0]
+        for level, image in inputs.items():
+            probability = dict(zip(decision.classes, map(float, decision.predict_severity_proba(routing_vector(image))[0])))
+            out.append((level, clean, image, backend.restore(image), probability))
+        log.info("source %d done", i + 1)
+    return out
+
+
+def _scores(outcomes, keep_by_class: dict, with_ssim: bool = True) -> dict:
+    """Mean PSNR / SSIM per level with the share kept = the decision's severity probabilities
+    weighted by ``keep_by_class`` (``keep_for``, as the restorer does)."""
+    from artrestore.metrics import psnr, ssim
+
+    rows: dict = {level: [] for level in LEVELS}
+    for level, clean, image, restored, probability in outcomes:
+        held = hold_colour(image, restored, keep_for(probability, keep_by_class))
+        rows[level].append((min(psnr(clean, held), PSNR_CAP), ssim(clean, held) if with_ssim else np.nan))
+    return {level: {"psnr": float(np.mean([p for p, _ in v])), **({"ssim": float(np.mean([s for _, s in v]))}
+                                                                   if with_ssim else {})}
+            for level, v in rows.items()}
+
+
+def choose(clean_dir, model_dir=None, shares=SHARES) -> dict:
+    from artrestore.metrics import psnr, ssim
+
+    outcomes = _outcomes(clean_dir, model_dir)
+    classes = ("light", "moderate", "severe")
+    inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
+                      "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
+              for level in LEVELS}
+    uniform = {str(s): _scores(outcomes, dict.fromkeys(classes, s)) for s in shares}
+    full = uniform["1.0"]
+    best, best_mean = dict.fromkeys(classes, 1.0), np.mean([full[level]["psnr"] for level in LEVELS])
+    for triple in itertools.product(shares, repeat=3):
+        keep = dict(zip(classes, triple))
+        scores = _scores(outcomes, keep, with_ssim=False)  # SSIM only for the reported rows: 343 triples
+        if any(scores[level]["psnr"] < full[level]["psnr"] for level in LEVELS):
+            continue  # loses a level against keeping the network's colour as it is
+        mean = np.mean([scores[level]["psnr"] for level in LEVELS])
+        if mean > best_mean + 1e-9:
+            best, best_mean = keep, mean
+    return {"sources": len(outcomes) // len(LEVELS), "shares": list(shares), "input": inputs, "uniform": uniform,
+            "chosen": best, "chosen_scores": _scores(outcomes, best),
+            "rule": "share kept per severity class of the decision (weighted by its probabilities): best mean "
+                    "PSNR over clean/light/moderate/severe among the triples that lose no level against keeping "
+                    "all"}
+
+
+def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
+    """Write the chosen shares (and how they were chosen) into the U-Net folder's metadata, in the
+    layout ``dl.weights.save_weights`` writes (2-space indent, sorted keys)."""
+    from artrestore.dl.contract import BUNDLED_UNET
+
+    path = pathlib.Path(model_dir or BUNDLED_UNET) / "model_metadata.json"
+    metadata = json.loads(path.read_text())
+    metadata[COLOUR_KEEP_KEY] = report["chosen"]
+    metadata[COLOUR_KEEP_KEY + "_choice"] = {"split": "val (seed 0)", "sources": report["sources"],
+                                             "rule": report["rule"], "report": report_name}
+    path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clean", required=True, help="the clean dataset folder (its val split is used)")
+    parser.add_argument("--unet", default=None, help="U-Net folder (default: the bundled one)")
+    parser.add_argument("--out", required=True, help="JSON report")
+    parser.add_argument("--write-metadata", action="store_true", help="record the choice in the U-Net's metadata")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    report = choose(args.clean, args.unet)
+    pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    if args.write_metadata:
+        record_choice(args.unet, report, pathlib.Path(args.out).name)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
