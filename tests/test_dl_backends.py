@@ -8,7 +8,7 @@ import pytest
 
 from artrestore import restorer as restorer_module
 from artrestore.dl import backends
-from artrestore.dl.colour_hold import hold_colour
+from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour
 from artrestore.errors import DeepLearningUnavailable, MissingDependency
 from artrestore.restorer import HybridRestorer
 
@@ -78,9 +78,10 @@ def test_concurrent_restores_reach_the_backend_together_and_it_is_created_once(m
     assert not errors, errors
     assert created == ["grpc://fake:1"]
     for restored, info in results:
-        # The backend's output, less the share of its global colour change the U-Net does not keep
-        # (the share is reported to 3 decimals: 1 level of rounding).
-        expected = hold_colour(image, 255 - image, info["params"]["colour_keep"])
+        # The backend's output, less what the U-Net's holds take back (the shares are reported to 3
+        # decimals: 1 level of rounding).
+        held = hold_colour(image, 255 - image, info["params"][COLOUR_KEEP_KEY])
+        expected = hold_change(image, held, info["params"][CHANGE_KEEP_KEY])
         assert np.abs(restored.astype(int) - expected).max() <= 1
         assert info["method"] == "deep_learning" and info["params"]["backend"] == "grpc://fake:1"
 

@@ -32,8 +32,8 @@ from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: t
 from artrestore.chain.router import ChainRouter
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
-from artrestore.dl.colour_hold import hold_colour, keep_for, read_colour_keep
 from artrestore.dl.contract import MODEL_NAME, UNET_PRECISIONS
+from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, read_shares
 from artrestore.dl.onnx_runtime import RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import read_image, write_image
@@ -79,7 +79,7 @@ class HybridRestorer:
         self.dl_runtime, self.dl_precision = dl_runtime, dl_precision
         self._dl = None
         self._dl_lock = threading.Lock()
-        self._keep_by_class = None  # the U-Net's colour shares per severity class, read at first use
+        self._hold_shares = None  # the U-Net's hold shares per severity class (dl.hold), read at first use
         # Issue 16: the learned decision (None for decision="rule"), in this deployment's time profile.
         self.decider = load_decision(decision, decision_path, prefer=prefer, time_budget_s=time_budget_s)
         self.prefer, self.time_budget_s = prefer, time_budget_s
@@ -96,15 +96,16 @@ class HybridRestorer:
                                         precision=self.dl_precision)
             return self._dl
 
-    def _dl_restore(self, image: np.ndarray, severity_probability: dict) -> tuple[np.ndarray, float]:
-        """(restored, share of the U-Net's global colour change kept: ``dl.colour_hold``)."""
+    def _dl_restore(self, image: np.ndarray, severity_probability: dict) -> tuple[np.ndarray, dict]:
+        """(restored, {hold key: share kept}): the backend's output less what ``dl.hold`` takes back."""
         if not self.use_dl:
             raise DeepLearningUnavailable("deep learning disabled (use_dl=False)")
         restored = self._backend().restore(image)  # backends raise DeepLearningUnavailable themselves
-        if self._keep_by_class is None:
-            self._keep_by_class = read_colour_keep(self.dl_model_path)
-        keep = keep_for(severity_probability, self._keep_by_class)
-        return hold_colour(image, restored, keep), keep
+        if self._hold_shares is None:
+            self._hold_shares = read_shares(self.dl_model_path)
+        kept = {key: keep_for(severity_probability, shares) for key, shares in self._hold_shares.items()}
+        restored = hold_colour(image, restored, kept[COLOUR_KEEP_KEY])
+        return hold_change(image, restored, kept[CHANGE_KEEP_KEY]), kept
 
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):
@@ -161,8 +162,9 @@ class HybridRestorer:
             try:
                 # Without the learned decision, the rule's severity label stands in for its probabilities.
                 probability = (decision or {}).get("severity_probability") or {severity: 1.0}
-                restored, keep = self._dl_restore(image, probability)
-                info["params"] = {"model": "unet", "backend": self.dl_backend, "colour_keep": round(keep, 3)}
+                restored, kept = self._dl_restore(image, probability)
+                info["params"] = {"model": "unet", "backend": self.dl_backend,
+                                  **{key: round(share, 3) for key, share in kept.items()}}
                 if self.dl_backend == "local":
                     info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
                                           precision=getattr(self._dl, "precision", "fp32"))

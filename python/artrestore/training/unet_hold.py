@@ -1,17 +1,19 @@
-"""Choose the share of the U-Net's global colour change to keep (``dl.colour_hold``), on the
-training family's validation split only.
+"""Choose how much of the U-Net's change to keep (``dl.hold``), on the training family's
+validation split only.
 
 Inputs: the clean dataset folder (its ``val`` sources under ``split_sources(seed=0)``, longer side
-<= 512 px), a U-Net folder, the candidate shares. Each source is damaged once per severity by the
-broad damage model with the U-Net training's validation seeds (900000 + k) and also kept clean;
-the U-Net (in process, as users get it) restores every input once and the learned decision gives
-its severity probabilities; every triple of shares (light, moderate, severe) is applied to the
-same outputs as the restorer applies it (``dl.colour_hold.keep_for``). Output: a dict with PSNR /
-SSIM per level (clean, light, moderate, severe) for the input, for one share for all classes, and
-``chosen``: the triple with the best mean PSNR over the four levels among those that lose no level
-against keeping all (1.0).
+<= 512 px), a U-Net folder. Each source is damaged once per severity by the broad damage model with
+the U-Net training's validation seeds (900000 + k) and also kept clean; the U-Net (in process, as
+users get it) restores every input once and the learned decision gives its severity probabilities.
+Two families of holds are tried on the same outputs, as the restorer applies them
+(``dl.hold.keep_for``): a share of the *global colour change* kept per severity class
+(``COLOUR_KEEP_KEY``; every triple of ``SHARES``) and a share of the *whole change* kept per class
+(``CHANGE_KEEP_KEY``; every triple of ``CHANGE_SHARES``). Output: a dict with PSNR / SSIM per level
+(clean, light, moderate, severe) for the input, for one share for all classes in each family, and
+``chosen``: the hold and triple with the best mean PSNR over the four levels among those that lose
+no level against keeping everything.
 
-Run: ``python -m artrestore.training.colour_keep --clean ../shared/data/clean --out FILE.json
+Run: ``python -m artrestore.training.unet_hold --clean ../shared/data/clean --out FILE.json
 [--write-metadata]`` (``--write-metadata`` records the choice in the U-Net folder's metadata). The
 check family is never used here.
 """
@@ -26,12 +28,15 @@ import pathlib
 import cv2
 import numpy as np
 
-from artrestore.dl.colour_hold import COLOUR_KEEP_KEY, hold_colour, keep_for
+from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for
 
 log = logging.getLogger(__name__)
 
 SHARES = (1.0, 0.9, 0.75, 0.6, 0.5, 0.25, 0.0)
-LEVELS = ("clean", "light", "moderate", "severe")
+CHANGE_SHARES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3, 0.0)
+CLASSES = ("light", "moderate", "severe")
+LEVELS = ("clean", *CLASSES)
+HOLDS = {COLOUR_KEEP_KEY: (hold_colour, SHARES), CHANGE_KEEP_KEY: (hold_change, CHANGE_SHARES)}
 VAL_SEED0 = 900_000  # training.unet_broad's validation seeds
 MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
@@ -79,56 +84,61 @@ def _outcomes(clean_dir, model_dir):
     return out
 
 
-def _scores(outcomes, keep_by_class: dict, with_ssim: bool = True) -> dict:
-    """Mean PSNR / SSIM per level with the share kept = the decision's severity probabilities
-    weighted by ``keep_by_class`` (``keep_for``, as the restorer does)."""
+def _scores(outcomes, hold: str, keep_by_class: dict, with_ssim: bool = True) -> dict:
+    """Mean PSNR / SSIM per level with ``hold`` applied at the share ``keep_for`` gives each image."""
     from artrestore.metrics import psnr, ssim
 
+    apply = HOLDS[hold][0]
     rows: dict = {level: [] for level in LEVELS}
     for level, clean, image, restored, probability in outcomes:
-        held = hold_colour(image, restored, keep_for(probability, keep_by_class))
+        held = apply(image, restored, keep_for(probability, keep_by_class))
         rows[level].append((min(psnr(clean, held), PSNR_CAP), ssim(clean, held) if with_ssim else np.nan))
     return {level: {"psnr": float(np.mean([p for p, _ in v])), **({"ssim": float(np.mean([s for _, s in v]))}
                                                                    if with_ssim else {})}
             for level, v in rows.items()}
 
 
-def choose(clean_dir, model_dir=None, shares=SHARES) -> dict:
+def choose(clean_dir, model_dir=None) -> dict:
     from artrestore.metrics import psnr, ssim
 
     outcomes = _outcomes(clean_dir, model_dir)
-    classes = ("light", "moderate", "severe")
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
               for level in LEVELS}
-    uniform = {str(s): _scores(outcomes, dict.fromkeys(classes, s)) for s in shares}
-    full = uniform["1.0"]
-    best, best_mean = dict.fromkeys(classes, 1.0), np.mean([full[level]["psnr"] for level in LEVELS])
-    for triple in itertools.product(shares, repeat=3):
-        keep = dict(zip(classes, triple))
-        scores = _scores(outcomes, keep, with_ssim=False)  # SSIM only for the reported rows: 343 triples
-        if any(scores[level]["psnr"] < full[level]["psnr"] for level in LEVELS):
-            continue  # loses a level against keeping the network's colour as it is
-        mean = np.mean([scores[level]["psnr"] for level in LEVELS])
-        if mean > best_mean + 1e-9:
-            best, best_mean = keep, mean
-    return {"sources": len(outcomes) // len(LEVELS), "shares": list(shares), "input": inputs, "uniform": uniform,
-            "chosen": best, "chosen_scores": _scores(outcomes, best),
-            "rule": "share kept per severity class of the decision (weighted by its probabilities): best mean "
-                    "PSNR over clean/light/moderate/severe among the triples that lose no level against keeping "
-                    "all"}
+    everything = {level: v["psnr"] for level, v in _scores(outcomes, CHANGE_KEEP_KEY, {}, with_ssim=False).items()}
+    uniform = {hold: {str(s): _scores(outcomes, hold, dict.fromkeys(CLASSES, s)) for s in shares}
+               for hold, (_, shares) in HOLDS.items()}
+    best, best_mean = (CHANGE_KEEP_KEY, dict.fromkeys(CLASSES, 1.0)), np.mean(list(everything.values()))
+    for hold, (_, shares) in HOLDS.items():
+        for triple in itertools.product(shares, repeat=len(CLASSES)):
+            keep = dict(zip(CLASSES, triple))
+            scores = _scores(outcomes, hold, keep, with_ssim=False)  # SSIM only for the reported rows
+            if any(scores[level]["psnr"] < everything[level] for level in LEVELS):
+                continue  # loses a level against keeping the network's output as it is
+            mean = np.mean([scores[level]["psnr"] for level in LEVELS])
+            if mean > best_mean + 1e-9:
+                best, best_mean = (hold, keep), mean
+    return {"sources": len(outcomes) // len(LEVELS), "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
+            "input": inputs, "uniform": uniform, "chosen": {"hold": best[0], "shares": best[1]},
+            "chosen_scores": _scores(outcomes, *best),
+            "rule": "one hold (global colour change or whole change), a share kept per severity class of the "
+                    "decision (weighted by its probabilities): best mean PSNR over clean/light/moderate/severe "
+                    "among the triples that lose no level against keeping everything"}
 
 
 def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
-    """Write the chosen shares (and how they were chosen) into the U-Net folder's metadata, in the
-    layout ``dl.weights.save_weights`` writes (2-space indent, sorted keys)."""
+    """Write the chosen hold's shares (the other hold keeps everything) and how they were chosen
+    into the U-Net folder's metadata, in the layout ``dl.weights.save_weights`` writes."""
     from artrestore.dl.contract import BUNDLED_UNET
 
     path = pathlib.Path(model_dir or BUNDLED_UNET) / "model_metadata.json"
     metadata = json.loads(path.read_text())
-    metadata[COLOUR_KEEP_KEY] = report["chosen"]
-    metadata[COLOUR_KEEP_KEY + "_choice"] = {"split": "val (seed 0)", "sources": report["sources"],
-                                             "rule": report["rule"], "report": report_name}
+    for hold in HOLDS:
+        metadata.pop(hold, None)
+    metadata.pop(COLOUR_KEEP_KEY + "_choice", None)
+    metadata[report["chosen"]["hold"]] = report["chosen"]["shares"]
+    metadata["hold_choice"] = {"split": "val (seed 0)", "sources": report["sources"], "rule": report["rule"],
+                               "report": report_name}
     path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return path
 

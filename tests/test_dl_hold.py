@@ -1,9 +1,13 @@
-"""dl.colour_hold: the global colour change is found and partly taken back; local repairs stay."""
+"""dl.hold: the global colour change is found and partly taken back (local repairs stay); the whole
+change is blended back by its share; the metadata's shares are read and checked."""
+import json
+
 import cv2
 import numpy as np
 import pytest
 
-from artrestore.dl.colour_hold import global_colour_change, hold_colour
+from artrestore.dl.contract import BUNDLED_UNET
+from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, global_colour_change, hold_change, hold_colour, read_shares
 
 
 def _image(seed=0, size=(96, 128)):
@@ -61,5 +65,39 @@ def test_a_local_repair_survives_while_the_cast_goes():
     (np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 3), np.uint8), float("nan"), "keep"),
 ])
 def test_bad_arguments_are_refused_by_name(before, after, keep, message):
-    with pytest.raises(ValueError, match=message):
-        hold_colour(before, after, keep)
+    for hold in (hold_colour, hold_change):
+        with pytest.raises(ValueError, match=message):
+            hold(before, after, keep)
+
+
+@pytest.mark.parametrize("keep", [0.0, 0.3, 0.8, 1.0])
+def test_hold_change_is_the_linear_blend(keep):
+    before, after = _image(5), _image(6)
+    expected = np.clip(np.rint(before * (1 - keep) + after * keep), 0, 255)  # float64 reference
+    assert np.abs(hold_change(before, after, keep).astype(int) - expected).max() <= 1
+
+
+def test_the_bundled_unet_records_valid_shares():
+    shares = read_shares()
+    assert set(shares) == {COLOUR_KEEP_KEY, CHANGE_KEEP_KEY}
+    for per_class in shares.values():
+        assert set(per_class) <= {"light", "moderate", "severe"}
+        assert all(0.0 <= v <= 1.0 for v in per_class.values())
+
+
+@pytest.mark.parametrize("key", [COLOUR_KEEP_KEY, CHANGE_KEEP_KEY])
+@pytest.mark.parametrize("bad", [{"light": 1.7}, {"light": True}, [0.5]])
+def test_a_malformed_entry_is_refused_by_name(tmp_path, key, bad):
+    metadata = json.loads((BUNDLED_UNET / "model_metadata.json").read_text())
+    metadata[key] = bad
+    (tmp_path / "model_metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match=key):
+        read_shares(tmp_path)
+
+
+def test_a_model_without_shares_keeps_everything(tmp_path):
+    metadata = json.loads((BUNDLED_UNET / "model_metadata.json").read_text())
+    for key in (COLOUR_KEEP_KEY, CHANGE_KEEP_KEY):
+        metadata.pop(key, None)
+    (tmp_path / "model_metadata.json").write_text(json.dumps(metadata))
+    assert read_shares(tmp_path) == {COLOUR_KEEP_KEY: {}, CHANGE_KEEP_KEY: {}}

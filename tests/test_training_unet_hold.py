@@ -1,0 +1,58 @@
+"""training.unet_hold: the rule picks the hold and, per severity class, the share a known case needs."""
+import cv2
+import numpy as np
+
+from artrestore.training import unet_hold
+
+
+def _shift_blue(image, levels):
+    out = image.astype(np.int16)
+    out[..., 2] += levels
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def test_a_wrong_cast_on_light_images_is_dropped_and_a_right_one_on_damaged_images_kept(monkeypatch):
+    rng = np.random.default_rng(0)
+    clean = cv2.resize(rng.integers(60, 180, (8, 8, 3)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
+    # Light and clean images: the network adds a cast that is not there. Moderate and severe: it
+    # removes the fading the damage made, exactly. Each level is classified with certainty.
+    outcomes = [
+        ("clean", clean, clean, _shift_blue(clean, 15), {"light": 1.0, "moderate": 0.0, "severe": 0.0}),
+        ("light", clean, clean, _shift_blue(clean, 15), {"light": 1.0, "moderate": 0.0, "severe": 0.0}),
+        ("moderate", clean, _shift_blue(clean, -20), clean, {"light": 0.0, "moderate": 1.0, "severe": 0.0}),
+        ("severe", clean, _shift_blue(clean, -40), clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0}),
+    ]
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir: outcomes)
+    report = unet_hold.choose("unused")
+    # Either hold removes a pure cast exactly; the colour family is tried first and wins the tie.
+    assert report["chosen"]["shares"] == {"light": 0.0, "moderate": 1.0, "severe": 1.0}
+    full = report["uniform"][unet_hold.CHANGE_KEEP_KEY]["1.0"]
+    assert report["chosen_scores"]["light"]["psnr"] > full["light"]["psnr"] + 10
+    assert report["chosen_scores"]["severe"]["psnr"] == full["severe"]["psnr"]
+    assert report["input"]["clean"]["psnr"] == unet_hold.PSNR_CAP
+
+
+def test_no_share_is_taken_when_every_hold_loses_a_level(monkeypatch):
+    rng = np.random.default_rng(1)
+    clean = cv2.resize(rng.integers(60, 180, (8, 8, 3)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
+    # Every level is classified as light and the network's colour is right everywhere.
+    outcomes = [(level, clean, _shift_blue(clean, -10 * (k + 1)), clean, {"light": 1.0})
+                for k, level in enumerate(unet_hold.LEVELS)]
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir: outcomes)
+    assert unet_hold.choose("unused")["chosen"]["shares"] == {"light": 1.0, "moderate": 1.0, "severe": 1.0}
+
+
+def test_a_detail_removing_network_on_light_images_gets_its_change_halved(monkeypatch):
+    rng = np.random.default_rng(2)
+    clean = cv2.resize(rng.integers(60, 180, (8, 8, 3)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
+    smooth = cv2.GaussianBlur(clean, (0, 0), 3)
+    light = {"light": 1.0, "moderate": 0.0, "severe": 0.0}
+    # On light and clean inputs the network blurs (no colour change to take back); on severe
+    # inputs (the blurred image) it restores the clean one.
+    outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
+                ("severe", clean, smooth, clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0})]
+    monkeypatch.setattr(unet_hold, "LEVELS", ("clean", "light", "severe"))
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir: outcomes)
+    report = unet_hold.choose("unused")
+    assert report["chosen"] == {"hold": unet_hold.CHANGE_KEEP_KEY,
+                                "shares": {"light": 0.0, "moderate": 1.0, "severe": 1.0}}
