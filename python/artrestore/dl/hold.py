@@ -41,13 +41,10 @@ def global_colour_change(before: np.ndarray, after: np.ndarray) -> tuple[np.ndar
     """(gain, offset), 3 each: per channel, ``after ~ gain * before + offset`` in the least-squares
     sense on thumbnails (levels 0-255). A flat channel (no spread to fit a gain) gets gain 1."""
     x, y = _thumbnail(before), _thumbnail(after)
-    gain, offset = np.ones(3), np.zeros(3)
-    for c in range(3):
-        spread = x[:, c].var()
-        if spread > 1e-6:
-            gain[c] = np.mean((x[:, c] - x[:, c].mean()) * (y[:, c] - y[:, c].mean())) / spread
-        offset[c] = y[:, c].mean() - gain[c] * x[:, c].mean()
-    return gain, offset
+    x_mean, y_mean, spread = x.mean(axis=0), y.mean(axis=0), x.var(axis=0)
+    covariance = ((x - x_mean) * (y - y_mean)).mean(axis=0)
+    gain = np.where(spread > 1e-6, covariance / np.maximum(spread, 1e-6), 1.0)
+    return gain, y_mean - gain * x_mean
 
 
 def read_shares(model_dir=None) -> dict[str, dict[str, float]]:

@@ -25,7 +25,6 @@ import json
 import logging
 import pathlib
 
-import cv2
 import numpy as np
 
 from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for
@@ -42,26 +41,6 @@ MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 
 
-def val_sources(clean_dir: pathlib.Path) -> list[np.ndarray]:
-    from artrestore.imageio import read_image
-    from artrestore.training.datasets import list_images, split_sources
-
-    paths = list_images(clean_dir)
-    names = [str(p.relative_to(clean_dir)) for p in paths]
-    split = split_sources(names, 0)
-    out = []
-    for path, name in zip(paths, names):
-        if split[name] != "val":
-            continue
-        image = read_image(path)
-        factor = MAX_SIDE / max(image.shape[:2])
-        if factor < 1:
-            image = cv2.resize(image, (round(image.shape[1] * factor), round(image.shape[0] * factor)),
-                               interpolation=cv2.INTER_AREA)
-        out.append(np.ascontiguousarray(image))
-    return out
-
-
 def _outcomes(clean_dir, model_dir):
     """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision)."""
     from artrestore.analysis import routing_vector
@@ -69,11 +48,13 @@ def _outcomes(clean_dir, model_dir):
     from artrestore.dl.backends import make_backend
     from artrestore.training.broad_damage import broad_damage
     from artrestore.training.damage_ranges import SEVERITIES
+    from artrestore.training.routing_outcomes import source_images
 
     backend = make_backend("local", model_dir=model_dir)
     decision = load_decision("learned")  # the bundled one, as the restorer uses it
     out = []
-    for i, clean in enumerate(val_sources(pathlib.Path(clean_dir))):
+    sources, _ = source_images(clean_dir, "val", max_side=MAX_SIDE)  # unreadable files are logged and skipped
+    for i, (_, clean) in enumerate(sources):
         inputs = {"clean": clean}
         for k, severity in enumerate(SEVERITIES):
             inputs[severity] = broad_damage(clean, severity, VAL_SEED0 + 3 * i + k)[0]
@@ -105,9 +86,9 @@ def choose(clean_dir, model_dir=None) -> dict:
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
               for level in LEVELS}
-    everything = {level: v["psnr"] for level, v in _scores(outcomes, CHANGE_KEEP_KEY, {}, with_ssim=False).items()}
     uniform = {hold: {str(s): _scores(outcomes, hold, dict.fromkeys(CLASSES, s)) for s in shares}
                for hold, (_, shares) in HOLDS.items()}
+    everything = {level: v["psnr"] for level, v in uniform[CHANGE_KEEP_KEY]["1.0"].items()}  # the output as it is
     best, best_mean = (CHANGE_KEEP_KEY, dict.fromkeys(CLASSES, 1.0)), np.mean(list(everything.values()))
     for hold, (_, shares) in HOLDS.items():
         for triple in itertools.product(shares, repeat=len(CLASSES)):
@@ -135,7 +116,6 @@ def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
     metadata = json.loads(path.read_text())
     for hold in HOLDS:
         metadata.pop(hold, None)
-    metadata.pop(COLOUR_KEEP_KEY + "_choice", None)
     metadata[report["chosen"]["hold"]] = report["chosen"]["shares"]
     metadata["hold_choice"] = {"split": "val (seed 0)", "sources": report["sources"], "rule": report["rule"],
                                "report": report_name}
