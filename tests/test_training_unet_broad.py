@@ -79,3 +79,42 @@ def test_cli_parses_severity_weights_and_names_a_bad_value(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["unet-broad", "--train", "a", "--val", "b", "--out", "c", "--severity-weights", "0.5,x"])
     assert "comma-separated numbers" in capsys.readouterr().err
+
+
+@pytest.mark.dl
+def test_detector_term_is_cross_entropy_plus_one_minus_soft_dice():
+    rng = np.random.default_rng(5)
+    clean = rng.random((2, 16, 16, 3)).astype(np.float32)
+    pred = rng.random((2, 16, 16, 4)).astype(np.float32)
+    mask = (rng.random((2, 16, 16, 1)) < 0.2).astype(np.float32)
+    value = float(np.asarray(unet_broad.masked_loss("mse", 0.0, 0.3)(np.concatenate([clean, mask], -1), pred)))
+    guess = pred[..., 3:]
+    bce = -np.mean(mask * np.log(guess) + (1 - mask) * np.log(1 - guess))
+    dice = (2 * (mask * guess).sum() + 1) / (mask.sum() + guess.sum() + 1)
+    assert value == pytest.approx(np.mean((clean - pred[..., :3]) ** 2) + 0.3 * (bce + 1 - dice), rel=1e-5)
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_plain_model_grows_a_detector_and_the_result_loads(tmp_path):
+    import cv2
+
+    from artrestore.dl.weights import load_model
+
+    rng = np.random.default_rng(6)
+    for split, count in (("train", 2), ("val", 1)):
+        folder = tmp_path / split
+        folder.mkdir()
+        for k in range(count):
+            image = cv2.GaussianBlur(rng.integers(0, 256, (288, 320, 3), dtype=np.uint8), (0, 0), 3)
+            cv2.imwrite(str(folder / f"{k}.png"), image)
+    common = dict(train_dirs=(str(tmp_path / "train"),), val_dir=str(tmp_path / "val"), minutes=0.0,
+                  steps_per_epoch=1, batch_size=2, variants=1, workers=1)
+    unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "plain"), **common))
+    metadata = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "grown"), init_from=str(tmp_path / "plain"),
+                                                            detector_filters=(4, 4, 4), **common))
+    run = metadata["runs"][-1]
+    assert "det_head" in run["architecture_grown"] and "enc0_conv0" not in run["architecture_grown"]
+    assert set(run["detector_validation_crops"]) == {"light", "moderate", "severe"}
+    model, config, _ = load_model(tmp_path / "grown")
+    assert config.detector_filters == (4, 4, 4) and model.get_layer("enc0_conv0").get_weights()[0].shape[2] == 4

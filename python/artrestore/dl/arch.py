@@ -19,7 +19,9 @@ from artrestore._optional import require
 from artrestore.dl.contract import CONTEXT, CONTEXT_KEY, INPUT_KEY, UNetConfig
 from artrestore.dl.tiling import per_tile
 
-__all__ = ["import_keras", "build_unet", "model_inputs"]
+__all__ = ["import_keras", "build_unet", "model_inputs", "MASK_OUTPUT"]
+
+MASK_OUTPUT = "damage_mask"  # name of the detector's output layer (training and evaluation models only)
 
 
 def import_keras():
@@ -29,7 +31,7 @@ def import_keras():
     return require("keras")
 
 
-def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = None):
+def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = None, with_mask: bool = False):
     """Encoder (2 convs + max-pool per level), bottleneck, decoder (transposed conv, skip concat, 2 convs).
 
     ``dtype_policy``: a Keras dtype policy for the network's layers (``"mixed_bfloat16"``,
@@ -40,7 +42,13 @@ def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = 
     With ``global_context`` the model takes ``{"image": tiles, "context": thumbnails}`` (one
     CONTEXT^2 thumbnail of the whole image per tile) and starts as exactly the plain U-Net: the
     colour transform starts at identity and the bottleneck vector at zero, so a plain model's
-    weights are a valid starting point."""
+    weights are a valid starting point.
+
+    With ``detector_filters`` a line/spot detector (a small U-Net of its own on the tile) predicts a
+    damage mask in [0, 1] that joins the image as a fourth channel of the first convolution.
+    ``with_mask``: the model returns ``[restored, mask]`` (N x H x W x 1, float32), for training
+    and for measuring the detector; the served and exported model returns the image only. Both
+    hold the same layers, so their weight lists are the same."""
     keras = import_keras()
     layers = keras.layers
     ColourTransform, AddVector = _layer_classes()
@@ -64,6 +72,10 @@ def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = 
             t = nn.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k}")(t)
         return t
 
+    mask = None
+    if config.detector_filters:
+        mask = _detector(nn, layers, inputs, config.detector_filters)
+        x = nn.Concatenate(name="mask_join")([x, mask])
     for level in range(config.depth):
         x = block(x, min(config.base_filters * 2**level, config.max_filters), f"enc{level}")
         skips.append(x)
@@ -79,11 +91,36 @@ def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = 
         x = nn.Concatenate(name=f"skip{level}")([x, skips[level]])
         x = block(x, filters, f"dec{level}")
     x = nn.Conv2D(3, 1, name="head")(x)
-    if config.global_context:
-        outputs = layers.Add(dtype="float32", name="residual")([base, x]) if config.residual else x
-        return keras.Model({INPUT_KEY: inputs, CONTEXT_KEY: context}, outputs, name="unet")
-    outputs = layers.Add(dtype="float32", name="residual")([inputs, x]) if config.residual else x
-    return keras.Model(inputs, outputs, name="unet")
+    start = base if config.global_context else inputs
+    outputs = layers.Add(dtype="float32", name="residual")([start, x]) if config.residual else x
+    if with_mask:
+        if mask is None:
+            raise ValueError("with_mask needs a U-Net with a damage detector (detector_filters)")
+        outputs = [outputs, mask]
+    feeds = {INPUT_KEY: inputs, CONTEXT_KEY: context} if config.global_context else inputs
+    return keras.Model(feeds, outputs, name="unet")
+
+
+def _detector(nn, layers, tile, filters):
+    """Line/spot damage mask (N x H x W x 1, float32 in [0, 1]) of a tile: a U-Net of
+    ``len(filters)`` levels (two 3x3 convs each, max-pool down, transposed conv up, one 3x3 conv
+    after each skip) whose receptive field (about 70 px with four levels) sees a line's straightness
+    and length, which tells a scratch from hair or grass. Its logits start at -4 (mask ~0.02), so a
+    model grown from a plain one starts near it."""
+    keras = import_keras()
+    t, skips = tile, []
+    for level, n in enumerate(filters):
+        if level:
+            t = nn.MaxPooling2D(2, name=f"det_pool{level}")(t)
+        for k in range(2):
+            t = nn.Conv2D(n, 3, padding="same", activation="relu", name=f"det_enc{level}_conv{k}")(t)
+        skips.append(t)
+    for level in reversed(range(len(filters) - 1)):
+        t = nn.Conv2DTranspose(filters[level], 2, strides=2, padding="same", name=f"det_up{level}")(t)
+        t = nn.Concatenate(name=f"det_skip{level}")([t, skips[level]])
+        t = nn.Conv2D(filters[level], 3, padding="same", activation="relu", name=f"det_dec{level}")(t)
+    logits = nn.Conv2D(1, 1, bias_initializer=keras.initializers.Constant(-4.0), name="det_head")(t)
+    return layers.Activation("sigmoid", dtype="float32", name=MASK_OUTPUT)(logits)
 
 
 _POLICY_LAYERS = ("Conv2D", "Conv2DTranspose", "Dense", "MaxPooling2D", "Concatenate", "GlobalAveragePooling2D",

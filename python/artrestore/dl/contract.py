@@ -52,7 +52,16 @@ class UNetConfig:
     # Fading, lifted blacks and casts are properties of the whole image; a 256^2 tile alone cannot
     # tell a faded sky from a pale one, so without it every tile guesses its own colours.
     global_context: bool = False
+    # A small detector of line and spot damage (scratches, cracks, dust, hairs) on the damaged tile:
+    # its mask (0..1, one channel) joins the image at the first convolution, as in old-photo
+    # restoration work, and training supervises it with the damage model's free masks. The channels
+    # of its four levels; () = no detector (the plain U-Net).
+    detector_filters: tuple = ()
+
+    def __post_init__(self):
+        # Metadata stores the tuple as a JSON list; keep the config hashable and equal either way.
+        object.__setattr__(self, "detector_filters", tuple(int(f) for f in self.detector_filters))
 
     @property
     def multiple(self) -> int:
-        return 2 ** self.depth
+        return 2 ** max(self.depth, len(self.detector_filters) - 1)

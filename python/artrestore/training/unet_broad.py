@@ -18,6 +18,7 @@ runtime never imports this module.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import pathlib
@@ -43,6 +44,11 @@ class BroadTrainConfig:
     learning_rate: float = 1e-4
     loss: str = BROAD_LOSS
     mask_weight: float = 0.5
+    # A line/spot damage detector feeding the network its mask (``UNetConfig.detector_filters``);
+    # a model continued from one without it is grown (``training.unet_grow``). () = keep the
+    # architecture of ``init_from``.
+    detector_filters: tuple = ()
+    detector_weight: float = 0.1        # x (binary cross-entropy + 1 - soft Dice) of the detector's mask
     variants: int = 6                   # damaged versions per clean training image
     severity_weights: tuple = (0.34, 0.33, 0.33)
     # Share of training pairs left undamaged (input == target): teaches the network to leave clean
@@ -81,9 +87,12 @@ def damage_all(cleans, severities, seeds, workers: int = 0):
     return damaged, masks
 
 
-def masked_loss(base_name: str, mask_weight: float):
+def masked_loss(base_name: str, mask_weight: float, detector_weight: float = 0.0):
     """A loss on ``y_true`` = clean RGB + mask (4 channels): the named base loss on RGB plus
-    ``mask_weight`` x the mean squared error over masked pixels."""
+    ``mask_weight`` x the mean squared error over masked pixels. With ``detector_weight`` the
+    prediction has a fourth channel, the detector's mask, scored by binary cross-entropy plus
+    1 - soft Dice (the Dice term keeps a mask covering a few per cent of the pixels from collapsing
+    to all-clear)."""
     from artrestore.dl.arch import import_keras
     from artrestore.training.losses import make_loss
 
@@ -91,12 +100,32 @@ def masked_loss(base_name: str, mask_weight: float):
     base = make_loss(base_name)
 
     def loss(y, p):
-        rgb, mask = y[..., :3], y[..., 3:4]
-        inside = ops.sum(mask * ops.square(rgb - p)) / (3.0 * ops.sum(mask) + 1.0)
-        return base(rgb, p) + mask_weight * inside
+        rgb, mask, restored = y[..., :3], y[..., 3:4], p[..., :3]
+        inside = ops.sum(mask * ops.square(rgb - restored)) / (3.0 * ops.sum(mask) + 1.0)
+        total = base(rgb, restored) + mask_weight * inside
+        if detector_weight:
+            guess = ops.clip(p[..., 3:4], 1e-6, 1 - 1e-6)
+            bce = -ops.mean(mask * ops.log(guess) + (1 - mask) * ops.log(1 - guess))
+            dice = (2 * ops.sum(mask * guess) + 1.0) / (ops.sum(mask) + ops.sum(guess) + 1.0)
+            total = total + detector_weight * (bce + 1 - dice)
+        return total
 
-    loss.__name__ = f"{base_name}_mask{mask_weight:g}"
+    loss.__name__ = f"{base_name}_mask{mask_weight:g}" + (f"_det{detector_weight:g}" if detector_weight else "")
     return loss
+
+
+def detector_scores(mask_model, x, masks, severities, threshold: float = 0.5) -> dict:
+    """Pixel precision / recall of the detector's mask (above ``threshold``) per severity on
+    validation crops: ``x`` the model's inputs, ``masks`` N x H x W bool."""
+    predicted = np.asarray(mask_model(x, training=False)[1])[..., 0] >= threshold
+    out = {}
+    for severity in dict.fromkeys(severities):
+        pick = np.asarray([s == severity for s in severities])
+        hit = float(np.sum(predicted[pick] & masks[pick]))
+        out[severity] = {"precision": hit / max(float(predicted[pick].sum()), 1.0),
+                         "recall": hit / max(float(masks[pick].sum()), 1.0),
+                         "marked_fraction": float(masks[pick].mean())}
+    return out
 
 
 def _batch(damaged, cleans, masks, owners, contexts, batch_size, rng, tile):
@@ -161,12 +190,13 @@ def _val_scores(model, config, pairs):
 
 
 def train(cfg: BroadTrainConfig) -> dict:
-    from artrestore.dl.arch import build_unet, import_keras
+    from artrestore.dl.arch import import_keras
     from artrestore.dl.contract import TILE, UNetConfig
     from artrestore.dl.tiling import make_context
     from artrestore.dl.weights import load_model, save_weights
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
+    from artrestore.training.unet_grow import build_mask_model, copy_by_name, training_model
 
     keras = import_keras()
     start = time.time()
@@ -208,14 +238,21 @@ def train(cfg: BroadTrainConfig) -> dict:
     val_y = np.stack([np.concatenate([centre(c).astype(np.float32) / 255, centre(m)[..., None].astype(np.float32)], -1)
                       for _, c, m, _ in val_pairs])
 
-    previous = None
+    previous, grown = None, []
     if cfg.init_from:
-        model, config, previous = load_model(cfg.init_from)
+        source, config, previous = load_model(cfg.init_from)
+        if cfg.detector_filters:
+            config = dataclasses.replace(config, detector_filters=tuple(cfg.detector_filters))
     else:
-        config = UNetConfig(global_context=True)
-        model = build_unet(config)
-    loss = masked_loss(cfg.loss, cfg.mask_weight)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
+        config = UNetConfig(global_context=True, detector_filters=tuple(cfg.detector_filters))
+        source = None
+    fit_model, model = training_model(config)
+    if source is not None:
+        grown = copy_by_name(source, model)
+        log.info("continuing from %s; fresh layers: %s", cfg.init_from, grown or "none")
+    detector_weight = cfg.detector_weight if config.detector_filters else 0.0
+    loss = masked_loss(cfg.loss, cfg.mask_weight, detector_weight)
+    fit_model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
     out_dir = pathlib.Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = out_dir / "best.weights.h5"
@@ -244,15 +281,19 @@ def train(cfg: BroadTrainConfig) -> dict:
                 self.model.stop_training = True
 
     before = _val_scores(model, config, val_pairs) if cfg.init_from else None
-    history = model.fit(Crops(), epochs=1000, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
+    history = fit_model.fit(Crops(), epochs=1000, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
                         callbacks=[keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss",
                                                                    save_best_only=True, save_weights_only=True),
                                    keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=4,
                                                                      min_lr=1e-6),
                                    Budget()])
-    model.load_weights(str(checkpoint))
+    fit_model.load_weights(str(checkpoint))
     model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
     validation = _val_scores(model, config, val_pairs)
+    detector = None
+    if config.detector_filters:
+        detector = detector_scores(build_mask_model(model), val_x, val_y[..., 3] > 0.5,
+                                   [s for _, _, _, s in val_pairs])
     losses = history.history
     run = {
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir",)},
@@ -265,6 +306,7 @@ def train(cfg: BroadTrainConfig) -> dict:
         "loss_history": [float(v) for v in losses["loss"]],
         "val_loss_history": [float(v) for v in losses["val_loss"]],
         "validation_before": before, "validation": validation,
+        "architecture_grown": grown, "detector_validation_crops": detector,
         "seconds": round(time.time() - start, 1),
         "backend": keras.backend.backend(),
     }

@@ -10,7 +10,7 @@ import json
 from artrestore.training.unet_broad import BroadTrainConfig
 
 _TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "loss", "mask_weight", "variants", "seed",
-            "clean_fraction", "severity_weights", "notes")
+            "clean_fraction", "severity_weights", "detector_weight", "notes")
 
 
 def _floats(text: str) -> tuple:
@@ -24,6 +24,17 @@ def _floats(text: str) -> tuple:
     return values
 
 
+def _channels(text: str) -> tuple:
+    """``"16,24,32,48"`` -> (16, 24, 32, 48): the damage detector's channels per level."""
+    try:
+        values = tuple(int(v) for v in text.split(",")) if text else ()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated channel counts, got {text!r}") from None
+    if any(v < 1 for v in values) or len(values) == 1:
+        raise argparse.ArgumentTypeError(f"expected two or more positive channel counts, got {text!r}")
+    return values
+
+
 def register(steps) -> None:
     p = steps.add_parser("unet-broad", help="train the U-Net on the broad damage model (mask-weighted loss)")
     p.add_argument("--train", action="append", required=True, help="folder of clean training images (repeatable)")
@@ -34,6 +45,8 @@ def register(steps) -> None:
     for name in _TUNABLE:
         kind = _floats if isinstance(defaults[name], tuple) else type(defaults[name])
         p.add_argument("--" + name.replace("_", "-"), type=kind, default=defaults[name])
+    p.add_argument("--detector-filters", type=_channels, default=(),
+                   help="add (or keep) a line/spot damage detector with these channels per level, e.g. 16,24,32,48")
     p.set_defaults(handler=run)
 
 
@@ -44,6 +57,7 @@ def run(args) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = BroadTrainConfig(train_dirs=tuple(args.train), val_dir=args.val, out_dir=args.out, init_from=args.init,
+                           detector_filters=args.detector_filters,
                            **{name: getattr(args, name) for name in _TUNABLE})
     print(json.dumps(train(cfg)["validation"], indent=1))
     return 0
