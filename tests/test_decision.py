@@ -64,6 +64,10 @@ def test_fit_writes_a_loadable_model_with_its_calibration(fitted):
     assert decision.classes == ("light", "moderate", "severe")
     assert meta["cost_db_per_s"]["quality"] == 0.0
     assert meta["cost_db_per_s"]["balanced"] <= meta["cost_db_per_s"]["speed"]
+    # Balanced's feasible set holds speed's (a looser time limit), so its calibrated gain is no lower.
+    oof = meta["calibration"]["out_of_fold"]
+    assert oof["balanced"]["mean_gain_db"] >= oof["speed"]["mean_gain_db"]
+    assert meta["calibration"]["repeats"] >= 1 and len(meta["calibration"]["grid"]) > 10
     # The U-Net takes 1 s per 0.12 MP here; the accelerated profile divides it by the GPU speed-up.
     local, fast = decision.expected_seconds(120_000, "local"), decision.expected_seconds(120_000, "accelerated")
     assert local["deep_learning"] == pytest.approx(1.0)
@@ -166,3 +170,15 @@ def test_restorer_uses_the_decision_and_leaves_clean_images(fitted, astronaut):
         HybridRestorer(decision="oracle")
     with pytest.raises(ValueError, match="prefer"):
         HybridRestorer(decision_path=fitted, prefer="fastest")
+
+
+def test_group_folds_never_split_a_group_and_differ_between_repeats():
+    from artrestore.training.decision_fit import _group_folds
+
+    groups = np.repeat([f"s{k}" for k in range(17)], 4)
+    splits = [list(_group_folds(groups, 5, 0, repeat)) for repeat in range(2)]
+    for split in splits:
+        assert sorted(np.concatenate([test for _, test in split]).tolist()) == list(range(len(groups)))
+        for train, test in split:
+            assert not set(groups[train]) & set(groups[test])
+    assert [t.tolist() for _, t in splits[0]] != [t.tolist() for _, t in splits[1]]

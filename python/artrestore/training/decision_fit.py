@@ -5,16 +5,21 @@ the check family are refused). Out: a decision folder (``artrestore.decision``):
 random forest predicting each path's PSNR gain over the input (dB) from the 27 routing features, a
 random-forest classifier of the damage model's severity, per-path time models, and the choice
 rule's constants, all chosen on out-of-fold predictions (folds grouped by source image, so no
-image is scored by a model that saw it):
+image is scored by a model that saw it; the cross-validation is repeated ``REPEATS`` times with
+other folds and forest seeds, and every measure below is the mean over the repeats):
 
 - per ``prefer``, a margin on the predicted gain (``margin_db``, do no harm) and a cost in dB per
-  second (``cost_db_per_s``; 0 for ``quality``), searched jointly on a grid: among the pairs at which
-  no severity, and not the undamaged rows, loses on average with a standard error to spare (mean
+  second (``cost_db_per_s``; 0 for ``quality``: time is free), searched jointly on a grid: among the pairs at which
+  no damaged severity loses on average with a standard error to spare (mean
   realised gain - its standard error >= 0: a margin picked on the same predictions is optimistic,
-  most of all for light damage, where gains are small and a few images lose a lot), and the chosen
+  most of all for light damage, where gains are small and a few images lose a lot), at most
+  ``UNDAMAGED_CHANGED_SHARE`` of the undamaged rows come out under ``CLEAN_FLOOR_DB``, and the chosen
   paths take at most ``quality``: any,
   ``balanced``: ``balanced_time_fraction``, ``speed``: ``speed_time_fraction`` of always-U-Net's
   time, the pair of highest mean realised gain on the damaged rows (ties: the larger margin).
+  (``quality`` can gain less than ``balanced``: with no price on time only the margin guards
+  against harm, and the margin that keeps every severity whole is larger than what ``balanced``
+  needs with its cost, which also keeps the U-Net off images where it would gain little.)
 - The regressor learns gains floored at ``GAIN_FLOOR_DB``: a path that loses more than that is not
   taken either way, and the floor keeps undamaged rows (every path loses 15-30 dB against a perfect
   input) from swamping the forest's splits.
@@ -43,9 +48,30 @@ log = logging.getLogger(__name__)
 __all__ = ["fit_decision", "route_table"]
 
 DL = "deep_learning"
-MARGINS_DB = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+MARGINS_DB = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 COSTS_DB_PER_S = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 GAIN_FLOOR_DB = -3.0
+# Do no harm to undamaged images: at most this share of them may come out under CLEAN_FLOOR_DB to
+# the input (visibly changed; the chain's own criterion, docs/chain.md). Until 2026-11-30 night the
+# undamaged rows had the damaged rows' rule (mean gain - standard error >= 0, their input capped at
+# PSNR_CAP_DB): one undamaged image in 59 sent to the U-Net (-16 dB) broke it, so which margins
+# were feasible turned on single images and the chosen margin with them.
+CLEAN_FLOOR_DB = 38.0
+UNDAMAGED_CHANGED_SHARE = 0.05
+# Repeats of the grouped cross-validation the calibration averages over. With one, the margin chosen
+# for ``balanced`` moved between 0.0 and 0.5 dB with the forest's seed alone (docs/routing.md).
+REPEATS = 16
+
+
+def _group_folds(groups: np.ndarray, n_folds: int, seed: int, repeat: int):
+    """(train, test) index pairs: the distinct groups shuffled by (seed, repeat) and dealt into
+    ``n_folds`` folds, so no group is on both sides."""
+    names = np.unique(groups)
+    order = np.random.default_rng([seed, repeat]).permutation(len(names))
+    fold_of = dict(zip(names[order], np.arange(len(names)) % n_folds))
+    fold = np.array([fold_of[g] for g in groups])
+    for k in range(n_folds):
+        yield np.flatnonzero(fold != k), np.flatnonzero(fold == k)
 
 
 def _paths(rows: list[dict]) -> list[str]:
@@ -76,12 +102,11 @@ def _realised(choice, gains, seconds, none_s):
 
 
 def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int = 200, min_samples_leaf: int = 3,
-                 folds: int = 5, balanced_time_fraction: float = 0.4, speed_time_fraction: float = 0.1,
-                 gpu_speedup: float = 60.0, copy_outcomes: bool = True) -> pathlib.Path:
+                 folds: int = 5, balanced_time_fraction: float = 0.45, speed_time_fraction: float = 0.1,
+                 gpu_speedup: float = 60.0, copy_outcomes: bool = True, repeats: int = REPEATS) -> pathlib.Path:
     """Fit, cross-validate, calibrate and save the decision; returns the folder."""
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.metrics import confusion_matrix, r2_score
-    from sklearn.model_selection import GroupKFold
 
     csvs = [pathlib.Path(p) for p in ([outcome_csvs] if isinstance(outcome_csvs, (str, pathlib.Path))
                                       else outcome_csvs)]
@@ -99,22 +124,29 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     groups = np.array([r["source"] for r in rows])
     mp = np.array([r["height"] * r["width"] / 1e6 for r in rows])
 
-    def regressor():
+    def regressor(random_state=seed):
         return RandomForestRegressor(n_estimators=n_estimators, min_samples_leaf=min_samples_leaf, max_features=0.5,
-                                     random_state=seed, n_jobs=1)
+                                     random_state=random_state, n_jobs=1)
 
     def classifier():
         return RandomForestClassifier(n_estimators=n_estimators, min_samples_leaf=2, max_features="sqrt",
                                       random_state=seed, n_jobs=1)
 
-    # Out-of-fold predictions, folds grouped by source image.
+    # Out-of-fold predictions, folds grouped by source image; ``repeats`` times over, each with its
+    # own assignment of sources to folds and its own forest seed, so that the calibration below
+    # averages over the forests' and the folds' noise instead of picking from one draw of it.
     n_folds = min(folds, len(set(groups)))
-    oof_gain = np.zeros_like(gains)
+    oof_gains = []
     oof_severity = np.empty(len(rows), dtype=object)
-    for train, test in GroupKFold(n_folds).split(x, groups=groups):
-        oof_gain[test] = regressor().fit(x[train], np.maximum(gains[train], GAIN_FLOOR_DB)).predict(x[test])
-        sev_train = train[damaged[train]]
-        oof_severity[test] = classifier().fit(x[sev_train], severity[sev_train]).predict(x[test])
+    for repeat in range(repeats):
+        oof_gain = np.zeros_like(gains)
+        for train, test in _group_folds(groups, n_folds, seed, repeat):
+            oof_gain[test] = regressor(seed + repeat).fit(x[train], np.maximum(gains[train], GAIN_FLOOR_DB)).predict(x[test])
+            if repeat == 0:
+                sev_train = train[damaged[train]]
+                oof_severity[test] = classifier().fit(x[sev_train], severity[sev_train]).predict(x[test])
+        oof_gains.append(oof_gain)
+    oof_gain = oof_gains[0]
 
     # Time model: seconds per megapixel, median over rows.
     per_mp = {p: float(np.median(seconds[:, i] / mp)) for i, p in enumerate(paths)}
@@ -124,21 +156,34 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
 
     slowest = paths.index(DL) if DL in paths else int(np.argmax([per_mp[p] for p in paths]))
     always_slowest_s = float(seconds[:, slowest].mean())
-    groups_for_harm = [severity == s for s in sorted(set(severity))]
+    groups_for_harm = [severity == s for s in sorted(set(severity)) if s != CLEAN]
+    undamaged = ~damaged
+    input_psnr = np.array([r[f"psnr_{NONE}"] for r in rows])
 
-    def evaluate(margin, cost):
-        choice = route_table(oof_gain, expected, margin, cost)
+    def evaluate_one(predicted, margin, cost):
+        choice = route_table(predicted, expected, margin, cost)
         gain, time = _realised(choice, gains, seconds, none_s)
         # Mean minus its standard error: harmless with a margin for the optimism of the selection.
         worst = min(float(gain[g].mean() - gain[g].std() / np.sqrt(max(1, g.sum() - 1))) for g in groups_for_harm)
+        # Undamaged rows: the share visibly changed (output under CLEAN_FLOOR_DB to the input).
+        # (Left alone, an image is unchanged whatever its table's input PSNR.)
+        moved = (choice >= 0) & (input_psnr + gain < CLEAN_FLOOR_DB)
+        changed = float(moved[undamaged].mean()) if undamaged.any() else 0.0
         return {"mean_gain_db": float(gain[damaged].mean()), "worst_severity_gain_db": worst,
+                "undamaged_changed_share": changed,
                 "time_fraction_of_slowest": float(time.mean() / always_slowest_s)}
+
+    def evaluate(margin, cost):
+        """Each measure averaged over the repeats of the cross-validation."""
+        each = [evaluate_one(predicted, margin, cost) for predicted in oof_gains]
+        return {key: float(np.mean([e[key] for e in each])) for key in each[0]}
 
     grid = {(m, c): evaluate(m, c) for m in MARGINS_DB for c in COSTS_DB_PER_S}
 
     def pick(fraction, costs=COSTS_DB_PER_S):
         feasible = [(key, e) for key, e in grid.items() if key[1] in costs
-                    and e["worst_severity_gain_db"] >= 0 and e["time_fraction_of_slowest"] <= fraction]
+                    and e["worst_severity_gain_db"] >= 0 and e["undamaged_changed_share"] <= UNDAMAGED_CHANGED_SHARE
+                    and e["time_fraction_of_slowest"] <= fraction]
         if not feasible:  # nothing is safe: take no path at all
             return MARGINS_DB[-1], COSTS_DB_PER_S[-1]
         return max(feasible, key=lambda ke: (round(ke[1]["mean_gain_db"], 6), ke[0][0]))[0]
@@ -165,9 +210,16 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
         "time_model": time_model, "time_model_units": "seconds = a + b x megapixels", "gpu_speedup": gpu_speedup,
         "hyperparameters": {"n_estimators": n_estimators, "min_samples_leaf": min_samples_leaf,
                             "max_features_regressor": 0.5, "max_features_classifier": "sqrt", "random_state": seed},
-        "calibration": {"balanced_time_fraction": balanced_time_fraction, "speed_time_fraction": speed_time_fraction,
+        "calibration": {"repeats": repeats,
+                        "balanced_time_fraction": balanced_time_fraction, "speed_time_fraction": speed_time_fraction,
                         "margins_tried_db": list(MARGINS_DB), "costs_tried_db_per_s": list(COSTS_DB_PER_S),
                         "out_of_fold": {pref: grid[chosen[pref]] for pref in chosen},
+                        # Every (margin, cost) tried: mean gain on damaged rows, worst severity's
+                        # mean - standard error, time as a fraction of always-slowest.
+                        "clean_floor_db": CLEAN_FLOOR_DB, "undamaged_changed_share": UNDAMAGED_CHANGED_SHARE,
+                        "grid": [[m, c, round(e["mean_gain_db"], 4), round(e["worst_severity_gain_db"], 4),
+                                  round(e["undamaged_changed_share"], 4),
+                                  round(e["time_fraction_of_slowest"], 4)] for (m, c), e in grid.items()],
                         "oracle_mean_gain_db": float(oracle[damaged].mean())},
         "data": {"outcomes": [p.name for p in csvs], "outcomes_sha256": digest, "rows": len(rows),
                  "sources": len(set(groups)), "severities": {s: int((severity == s).sum()) for s in sorted(set(severity))},
