@@ -118,3 +118,37 @@ def test_a_plain_model_grows_a_detector_and_the_result_loads(tmp_path):
     assert set(run["detector_validation_crops"]) == {"light", "moderate", "severe"}
     model, config, _ = load_model(tmp_path / "grown")
     assert config.detector_filters == (4, 4, 4) and model.get_layer("enc0_conv0").get_weights()[0].shape[2] == 4
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_detector_only_stage_moves_the_detector_and_nothing_else(tmp_path):
+    import cv2
+
+    from artrestore.dl.weights import load_model
+
+    rng = np.random.default_rng(7)
+    for split, count in (("train", 2), ("val", 1)):
+        folder = tmp_path / split
+        folder.mkdir()
+        for k in range(count):
+            image = cv2.GaussianBlur(rng.integers(0, 256, (288, 320, 3), dtype=np.uint8), (0, 0), 3)
+            cv2.imwrite(str(folder / f"{k}.png"), image)
+    common = dict(train_dirs=(str(tmp_path / "train"),), val_dir=str(tmp_path / "val"), minutes=0.0,
+                  steps_per_epoch=2, batch_size=2, variants=1, workers=1, learning_rate=1e-2)
+    unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "plain"), **common))
+    unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "stage1"), init_from=str(tmp_path / "plain"),
+                                                 detector_filters=(4, 4, 4), train_only="detector", **common))
+    plain, _, _ = load_model(tmp_path / "plain")
+    grown, _, _ = load_model(tmp_path / "stage1")
+    before = {layer.name: layer.get_weights() for layer in plain.layers}
+    for layer in grown.layers:
+        if layer.name not in before:  # the detector's layers, its output and the join
+            continue
+        for old, new in zip(before[layer.name], layer.get_weights()):
+            np.testing.assert_array_equal(new[:, :, :old.shape[2]] if new.shape != old.shape else new, old)
+    # The mask channel of the first convolution stayed at zero: the restored image is the plain model's.
+    assert not np.any(grown.get_layer("enc0_conv0").get_weights()[0][:, :, 3:])
+    with pytest.raises(ValueError, match="train_only"):
+        unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), init_from=str(tmp_path / "plain"),
+                                                     train_only="detector", **common))

@@ -49,6 +49,10 @@ class BroadTrainConfig:
     # architecture of ``init_from``.
     detector_filters: tuple = ()
     detector_weight: float = 0.1        # x (binary cross-entropy + 1 - soft Dice) of the detector's mask
+    # "detector": fit the detector's layers only (the rest frozen; a grown model's mask channel
+    # stays at zero, so the restored image does not move while the detector learns), the first
+    # stage of a two-stage schedule; "" fits everything.
+    train_only: str = ""
     variants: int = 6                   # damaged versions per clean training image
     severity_weights: tuple = (0.34, 0.33, 0.33)
     # Share of training pairs left undamaged (input == target): teaches the network to leave clean
@@ -196,7 +200,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.dl.weights import load_model, save_weights
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
-    from artrestore.training.unet_grow import build_mask_model, copy_by_name, training_model
+    from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
     keras = import_keras()
     start = time.time()
@@ -251,6 +255,11 @@ def train(cfg: BroadTrainConfig) -> dict:
         grown = copy_by_name(source, model)
         log.info("continuing from %s; fresh layers: %s", cfg.init_from, grown or "none")
     detector_weight = cfg.detector_weight if config.detector_filters else 0.0
+    if cfg.train_only:
+        if cfg.train_only != "detector" or not config.detector_filters:
+            raise ValueError(f"train_only={cfg.train_only!r}: only 'detector', on a U-Net with a detector")
+        for layer in model.layers:
+            layer.trainable = layer.name.startswith(DETECTOR_PREFIX)
     loss = masked_loss(cfg.loss, cfg.mask_weight, detector_weight)
     fit_model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=loss)
     out_dir = pathlib.Path(cfg.out_dir)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["copy_by_name", "training_model", "build_mask_model"]
+__all__ = ["copy_by_name", "training_model", "build_mask_model", "DETECTOR_PREFIX"]
+
+DETECTOR_PREFIX = "det_"  # the damage detector's layer names (``dl.arch``) start with this
 
 
 def copy_by_name(source, target) -> list[str]:

@@ -10,7 +10,7 @@ import json
 from artrestore.training.unet_broad import BroadTrainConfig
 
 _TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "loss", "mask_weight", "variants", "seed",
-            "clean_fraction", "severity_weights", "detector_weight", "notes")
+            "clean_fraction", "severity_weights", "detector_weight", "train_only", "notes")
 
 
 def _floats(text: str) -> tuple:
