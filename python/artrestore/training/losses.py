@@ -9,6 +9,10 @@ Inputs: ground truth ``y`` and prediction ``p``, float32 N x H x W x 3 in [0, 1]
 - ``mse_freq``: MSE + 0.05 x mean |FFT magnitude difference| / TILE;
 - ``mse_ssim_freq``: all three. The frequency term rewards restoring the high frequencies blur
   removed, which MSE and SSIM alone let the net leave out (a smooth guess scores well on both).
+
+``masked_loss(base, mask_weight, detector_weight)``: the broad-damage U-Net's loss, on ``y`` =
+clean RGB + the damage mask (4 channels): the base loss, the error inside the mask, and with a
+damage detector the mask it predicts (``p``'s fourth channel).
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import numpy as np
 from artrestore.dl.arch import import_keras
 from artrestore.dl.contract import TILE
 
-__all__ = ["LOSSES", "DEFAULT_LOSS", "make_loss"]
+__all__ = ["LOSSES", "DEFAULT_LOSS", "BROAD_LOSS", "make_loss", "masked_loss"]
 
 SSIM_WEIGHT = 0.2
 FREQ_WEIGHT = 0.05
@@ -84,4 +88,28 @@ def make_loss(name: str = DEFAULT_LOSS):
         return formula(ops, y, p)
 
     loss.__name__ = name
+    return loss
+
+
+def masked_loss(base_name: str, mask_weight: float, detector_weight: float = 0.0):
+    """A loss on ``y_true`` = clean RGB + mask (4 channels): the named base loss on RGB plus
+    ``mask_weight`` x the mean squared error over masked pixels. With ``detector_weight`` the
+    prediction has a fourth channel, the detector's mask, scored by binary cross-entropy plus
+    1 - soft Dice (the Dice term keeps a mask covering a few per cent of the pixels from collapsing
+    to all-clear)."""
+    ops = import_keras().ops
+    base = make_loss(base_name)
+
+    def loss(y, p):
+        rgb, mask, restored = y[..., :3], y[..., 3:4], p[..., :3]
+        inside = ops.sum(mask * ops.square(rgb - restored)) / (3.0 * ops.sum(mask) + 1.0)
+        total = base(rgb, restored) + mask_weight * inside
+        if detector_weight:
+            guess = ops.clip(p[..., 3:4], 1e-6, 1 - 1e-6)
+            bce = -ops.mean(mask * ops.log(guess) + (1 - mask) * ops.log(1 - guess))
+            dice = (2 * ops.sum(mask * guess) + 1.0) / (ops.sum(mask) + ops.sum(guess) + 1.0)
+            total = total + detector_weight * (bce + 1 - dice)
+        return total
+
+    loss.__name__ = f"{base_name}_mask{mask_weight:g}" + (f"_det{detector_weight:g}" if detector_weight else "")
     return loss

@@ -91,47 +91,6 @@ def damage_all(cleans, severities, seeds, workers: int = 0):
     return damaged, masks
 
 
-def masked_loss(base_name: str, mask_weight: float, detector_weight: float = 0.0):
-    """A loss on ``y_true`` = clean RGB + mask (4 channels): the named base loss on RGB plus
-    ``mask_weight`` x the mean squared error over masked pixels. With ``detector_weight`` the
-    prediction has a fourth channel, the detector's mask, scored by binary cross-entropy plus
-    1 - soft Dice (the Dice term keeps a mask covering a few per cent of the pixels from collapsing
-    to all-clear)."""
-    from artrestore.dl.arch import import_keras
-    from artrestore.training.losses import make_loss
-
-    ops = import_keras().ops
-    base = make_loss(base_name)
-
-    def loss(y, p):
-        rgb, mask, restored = y[..., :3], y[..., 3:4], p[..., :3]
-        inside = ops.sum(mask * ops.square(rgb - restored)) / (3.0 * ops.sum(mask) + 1.0)
-        total = base(rgb, restored) + mask_weight * inside
-        if detector_weight:
-            guess = ops.clip(p[..., 3:4], 1e-6, 1 - 1e-6)
-            bce = -ops.mean(mask * ops.log(guess) + (1 - mask) * ops.log(1 - guess))
-            dice = (2 * ops.sum(mask * guess) + 1.0) / (ops.sum(mask) + ops.sum(guess) + 1.0)
-            total = total + detector_weight * (bce + 1 - dice)
-        return total
-
-    loss.__name__ = f"{base_name}_mask{mask_weight:g}" + (f"_det{detector_weight:g}" if detector_weight else "")
-    return loss
-
-
-def detector_scores(mask_model, x, masks, severities, threshold: float = 0.5) -> dict:
-    """Pixel precision / recall of the detector's mask (above ``threshold``) per severity on
-    validation crops: ``x`` the model's inputs, ``masks`` N x H x W bool."""
-    predicted = np.asarray(mask_model(x, training=False)[1])[..., 0] >= threshold
-    out = {}
-    for severity in dict.fromkeys(severities):
-        pick = np.asarray([s == severity for s in severities])
-        hit = float(np.sum(predicted[pick] & masks[pick]))
-        out[severity] = {"precision": hit / max(float(predicted[pick].sum()), 1.0),
-                         "recall": hit / max(float(masks[pick].sum()), 1.0),
-                         "marked_fraction": float(masks[pick].mean())}
-    return out
-
-
 def _batch(damaged, cleans, masks, owners, contexts, batch_size, rng, tile):
     xs, ys, cs = [], [], []
     for _ in range(batch_size):
@@ -155,44 +114,6 @@ def _batch(damaged, cleans, masks, owners, contexts, batch_size, rng, tile):
     return {"image": np.stack(xs), "context": np.stack(cs)}, np.stack(ys)
 
 
-def _psnr_where(image: np.ndarray, clean: np.ndarray, where: np.ndarray) -> float:
-    """PSNR (dB, peak 255) over the pixels where ``where`` (H x W bool) is true."""
-    error = float(np.mean((image[where].astype(np.float64) - clean[where]) ** 2))
-    return float(10 * np.log10(255.0**2 / max(error, 1e-10)))
-
-
-def _val_scores(model, config, pairs):
-    """Whole-image PSNR/SSIM per severity, and PSNR inside / outside the damage mask."""
-    from artrestore import metrics
-    from artrestore._validate import to_uint8
-    from artrestore.dl.arch import model_inputs
-    from artrestore.dl.tiling import tiled_restore
-
-    out: dict = {}
-    for damaged, clean, mask, severity in pairs:
-        predict = lambda x, context: np.asarray(model(model_inputs(config, x, context), training=False))
-        restored = to_uint8(tiled_restore(damaged.astype(np.float32) / 255, predict,
-                                          global_context=config.global_context))
-        row = [metrics.psnr(damaged, clean), metrics.psnr(restored, clean),
-               metrics.ssim(damaged, clean), metrics.ssim(restored, clean)]
-        if mask.any():
-            row += [_psnr_where(damaged, clean, mask), _psnr_where(restored, clean, mask),
-                    _psnr_where(restored, clean, ~mask)]
-        out.setdefault(severity, []).append(row)
-    summary = {}
-    for severity, rows in out.items():
-        masked = [r for r in rows if len(r) == 7]
-        summary[severity] = {
-            "pairs": len(rows), "input_psnr": float(np.mean([r[0] for r in rows])),
-            "psnr": float(np.mean([r[1] for r in rows])), "input_ssim": float(np.mean([r[2] for r in rows])),
-            "ssim": float(np.mean([r[3] for r in rows])), "masked_pairs": len(masked),
-            "input_psnr_in_mask": float(np.mean([r[4] for r in masked])) if masked else None,
-            "psnr_in_mask": float(np.mean([r[5] for r in masked])) if masked else None,
-            "psnr_outside_mask": float(np.mean([r[6] for r in masked])) if masked else None,
-        }
-    return summary
-
-
 def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.dl.arch import import_keras
     from artrestore.dl.contract import TILE, UNetConfig
@@ -200,6 +121,8 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.dl.weights import load_model, save_weights
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
+    from artrestore.training.losses import masked_loss
+    from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
     keras = import_keras()
@@ -289,7 +212,7 @@ def train(cfg: BroadTrainConfig) -> dict:
             if time.time() > budget_end:
                 self.model.stop_training = True
 
-    before = _val_scores(model, config, val_pairs) if cfg.init_from else None
+    before = val_scores(model, config, val_pairs) if cfg.init_from else None
     history = fit_model.fit(Crops(), epochs=1000, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
                         callbacks=[keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss",
                                                                    save_best_only=True, save_weights_only=True),
@@ -298,7 +221,7 @@ def train(cfg: BroadTrainConfig) -> dict:
                                    Budget()])
     fit_model.load_weights(str(checkpoint))
     model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
-    validation = _val_scores(model, config, val_pairs)
+    validation = val_scores(model, config, val_pairs)
     detector = None
     if config.detector_filters:
         detector = detector_scores(build_mask_model(model), val_x, val_y[..., 3] > 0.5,

@@ -1,0 +1,33 @@
+"""The broad-damage U-Net's loss against NumPy: base loss, error inside the damage mask, detector term."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from artrestore.training import losses
+
+pytestmark = pytest.mark.dl
+
+
+def test_masked_loss_is_base_loss_plus_weighted_error_inside_the_mask():
+    rng = np.random.default_rng(3)
+    clean = rng.random((2, 16, 16, 3)).astype(np.float32)
+    pred = rng.random((2, 16, 16, 3)).astype(np.float32)
+    mask = (rng.random((2, 16, 16, 1)) < 0.2).astype(np.float32)
+    loss = losses.masked_loss("mse", 0.5)
+    value = float(np.asarray(loss(np.concatenate([clean, mask], -1), pred)))
+    sq = (clean - pred) ** 2
+    expected = sq.mean() + 0.5 * (mask * sq).sum() / (3 * mask.sum() + 1)
+    assert value == pytest.approx(expected, rel=1e-5)
+
+
+def test_detector_term_is_cross_entropy_plus_one_minus_soft_dice():
+    rng = np.random.default_rng(5)
+    clean = rng.random((2, 16, 16, 3)).astype(np.float32)
+    pred = rng.random((2, 16, 16, 4)).astype(np.float32)
+    mask = (rng.random((2, 16, 16, 1)) < 0.2).astype(np.float32)
+    value = float(np.asarray(losses.masked_loss("mse", 0.0, 0.3)(np.concatenate([clean, mask], -1), pred)))
+    guess = pred[..., 3:]
+    bce = -np.mean(mask * np.log(guess) + (1 - mask) * np.log(1 - guess))
+    dice = (2 * (mask * guess).sum() + 1) / (mask.sum() + guess.sum() + 1)
+    assert value == pytest.approx(np.mean((clean - pred[..., :3]) ** 2) + 0.3 * (bce + 1 - dice), rel=1e-5)
