@@ -2,6 +2,7 @@
 detector's precision and recall, on the training family and the check family (issue 15, item 2).
 
 Usage: python benchmarks/mask_eval.py [--clean DIR] [--out benchmarks/results/mask_eval.json]
+       [--unet DIR] [--families broad,check]
 
 Images: the test split of the clean sources (``training.datasets.split_sources``, seed 0), longer
 side at most 512 px, each damaged once per severity by the broad training family ("seen") and the
@@ -16,6 +17,10 @@ Per family and severity (means over images; PSNR in dB against the clean image):
   pixel by pixel against the generator's mask with a tolerance of 2 px (a detected pixel within 2 px
   of a marked one is a hit; a marked pixel within 2 px of a detection is found): precision, recall,
   F1, summed over the images of the cell.
+- ``unet_detector`` (a U-Net folder given with ``--unet`` whose architecture has a damage detector,
+  ``UNetConfig.detector_filters``): the same scores for the U-Net's own mask at 0.5
+  (``training.unet_broad_eval.detector_mask``). A model that is not shipped is measured with
+  ``--families broad`` only: the check family is looked at once per shipped model.
 """
 from __future__ import annotations
 
@@ -58,19 +63,51 @@ def detection_counts(detected: np.ndarray, truth: np.ndarray) -> dict:
             "marked": int(truth.sum()), "marked_found": int((truth & near_detected).sum())}
 
 
+def detection_scores(counts: dict) -> dict:
+    """Precision, recall and F1 from ``detection_counts`` summed over images."""
+    precision = counts["detected_hits"] / counts["detected"] if counts["detected"] else float("nan")
+    recall = counts["marked_found"] / counts["marked"] if counts["marked"] else float("nan")
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3), **counts}
+
+
+def _own_detector(folder):
+    """image -> bool mask of the U-Net's own damage detector, or None when it has none."""
+    if folder is None:
+        return None
+    from artrestore.dl.weights import load_model, read_metadata
+
+    if not read_metadata(folder).get("architecture", {}).get("detector_filters"):
+        return None
+    from artrestore.training.unet_broad_eval import detector_mask
+    from artrestore.training.unet_grow import build_mask_model
+
+    model, config, _ = load_model(folder)
+    mask_model = build_mask_model(model)
+    return lambda image: detector_mask(mask_model, config, image)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clean", type=pathlib.Path, default=REPO.parent / "shared" / "data" / "clean")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mask_eval.json"))
+    parser.add_argument("--unet", type=pathlib.Path, default=None, help="U-Net folder (default: the bundled one)")
+    parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated: broad,check")
     args = parser.parse_args()
-    unet = make_backend("local")
+    families = [f for f in args.families.split(",") if f]
+    if not families or set(families) - set(FAMILIES):
+        parser.error(f"--families: choose from {', '.join(FAMILIES)}, got {args.families!r}")
+    unet = make_backend("local", model_dir=args.unet)
+    own_detector = _own_detector(args.unet)
     images = test_sources(args.clean, args.seed)
     cells: dict = {}
-    for family, damage in FAMILIES.items():
+    for family in families:
+        damage = FAMILIES[family]
         for s, severity in enumerate(SEVERITIES):
             psnr = {k: [] for k in ("input_in", "input_out", "input_all", "unet_in", "unet_out", "unet_all")}
             counts = {"detected": 0, "detected_hits": 0, "marked": 0, "marked_found": 0}
+            own_counts = dict(counts)
             masked_images = 0
             for k, (_, clean) in enumerate(images):
                 damaged, mask, _ = damage(clean, severity, 1000 + 10 * k + s)
@@ -86,17 +123,19 @@ def main() -> None:
                 detected = detect_lines(damaged) > 0
                 for key, value in detection_counts(detected, mask).items():
                     counts[key] += value
-            precision = counts["detected_hits"] / counts["detected"] if counts["detected"] else float("nan")
-            recall = counts["marked_found"] / counts["marked"] if counts["marked"] else float("nan")
+                if own_detector is not None:
+                    for key, value in detection_counts(own_detector(damaged), mask).items():
+                        own_counts[key] += value
             cells[f"{family}/{severity}"] = {
                 "images": len(images), "masked_images": masked_images,
                 **{k: round(float(np.mean(v)), 3) if v else None for k, v in psnr.items()},
-                "detector": {"precision": round(precision, 3), "recall": round(recall, 3),
-                             "f1": round(2 * precision * recall / (precision + recall), 3)
-                             if precision + recall > 0 else 0.0, **counts}}
+                "detector": detection_scores(counts)}
+            if own_detector is not None:
+                cells[f"{family}/{severity}"]["unet_detector"] = detection_scores(own_counts)
             print(family, severity, {k: v for k, v in cells[f"{family}/{severity}"].items() if k != "detector"},
                   cells[f"{family}/{severity}"]["detector"], flush=True)
     result = {"machine": f"{platform.machine()}, {platform.processor() or 'cpu'}", "unet_runtime": unet.runtime,
+              "unet": str(args.unet or "bundled"),
               "unet_precision": getattr(unet, "precision", None), "tolerance_px": TOLERANCE_PX, "cells": cells}
     pathlib.Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
 

@@ -3,13 +3,15 @@
 ``val_scores(model, config, pairs)``: per severity, whole-image PSNR (dB) / SSIM of the input and of
 the restored image, and PSNR inside / outside the line and spot damage mask, over whole validation
 images (tiled like the runtime). ``detector_scores(...)``: pixel precision / recall of a U-Net's
-damage detector on validation crops. Inputs are uint8 RGB images and bool masks; training only.
+damage detector on validation crops. ``detector_mask(mask_model, config, image)``: that detector's
+mask over a whole image, tiled and blended like the runtime's restoration. Inputs are uint8 RGB
+images and bool masks; training only.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["val_scores", "detector_scores", "psnr_where"]
+__all__ = ["val_scores", "detector_scores", "psnr_where", "detector_mask"]
 
 
 def detector_scores(mask_model, x, masks, severities, threshold: float = 0.5) -> dict:
@@ -62,3 +64,17 @@ def val_scores(model, config, pairs):
             "psnr_outside_mask": float(np.mean([r[6] for r in masked])) if masked else None,
         }
     return summary
+
+
+def detector_mask(mask_model, config, image: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+    """H x W bool: where the U-Net's damage detector (``unet_grow.build_mask_model``) marks line or
+    spot damage on a uint8 RGB image, its tiles blended with the restoration's window."""
+    from artrestore.dl.arch import model_inputs
+    from artrestore.dl.tiling import tiled_restore
+
+    def predict(tiles, context):
+        mask = np.asarray(mask_model(model_inputs(config, tiles, context), training=False)[1])
+        return np.repeat(mask, 3, axis=-1)
+
+    blended = tiled_restore(image.astype(np.float32) / 255, predict, global_context=config.global_context)
+    return blended[..., 0] >= threshold
