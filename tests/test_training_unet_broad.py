@@ -8,6 +8,22 @@ import pytest
 from artrestore.training import unet_broad
 
 
+def _tiny_run(tmp_path, seed: int, **overrides) -> dict:
+    """BroadTrainConfig arguments for a one-epoch run on two blurred-noise training images and one
+    validation image (288 x 320, written under ``tmp_path``)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", 2), ("val", 1)):
+        folder = tmp_path / split
+        folder.mkdir()
+        for k in range(count):
+            image = cv2.GaussianBlur(rng.integers(0, 256, (288, 320, 3), dtype=np.uint8), (0, 0), 3)
+            cv2.imwrite(str(folder / f"{k}.png"), image)
+    return dict(train_dirs=(str(tmp_path / "train"),), val_dir=str(tmp_path / "val"), minutes=0.0,
+                steps_per_epoch=1, batch_size=2, variants=1, workers=1) | overrides
+
+
 def test_crops_keep_the_mask_on_the_damage():
     rng = np.random.default_rng(1)
     mask = rng.random((300, 280)) < 0.1
@@ -23,20 +39,9 @@ def test_crops_keep_the_mask_on_the_damage():
 @pytest.mark.dl
 @pytest.mark.slow
 def test_tiny_run_writes_a_model_that_loads(tmp_path):
-    import cv2
-
     from artrestore.dl.weights import load_model
 
-    rng = np.random.default_rng(4)
-    for split, count in (("train", 2), ("val", 1)):
-        folder = tmp_path / split
-        folder.mkdir()
-        for k in range(count):
-            image = cv2.GaussianBlur(rng.integers(0, 256, (288, 320, 3), dtype=np.uint8), (0, 0), 3)
-            cv2.imwrite(str(folder / f"{k}.png"), image)
-    cfg = unet_broad.BroadTrainConfig(train_dirs=(str(tmp_path / "train"),), val_dir=str(tmp_path / "val"),
-                                      out_dir=str(tmp_path / "out"), minutes=0.0, steps_per_epoch=1, batch_size=2,
-                                      variants=1, workers=1)
+    cfg = unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "out"), **_tiny_run(tmp_path, 4))
     metadata = unet_broad.train(cfg)
     assert set(metadata["validation"]) == {"light", "moderate", "severe"}
     assert metadata["runs"][-1]["epochs_run"] == 1 and metadata["damage_model"].startswith("broad")
@@ -62,19 +67,9 @@ def test_cli_parses_severity_weights_and_names_a_bad_value(capsys):
 @pytest.mark.dl
 @pytest.mark.slow
 def test_a_plain_model_grows_a_detector_and_the_result_loads(tmp_path):
-    import cv2
-
     from artrestore.dl.weights import load_model
 
-    rng = np.random.default_rng(6)
-    for split, count in (("train", 2), ("val", 1)):
-        folder = tmp_path / split
-        folder.mkdir()
-        for k in range(count):
-            image = cv2.GaussianBlur(rng.integers(0, 256, (288, 320, 3), dtype=np.uint8), (0, 0), 3)
-            cv2.imwrite(str(folder / f"{k}.png"), image)
-    common = dict(train_dirs=(str(tmp_path / "train"),), val_dir=str(tmp_path / "val"), minutes=0.0,
-                  steps_per_epoch=1, batch_size=2, variants=1, workers=1)
+    common = _tiny_run(tmp_path, 6)
     unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "plain"), **common))
     metadata = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "grown"), init_from=str(tmp_path / "plain"),
                                                             detector_filters=(4, 4, 4), **common))
@@ -88,19 +83,9 @@ def test_a_plain_model_grows_a_detector_and_the_result_loads(tmp_path):
 @pytest.mark.dl
 @pytest.mark.slow
 def test_detector_only_stage_moves_the_detector_and_nothing_else(tmp_path):
-    import cv2
-
     from artrestore.dl.weights import load_model
 
-    rng = np.random.default_rng(7)
-    for split, count in (("train", 2), ("val", 1)):
-        folder = tmp_path / split
-        folder.mkdir()
-        for k in range(count):
-            image = cv2.GaussianBlur(rng.integers(0, 256, (288, 320, 3), dtype=np.uint8), (0, 0), 3)
-            cv2.imwrite(str(folder / f"{k}.png"), image)
-    common = dict(train_dirs=(str(tmp_path / "train"),), val_dir=str(tmp_path / "val"), minutes=0.0,
-                  steps_per_epoch=2, batch_size=2, variants=1, workers=1, learning_rate=1e-2)
+    common = _tiny_run(tmp_path, 7, steps_per_epoch=2, learning_rate=1e-2)
     unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "plain"), **common))
     unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "stage1"), init_from=str(tmp_path / "plain"),
                                                  detector_filters=(4, 4, 4), train_only="detector", **common))
