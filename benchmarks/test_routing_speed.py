@@ -76,3 +76,18 @@ def test_decide_sklearn_peer(benchmark, decision, photo_at):
     severity.fit(x, rng.integers(0, 3, 300))
     vector = _core.analyze_routing(photo_at(1024)).reshape(1, -1)
     benchmark(lambda: (gain.predict(vector), severity.predict_proba(vector)))
+
+
+@pytest.mark.parametrize("size", [512, 1024])
+def test_unet_check_change_features_artrestore(benchmark, photo_at, size):
+    """The check after the U-Net (artrestore.acceptance): its 15 change features of an output against
+    its input, measured at a 384 px side whatever the size; the routing analysis above is the peer
+    (same image, same group), the U-Net it follows takes about 1 s at 1024^2 on this machine."""
+    import cv2
+
+    from artrestore.acceptance import change_features
+
+    benchmark.group = f"routing analysis {size}^2"
+    image = photo_at(size)
+    after = cv2.GaussianBlur(image, (0, 0), 1.0)
+    benchmark(change_features, image, after)

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from artrestore._validate import as_rgb, to_uint8
+from artrestore.acceptance import FALLBACK_PATH, change_features, load_acceptance
 from artrestore.analysis import FEATURE_NAMES, analyze_vector, routing_vector
 from artrestore.batch_files import (
     SUMMARY_FIELDS,
@@ -46,7 +47,8 @@ class HybridRestorer:
                  dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
                  dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
                  decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
-                 dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None):
+                 dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None,
+                 check_unet: bool = True, acceptance_path=None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
@@ -61,7 +63,10 @@ class HybridRestorer:
         ``keras``) and precision (ONNX Runtime: ``auto``, ``fp32``, ``int8``; Keras: ``auto``, ``fp32``,
         ``bf16``, ``fp16``; served: ``fp16`` picks the SavedModel's ``serving_fp16``), see
         ``dl.onnx_runtime`` and ``dl.backends``; None reads the environment.
-        ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled)."""
+        ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled).
+        ``check_unet``: with the learned decision, ``auto`` checks what the U-Net did
+        (``artrestore.acceptance``; ``acceptance_path``: its folder, default bundled) and restores with
+        the fast path instead when the U-Net's output is not predicted to beat it (``info['acceptance']``)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
@@ -83,6 +88,7 @@ class HybridRestorer:
         # Issue 16: the learned decision (None for decision="rule"), in this deployment's time profile.
         self.decider = load_decision(decision, decision_path, prefer=prefer, time_budget_s=time_budget_s)
         self.prefer, self.time_budget_s = prefer, time_budget_s
+        self.acceptance = load_acceptance(acceptance_path) if (check_unet and self.decider is not None) else None
         self.profile = "local" if dl_backend == LOCAL else "accelerated"
 
     # ---------------------------------------------------------------------------------- DL path
@@ -109,11 +115,12 @@ class HybridRestorer:
 
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):
-        """(feature vector, 14 features by name, severity, auto method, learned decision info or None)."""
+        """(feature vector, 14 features by name, severity, auto method, learned decision info or None,
+        the 27 routing features or None)."""
         if self.decider is None:
             vector = analyze_vector(image)
             features = dict(zip(FEATURE_NAMES, map(float, vector)))
-            return (vector, features, *self.engine.decide(features), None)
+            return (vector, features, *self.engine.decide(features), None, None)
         # Issue 16: 14 features + 13 damage measures in one pass, then the learned decision.
         routing = routing_vector(image)
         vector = routing[:len(FEATURE_NAMES)]
@@ -121,14 +128,14 @@ class HybridRestorer:
         decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
                                        prefer=self.prefer, time_budget_s=self.time_budget_s, available=known)
         return vector, dict(zip(FEATURE_NAMES, map(float, vector))), decision.severity, decision.path, \
-            decision.as_dict()
+            decision.as_dict(), routing
 
     def analyze(self, image) -> dict:
         """Features, severity, method and the router's parameters for a path or an RGB array,
         without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)
-        vector, features, severity, method, decision = self._features(image)
+        vector, features, severity, method, decision, _ = self._features(image)
         out = {"features": features, "severity": severity, "method": method,
                **analysis_entries(image, vector, self.chain_router)}
         if decision is not None:
@@ -147,7 +154,7 @@ class HybridRestorer:
             image = to_uint8(image)
         loaded = time.perf_counter()
 
-        vector, features, severity, auto_method, decision = self._features(image)
+        vector, features, severity, auto_method, decision, routing = self._features(image)
         analysed = time.perf_counter()
         method = STRATEGIES[strategy] or auto_method
         routed = time.perf_counter()
@@ -168,6 +175,14 @@ class HybridRestorer:
                 if self.dl_backend == "local":
                     info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
                                           precision=getattr(self._dl, "precision", "fp32"))
+                if strategy == "auto" and self.acceptance is not None:
+                    # Issue 16: what the U-Net did, checked before it is kept (artrestore.acceptance).
+                    gain = self.acceptance.predict(routing, change_features(image, restored))
+                    kept_unet = self.acceptance.accepts(gain)
+                    info["acceptance"] = {"predicted_gain_db": round(gain, 3),
+                                          "margin_db": self.acceptance.margin_db, "kept": kept_unet}
+                    if not kept_unet:
+                        info["method"] = method = FALLBACK_PATH
             except DeepLearningUnavailable as error:
                 if self.dl_fallback == "error":
                     raise

@@ -1,4 +1,4 @@
-"""The three routing commands (issue 16), for the CLI to wire; each is one re-runnable step.
+"""The routing commands (issue 16), for the CLI to wire; each is one re-runnable step.
 
 - ``train_outcomes(out, ...)`` -> ``artrestore routing outcomes``: every path of a ``HybridRestorer``
   on the TRAIN split (plus training-only extra images) damaged by the broad training family
@@ -6,12 +6,14 @@
 - ``train_decision(outcomes, out, ...)`` -> ``artrestore routing decision``: the gain forest, the
   severity classifier and the choice rule's constants fitted on those outcomes
   (``training.decision_fit``), a decision folder.
+- ``artrestore routing acceptance``: the check after the U-Net (``artrestore.acceptance``) fitted on
+  outcome CSVs that carry the U-Net's change features (``training.acceptance_fit``), a folder.
 - ``evaluate_routing(out, ...)`` -> ``artrestore routing report``: the outcomes of the TEST split
   on the broad ("seen") and the check ("unseen") family, the decision replayed on them
   (``training.routing_report``), a few images re-run through ``restore(strategy="auto")`` to hold
   the replay to the real thing, and ``routing_report.json`` + ``routing_report.md``.
 
-This is the CLI's ``artrestore routing {outcomes,decision,report}`` (it makes a restorer, and brings
+This is the CLI's ``artrestore routing {outcomes,decision,acceptance,report}`` (it makes a restorer, and brings
 the check family and training code together, which neither may do for the other). docs/routing.md
 gives the sequence to re-run when a path changes.
 """
@@ -32,7 +34,7 @@ __all__ = ["train_outcomes", "train_decision", "evaluate_routing", "outcomes_arg
            "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP", "ARGUMENTS", "RUN", "register"]
 
 
-def _restorer(decision: str = "rule", decision_path=None, **kwargs):
+def _restorer(decision: str = "learned", decision_path=None, **kwargs):
     from artrestore.restorer import HybridRestorer
 
     return HybridRestorer(decision=decision, decision_path=decision_path, **kwargs)
@@ -43,7 +45,8 @@ def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_s
     """Measure the training outcomes into ``out`` (CSV); returns (path, errors)."""
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, collect_outcomes
 
-    # The paths' outcomes do not depend on the decision; the rule needs no decision model.
+    # A path's outcome depends on the decision only through the U-Net's hold (its severity
+    # probabilities): the bundled decision gives the hold users get.
     return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split="train", family="broad",
                             extra_dir=extra_dir, seeds=tuple(range(seeds)), max_side=max_side,
                             split_seed=split_seed, limit=limit, resume=resume, progress=progress)
@@ -64,16 +67,18 @@ def _check_family(clean, severity, seed):
     return check_damage(clean, severity, seed)[0]
 
 
-def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage) -> dict:
+def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage, acceptance_path=None) -> dict:
     """Re-run the first ``n`` rows through ``restore(strategy='auto')``: same path as the replay?"""
+    from artrestore.acceptance import load_acceptance
     from artrestore.decision import LearnedDecision
     from artrestore.training.routing_outcomes import CLEAN, source_images
-    from artrestore.training.routing_report import replay
+    from artrestore.training.routing_report import check_unet, replay
 
     if n <= 0:
         return {"checked": 0, "agree": 0}
-    restorer = _restorer("learned", decision_path)
-    expected = replay(rows[:n], LearnedDecision.load(decision_path))
+    restorer = _restorer("learned", decision_path, acceptance_path=acceptance_path)
+    expected, _ = check_unet(rows[:n], replay(rows[:n], LearnedDecision.load(decision_path)),
+                             load_acceptance(acceptance_path))
     images = dict(source_images(clean_dir, "test", max_side=max_side)[0])
     agree = checked = 0
     for r, want in zip(rows[:n], expected):
@@ -88,9 +93,11 @@ def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage) -> di
 
 def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int = 384, seeds: int = 1,
                      reuse: bool = False, verify: int = 4, router_path=None, limit: int | None = None,
-                     progress: bool = True) -> dict:
-    """Measure (or with ``reuse`` read) the test outcomes of both families, replay the decision,
-    write ``routing_report.json`` and ``routing_report.md`` into ``out``; returns the report."""
+                     progress: bool = True, acceptance_path=None) -> dict:
+    """Measure (or with ``reuse`` read) the test outcomes of both families, replay the decision and
+    the check after the U-Net (``acceptance_path``: its folder, default bundled), write
+    ``routing_report.json`` and ``routing_report.md`` into ``out``; returns the report."""
+    from artrestore.acceptance import load_acceptance
     from artrestore.decision import LearnedDecision
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, broad_family, collect_outcomes, read_outcomes
     from artrestore.training.routing_report import family_report, markdown, targets
@@ -99,22 +106,23 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
     out.mkdir(parents=True, exist_ok=True)
     clean_dir = clean_dir or DEFAULT_CLEAN
     decision = LearnedDecision.load(decision_path)
+    acceptance = load_acceptance(acceptance_path)
     damages = {"check": _check_family, "broad": broad_family}
     families, errors, restorer = {}, [], None
     for family, damage in damages.items():
         csv_path = out / f"outcomes_test_{family}.csv"
         if not (reuse and csv_path.is_file()):
-            restorer = restorer or _restorer()
+            restorer = restorer or _restorer("learned", decision_path)
             _, errs = collect_outcomes(csv_path, restorer, clean_dir=clean_dir, split="test", family=family,
                                        damage=damage, seeds=tuple(range(seeds)), max_side=max_side, limit=limit,
                                        progress=progress)
             errors += errs
         rows = read_outcomes(csv_path)
-        families[family] = {profile: family_report(rows, decision, router_path, profile)
+        families[family] = {profile: family_report(rows, decision, router_path, profile, acceptance)
                             for profile in ("local", "accelerated")}
         families[family]["local"]["targets"] = targets(families[family]["local"])
         families[family]["verify_auto_through_restore"] = _verify(rows, decision_path, verify, clean_dir, max_side,
-                                                                  damage)
+                                                                  damage, acceptance_path)
     probe = np.zeros(len(decision.metadata["feature_names"]), np.float32)
     start = time.perf_counter()
     for _ in range(200):
@@ -123,6 +131,8 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
         "decision": {"folder": str(decision_path or "bundled"), "paths": list(decision.paths),
                      "margin_db": decision.margins, "cost_db_per_s": decision.costs,
                      "trained_on": decision.metadata.get("data")},
+        "acceptance": None if acceptance is None else {"folder": str(acceptance_path or "bundled"),
+                                                       "margin_db": acceptance.margin_db},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "max_side": max_side, "seeds": list(range(seeds)),
         "decide_us_per_image": (time.perf_counter() - start) / 200 * 1e6, "errors": errors, "families": families,
@@ -163,6 +173,14 @@ def report_arguments(p) -> None:
     p.add_argument("--reuse", action="store_true", help="reuse outcome CSVs already in --out")
     p.add_argument("--verify", type=int, default=4, help="images per family re-run through restore(auto)")
     p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--acceptance", default=None, help="folder of the check after the U-Net (default: bundled)")
+
+
+def acceptance_arguments(p) -> None:
+    p.add_argument("--outcomes", nargs="+", required=True, help="outcome CSV(s) of the training family")
+    p.add_argument("--out", required=True, help="acceptance folder to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--decision", default=None, help="decision folder whose routing it checks (default: bundled)")
 
 
 def run_outcomes(args) -> int:
@@ -186,17 +204,31 @@ def run_decision(args) -> int:
 
 def run_report(args) -> int:
     report = evaluate_routing(args.out, decision_path=args.decision, clean_dir=args.clean, max_side=args.max_side,
-                              seeds=args.seeds, reuse=args.reuse, verify=args.verify, limit=args.limit)
+                              seeds=args.seeds, reuse=args.reuse, verify=args.verify, limit=args.limit,
+                              acceptance_path=args.acceptance)
     print(json.dumps({k: v["met"] for k, v in report["targets_unseen_local"].items()}))
     print(f"wrote {pathlib.Path(args.out) / 'routing_report.md'}")
     return 0
 
 
+def run_acceptance(args) -> int:
+    from artrestore.acceptance import Acceptance
+    from artrestore.training.acceptance_fit import fit_acceptance
+
+    folder = fit_acceptance(args.outcomes, args.out, seed=args.seed, decision_path=args.decision)
+    meta = Acceptance.load(folder).metadata
+    print(f"wrote {folder}: margin {meta['margin_db']} dB, out of fold "
+          f"{json.dumps(meta['calibration']['by_margin'][repr(meta['margin_db'])])}")
+    return 0
+
+
 HELP = {"outcomes": "measure every path on the training family (train split) -> outcome CSV",
         "decision": "fit the learned decision on outcome CSV(s) -> decision folder",
+        "acceptance": "fit the check after the U-Net on outcome CSV(s) -> acceptance folder",
         "report": "auto vs every path vs the oracle on both damage families (test split)"}
-ARGUMENTS = {"outcomes": outcomes_arguments, "decision": decision_arguments, "report": report_arguments}
-RUN = {"outcomes": run_outcomes, "decision": run_decision, "report": run_report}
+ARGUMENTS = {"outcomes": outcomes_arguments, "decision": decision_arguments, "acceptance": acceptance_arguments,
+             "report": report_arguments}
+RUN = {"outcomes": run_outcomes, "decision": run_decision, "acceptance": run_acceptance, "report": run_report}
 
 
 def register(sub) -> None:

@@ -8,7 +8,8 @@ severity and seed, and runs every restoration path through the public
 does not import the restorer): ``none`` (the untouched input) and each method of
 ``artrestore.strategies.STRATEGIES`` (``classical``, ``ml_guided``, ``deep_learning`` and whatever
 paths later issues register there). One row per damaged image: source, family, severity, seed,
-size, the 27 routing features (``f_<name>``), and per path ``psnr_<path>`` (dB, capped at
+size, the 27 routing features (``f_<name>``), the U-Net's 15 change features (``c_<name>``,
+``acceptance.change_features`` of its output against the input), and per path ``psnr_<path>`` (dB, capped at
 ``PSNR_CAP_DB``), ``ssim_<path>``, ``ms_<path>`` (wall time of ``restore``; for ``none`` the
 analysis alone) and ``method_<path>`` (what actually ran, so a U-Net fallback is visible).
 Severity ``clean`` rows (no damage) teach the decision to leave clean images alone.
@@ -31,6 +32,7 @@ import cv2
 import numpy as np
 
 from artrestore import metrics
+from artrestore.acceptance import CHANGE_FEATURE_NAMES, change_features
 from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import read_image
 from artrestore.strategies import STRATEGIES
@@ -44,6 +46,7 @@ __all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "res
 
 NONE = "none"
 CLEAN = "clean"
+DL_PATH = "deep_learning"
 # PSNR of an image against itself is infinite; every table caps it here, so a clean image left
 # untouched scores 50 dB and a path that changes it is charged for what it changed.
 PSNR_CAP_DB = 50.0
@@ -120,6 +123,8 @@ def measure_one(name: str, clean: np.ndarray, family: str, damage, severity: str
         ms = 1e3 * (time.perf_counter() - start)
         psnr, ssim = _score(restored, clean)
         row.update({f"psnr_{path}": psnr, f"ssim_{path}": ssim, f"ms_{path}": ms, f"method_{path}": info["method"]})
+        if path == DL_PATH:  # what the U-Net did, for the check after it (artrestore.acceptance)
+            row.update({f"c_{n}": repr(float(v)) for n, v in zip(CHANGE_FEATURE_NAMES, change_features(damaged, restored))})
     return row
 
 
@@ -154,7 +159,7 @@ def read_outcomes(path) -> list[dict]:
         raise ValueError(f"{path} has no outcome rows")
     for r in rows:
         for k, v in r.items():
-            if k.startswith(("f_", "psnr_", "ssim_", "ms_")):
+            if k.startswith(("f_", "c_", "psnr_", "ssim_", "ms_")):
                 r[k] = float(v)
         r["seed"], r["height"], r["width"] = int(r["seed"]), int(r["height"]), int(r["width"])
     return rows

@@ -24,7 +24,7 @@ from artrestore.training.routing_outcomes import CLEAN
 
 log = logging.getLogger(__name__)
 
-__all__ = ["replay", "family_report", "targets", "markdown", "SEVERITY_ORDER"]
+__all__ = ["replay", "check_unet", "family_report", "targets", "markdown", "SEVERITY_ORDER"]
 
 SEVERITY_ORDER = ("light", "moderate", "severe", CLEAN)
 DL = "deep_learning"
@@ -46,6 +46,25 @@ def replay(rows: list[dict], decision: LearnedDecision, *, profile: str = "local
     return chosen
 
 
+def check_unet(rows: list[dict], chosen: list[str], acceptance) -> tuple[list[str], np.ndarray]:
+    """``chosen`` after the check that follows the U-Net (``artrestore.acceptance``; None: no check):
+    rows routed to the U-Net whose recorded change it does not keep go to its fallback path.
+    Returns (paths, bool mask of those rows), so the U-Net's time can still be charged for them."""
+    rejected = np.zeros(len(rows), bool)
+    if acceptance is None:
+        return list(chosen), rejected
+    from artrestore.acceptance import CHANGE_FEATURE_NAMES, FALLBACK_PATH
+
+    paths = list(chosen)
+    for i, (r, path) in enumerate(zip(rows, chosen)):
+        if path == DL:
+            gain = acceptance.predict([r[f"f_{n}"] for n in ROUTING_FEATURE_NAMES],
+                                      [r[f"c_{n}"] for n in CHANGE_FEATURE_NAMES])
+            if not acceptance.accepts(gain):
+                paths[i], rejected[i] = FALLBACK_PATH, True
+    return paths, rejected
+
+
 def _rule(rows: list[dict], router_path=None) -> list[str]:
     from artrestore.router import DecisionEngine, Router
 
@@ -58,10 +77,12 @@ def _seconds(row: dict, path: str, profile: str, speedup: float) -> float:
     return s / speedup if (profile == "accelerated" and path == DL) else s
 
 
-def _summarise(rows, choices: dict[str, list[str]], profile: str, speedup: float) -> dict:
-    """{strategy: {severity: {psnr, gain_db, ssim, seconds, n}}} for each strategy's per-row paths."""
+def _summarise(rows, choices: dict[str, list[str]], profile: str, speedup: float, unet_also=None) -> dict:
+    """{strategy: {severity: {psnr, gain_db, ssim, seconds, n}}} for each strategy's per-row paths;
+    ``unet_also``: {strategy: bool per row}, rows that ran the U-Net before the path they ended on."""
     out: dict = {}
     for name, chosen in choices.items():
+        extra = (unet_also or {}).get(name, np.zeros(len(rows), bool))
         for severity in SEVERITY_ORDER + ("all_damaged",):
             idx = [i for i, r in enumerate(rows) if (r["severity"] == severity) or
                    (severity == "all_damaged" and r["severity"] != CLEAN)]
@@ -72,7 +93,9 @@ def _summarise(rows, choices: dict[str, list[str]], profile: str, speedup: float
             out.setdefault(name, {})[severity] = {
                 "psnr": float(np.mean(psnr)), "gain_db": float(np.mean(np.subtract(psnr, base))),
                 "ssim": float(np.mean([rows[i][f"ssim_{chosen[i]}"] for i in idx])),
-                "seconds": float(np.mean([_seconds(rows[i], chosen[i], profile, speedup) for i in idx])), "n": len(idx)}
+                "seconds": float(np.mean([_seconds(rows[i], chosen[i], profile, speedup)
+                                          + (_seconds(rows[i], DL, profile, speedup) if extra[i] else 0.0)
+                                          for i in idx])), "n": len(idx)}
     return out
 
 
@@ -82,14 +105,20 @@ def _confusion(predicted: list[str], truth: list[str], labels: list[str]) -> dic
     return {"labels": labels, "matrix": matrix}
 
 
-def family_report(rows, decision: LearnedDecision, router_path, profile: str) -> dict:
+def family_report(rows, decision: LearnedDecision, router_path, profile: str, acceptance=None) -> dict:
+    """The report of one family's rows; ``auto_*`` include the check after the U-Net when
+    ``acceptance`` is given (then ``auto_balanced_unchecked`` is the decision alone)."""
     paths = [p for p in decision.paths if f"psnr_{p}" in rows[0]]
     all_paths = [NONE, *paths]
     best = [max(all_paths, key=lambda p: r[f"psnr_{p}"]) for r in rows]
     choices = {f"always_{p}": [p] * len(rows) for p in all_paths}
     choices["oracle"] = best
+    unet_also = {}
     for prefer in PREFERENCES:
-        choices[f"auto_{prefer}"] = replay(rows, decision, profile=profile, prefer=prefer)
+        unchecked = replay(rows, decision, profile=profile, prefer=prefer)
+        choices[f"auto_{prefer}"], unet_also[f"auto_{prefer}"] = check_unet(rows, unchecked, acceptance)
+        if acceptance is not None and prefer == "balanced":
+            choices["auto_balanced_unchecked"] = unchecked
     choices["rule"] = _rule(rows, router_path)
     speedup = float(decision.metadata.get("gpu_speedup", 1.0))
     damaged = [i for i, r in enumerate(rows) if r["severity"] != CLEAN]
@@ -97,7 +126,8 @@ def family_report(rows, decision: LearnedDecision, router_path, profile: str) ->
     predicted = [decision.classes[k] for k in np.argmax(decision.predict_severity_proba(x), axis=1)] if damaged else []
     truth = [rows[i]["severity"] for i in damaged]
     return {
-        "strategies": _summarise(rows, choices, profile, speedup),
+        "strategies": _summarise(rows, choices, profile, speedup, unet_also),
+        "unet_checked_back": {prefer: int(unet_also[f"auto_{prefer}"].sum()) for prefer in PREFERENCES},
         "auto_choices": {prefer: {s: {p: sum(1 for i, r in enumerate(rows) if r["severity"] == s
                                              and choices[f"auto_{prefer}"][i] == p) for p in all_paths}
                                   for s in SEVERITY_ORDER} for prefer in PREFERENCES},
