@@ -1,5 +1,6 @@
 """Image collection from Debian packages, checked on a small .deb built here (no network)."""
 import csv
+import dataclasses
 import hashlib
 import json
 import pathlib
@@ -209,6 +210,15 @@ def test_shards_round_trip(collected, tmp_path):
     assert all(im.shape == (256, 256, 3) for s in small for im in load_shard(s)[1])
     with pytest.raises(FileExistsError):
         pack_shards(out, tmp_path / "shards")
+
+
+def test_exclude_drops_named_files(fake_deb, tmp_path):
+    deb, _ = fake_deb
+    spec = dataclasses.replace(SPEC, exclude=("*/art/painting.png",))
+    collect_images(tmp_path / "out", packages=(spec,), download=lambda package, dest: deb)
+    assert [r["path"] for r in read_csv(tmp_path / "out" / "images.csv")] == ["usr/share/fake-art/photos/scene.png"]
+    dropped = {r["path"]: r["reason"] for r in read_csv(tmp_path / "out" / "dropped.csv")}
+    assert dropped["usr/share/fake-art/art/painting.png"].startswith("excluded")
 
 
 def test_copyright_dep5_and_text():

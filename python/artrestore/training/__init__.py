@@ -9,7 +9,8 @@ by it (import-linter checks this).
 - ``unet_train``: ``TrainConfig`` and U-Net training as named steps; ``unet_eval``: the U-Net on a
   dataset split; ``unet_broad``: U-Net training on the broad damage model with the damage mask;
 - ``collect_images``: photographs and paintings from Debian packages, licence per file, training
-  crops (+ ``debsource``, ``image_select``, ``image_jobs``); ``crop_shards``: the crops packed for the device;
+  crops (+ ``image_packages``: which packages and files, ``debsource``, ``image_select``,
+  ``image_jobs``); ``crop_shards``: the crops packed for the device;
 - ``export_onnx``: the U-Net's ONNX graphs (fp32 and calibrated int8) for the in-process runtime;
 - ``chain_outcomes`` / ``chain_colour`` / ``chain_cv`` / ``chain_fit``: the restoration chain's
   outcome search, colour cases, cross-validation and router fitting (issue 23); ``chain_choices``:
@@ -18,5 +19,5 @@ by it (import-linter checks this).
 Importing this package imports none of its modules.
 """
 __all__ = ["synthesis", "datasets", "broad_damage", "router_fit", "toolbox", "unet_data", "losses", "unet_train",
-           "unet_eval", "unet_broad", "collect_images", "debsource", "image_select", "image_jobs", "crop_shards",
-           "export_onnx", "chain_outcomes", "chain_colour", "chain_cv", "chain_fit", "chain_choices"]
+           "unet_eval", "unet_broad", "collect_images", "debsource", "image_select", "image_jobs", "image_packages",
+           "crop_shards", "export_onnx", "chain_outcomes", "chain_colour", "chain_cv", "chain_fit", "chain_choices"]

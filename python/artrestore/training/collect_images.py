@@ -29,7 +29,6 @@ import os
 import pathlib
 import sys
 import tempfile
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,6 +37,7 @@ from artrestore.training import image_jobs
 from artrestore.training import image_select as sel
 from artrestore.training._files import csv_bytes, write_new
 from artrestore.training.debsource import Copyright, apt_download, unpack
+from artrestore.training.image_packages import DEFAULT_PACKAGES, PackageSpec
 
 __all__ = ["DEFAULT_PACKAGES", "KINDS", "PackageSpec", "collect_images", "main", "register", "run"]
 
@@ -48,47 +48,6 @@ IMAGE_COLUMNS = ["package", "version", "path", "licence", "copyright", "licence_
                  "sha256", "width", "height", "colours", "flat_fraction", "texture_fraction",
                  "dark_fraction", "crops"]
 DROPPED_COLUMNS = ["package", "path", "reason", "sha256"]
-
-
-@dataclass(frozen=True)
-class PackageSpec:
-    """Which files of a package to consider and what they are. Globs match installed paths
-    (``usr/share/...``) and ``*`` matches ``/`` too."""
-
-    name: str
-    include: tuple[str, ...]
-    paintings: tuple[str, ...] = ()     # kind "painting" (paintings and drawings)
-    renders: tuple[str, ...] = ()       # kind "render" (3D/CG scenes)
-    group_by_dir: bool = False          # a directory holds one picture at several sizes
-
-    def kind(self, path: str) -> str:
-        if any(fnmatch.fnmatchcase(path, g) for g in self.paintings):
-            return "painting"
-        if any(fnmatch.fnmatchcase(path, g) for g in self.renders):
-            return "render"
-        return "photo"
-
-
-# Looked at one by one (docs/image_collection.md): wallpaper sets are named where a package mixes
-# photographs with abstract art; ukui-wallpapers, sway-backgrounds, gnome-backgrounds, desktop-base
-# and mate's abstract/desktop folders are abstract or vector art and left out.
-_PLASMA_PHOTOS = ("BytheWater", "ColdRipple", "DarkestHour", "EveningGlow", "FallenLeaf", "Grey",
-                  "Kite", "MilkyWay", "OneStandsOut", "Path", "summer_1am")
-DEFAULT_PACKAGES: tuple[PackageSpec, ...] = (
-    PackageSpec("endless-sky-data", ("*/images/land/*", "*/images/scene/*")),
-    PackageSpec("stellarium-data", ("*/nebulae/*", "*/landscapes/*", "*/skycultures/*"),
-                paintings=("*/skycultures/*",)),
-    PackageSpec("wesnoth-1.16-data", ("*/images/portraits/*", "*/images/story/*"), paintings=("*",)),
-    PackageSpec("plasma-workspace-wallpapers",
-                tuple(f"usr/share/wallpapers/{n}/contents/images/*" for n in _PLASMA_PHOTOS + ("Autumn",)),
-                paintings=("usr/share/wallpapers/Autumn/*",), group_by_dir=True),
-    PackageSpec("mate-backgrounds", ("usr/share/backgrounds/mate/nature/*",)),
-    PackageSpec("lomiri-wallpapers-16.04", ("usr/share/backgrounds/*",)),
-    PackageSpec("lomiri-wallpapers-20.04", ("usr/share/backgrounds/*",),
-                paintings=("*/Painting-Colors_*",)),
-    PackageSpec("palapeli-data", ("usr/share/palapeli/collection/*", "usr/share/palapeli/backgrounds/*")),
-    PackageSpec("naev-data", ("*/gfx/planet/exterior/*",), renders=("*",)),
-)
 
 
 def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops_per_image: int = 4,
@@ -180,6 +139,9 @@ def _listed(root: pathlib.Path, spec: PackageSpec, criteria, dropped) -> list[st
         rel = path.relative_to(root).as_posix()
         if (path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file() or path.is_symlink()
                 or not any(fnmatch.fnmatchcase(rel, g) for g in spec.include)):
+            continue
+        if any(fnmatch.fnmatchcase(rel, g) for g in spec.exclude):
+            dropped.append((spec.name, rel, "excluded: the same picture as a source of another collection", ""))
             continue
         with open(path, "rb") as fh:
             size = _declared_size(fh.read(1 << 16))
