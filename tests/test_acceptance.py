@@ -187,7 +187,6 @@ def _outcome_rows(n_sources=24, seed=0):
 def test_fitting_learns_the_harm_and_the_replay_applies_it(tmp_path, monkeypatch):
     import artrestore.training.acceptance_fit as fit
     from artrestore.training.routing_report import check_unet
-
     from test_decision import write_rows
 
     rows = _outcome_rows()
@@ -216,7 +215,6 @@ def test_fitting_learns_the_harm_and_the_replay_applies_it(tmp_path, monkeypatch
 
 def test_fitting_refuses_the_check_family_and_rows_without_change_features(tmp_path):
     from artrestore.training.acceptance_fit import fit_acceptance
-
     from test_decision import write_rows
 
     rows = _outcome_rows(n_sources=2)
