@@ -72,7 +72,7 @@ def realised_by_level(rows: list[dict], keep: np.ndarray) -> dict[str, float]:
 def _forest(seed: int):
     from sklearn.ensemble import RandomForestRegressor
 
-    return RandomForestRegressor(random_state=seed, n_jobs=-1, **FOREST)
+    return RandomForestRegressor(random_state=seed, n_jobs=1, **FOREST)  # as every fitter here: no loky pool left behind
 
 
 def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> np.ndarray:
