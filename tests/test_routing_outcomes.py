@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from artrestore import metrics
+from artrestore.acceptance import CHANGE_FEATURE_NAMES, FALLBACK_PATH, change_features
 from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import write_image
 from artrestore.training import routing_outcomes as ro
@@ -51,6 +52,9 @@ def test_measured_rows_hold_features_and_every_path(astronaut, tmp_path):
     assert severe["psnr_deep_learning"] == ro.PSNR_CAP_DB  # perfect path, capped
     assert clean["psnr_none"] == ro.PSNR_CAP_DB and clean["psnr_ml_guided"] < 30
     assert [severe[f"f_{n}"] for n in ROUTING_FEATURE_NAMES] == [repr(float(v)) for v in routing_vector(damaged)]
+    # What the U-Net did (the stand-in returns the clean image): its change features, recorded.
+    want = change_features(damaged, small)
+    assert [float(severe[f"c_{n}"]) for n in CHANGE_FEATURE_NAMES] == pytest.approx(list(want))
     assert severe["method_deep_learning"] == "deep_learning" and severe["ms_none"] >= 0
 
 
@@ -109,3 +113,42 @@ def test_report_replays_the_decision_and_scores_the_oracle():
                           "severity_accuracy"}
     assert flags["auto_vs_always_unet_time"]["fraction"] == pytest.approx(
         auto["seconds"] / report["strategies"]["always_deep_learning"]["all_damaged"]["seconds"])
+
+
+class SendsEveryUNetBack:
+    """A stand-in check after the U-Net that keeps none of its outputs."""
+
+    margin_db = 0.0
+
+    def predict(self, routing, change):
+        assert len(routing) == len(ROUTING_FEATURE_NAMES) and len(change) == len(CHANGE_FEATURE_NAMES)
+        return -1.0
+
+    def accepts(self, gain):
+        return gain > self.margin_db
+
+
+def test_report_replays_the_check_after_the_unet_and_charges_its_time():
+    from artrestore.decision import LearnedDecision
+
+    decision = LearnedDecision.load()
+    rows = _rows(n=60)
+    for r in rows:
+        r.update({f"c_{n}": 0.0 for n in CHANGE_FEATURE_NAMES})
+    plain = family_report(rows, decision, None, "local")
+    checked = family_report(rows, decision, None, "local", SendsEveryUNetBack())
+    chosen = replay(rows, decision)
+    to_unet = [i for i, p in enumerate(chosen) if p == "deep_learning"]
+    assert to_unet, "these seeded rows must send some images to the U-Net for the check to act on"
+    s = checked["strategies"]
+    assert checked["unet_checked_back"]["balanced"] == len(to_unet)
+    assert s["auto_balanced_unchecked"] == plain["strategies"]["auto_balanced"]
+    damaged = [i for i, r in enumerate(rows) if r["severity"] != "clean"]
+    path = [FALLBACK_PATH if p == "deep_learning" else p for p in chosen]
+    want_gain = np.mean([rows[i][f"psnr_{path[i]}"] - rows[i]["psnr_none"] for i in damaged])
+    # A row sent back ran the U-Net and then the fallback: both times are charged.
+    want_s = np.mean([(rows[i][f"ms_{path[i]}"] + (rows[i]["ms_deep_learning"] if chosen[i] == "deep_learning" else 0))
+                      / 1e3 for i in damaged])
+    assert s["auto_balanced"]["all_damaged"]["gain_db"] == pytest.approx(want_gain)
+    assert s["auto_balanced"]["all_damaged"]["seconds"] == pytest.approx(want_s)
+
