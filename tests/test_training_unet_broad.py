@@ -102,3 +102,40 @@ def test_detector_only_stage_moves_the_detector_and_nothing_else(tmp_path):
     with pytest.raises(ValueError, match="train_only"):
         unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), init_from=str(tmp_path / "plain"),
                                                      train_only="detector", **common))
+
+
+def test_cosine_schedule_falls_from_the_rate_to_its_floor_along_the_budget():
+    rates = [unet_broad.cosine_lr(1e-4, t) for t in np.linspace(-0.5, 1.5, 41)]
+    assert rates[0] == pytest.approx(1e-4) and rates[-1] == pytest.approx(1e-4 * unet_broad.LR_FLOOR)
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    # Half way: the mean of the two ends (NumPy reference: 0.5 * (1 + cos(pi / 2)) = 0.5).
+    assert unet_broad.cosine_lr(1e-4, 0.5) == pytest.approx(1e-4 * (1 + unet_broad.LR_FLOOR) / 2)
+
+
+def test_cli_takes_the_schedule_and_refuses_an_unknown_one(capsys):
+    import argparse
+
+    from artrestore.cli.train import unet_broad as cli
+
+    parser = argparse.ArgumentParser()
+    cli.register(parser.add_subparsers())
+    base = ["unet-broad", "--train", "a", "--val", "b", "--out", "c"]
+    args = parser.parse_args(base + ["--lr-schedule", "cosine", "--val-variants", "4"])
+    assert args.lr_schedule == "cosine" and args.val_variants == 4
+    with pytest.raises(SystemExit):
+        parser.parse_args(base + ["--lr-schedule", "linear"])
+    assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_cosine_run_validates_on_every_version_and_keeps_the_first_pairs(tmp_path):
+    common = _tiny_run(tmp_path, 8)
+    one = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "one"), **common))
+    two = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "two"), lr_schedule="cosine",
+                                                       val_variants=2, **common))
+    assert one["data"]["val_pairs"] == 3 and two["data"]["val_pairs"] == 6
+    for severity in ("light", "moderate", "severe"):
+        assert two["validation"][severity]["pairs"] == 2
+    with pytest.raises(ValueError, match="lr_schedule"):
+        unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), lr_schedule="linear", **common))

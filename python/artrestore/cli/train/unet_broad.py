@@ -7,10 +7,12 @@ import argparse
 import dataclasses
 import json
 
-from artrestore.training.unet_broad import BroadTrainConfig
+from artrestore.training.unet_broad import LR_SCHEDULES, BroadTrainConfig
 
-_TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "loss", "mask_weight", "variants", "seed",
-            "clean_fraction", "severity_weights", "detector_weight", "train_only", "notes")
+_TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "lr_schedule", "loss", "mask_weight",
+            "variants", "val_variants", "seed", "clean_fraction", "severity_weights", "detector_weight", "train_only",
+            "notes")
+_CHOICES = {"lr_schedule": LR_SCHEDULES}
 
 
 def _floats(text: str) -> tuple:
@@ -44,7 +46,7 @@ def register(steps) -> None:
     defaults = {f.name: f.default for f in dataclasses.fields(BroadTrainConfig)}
     for name in _TUNABLE:
         kind = _floats if isinstance(defaults[name], tuple) else type(defaults[name])
-        p.add_argument("--" + name.replace("_", "-"), type=kind, default=defaults[name])
+        p.add_argument("--" + name.replace("_", "-"), type=kind, default=defaults[name], choices=_CHOICES.get(name))
     p.add_argument("--detector-filters", type=_channels, default=(),
                    help="add (or keep) a line/spot damage detector with these channels per level, e.g. 16,24,32,48")
     p.set_defaults(handler=run)
