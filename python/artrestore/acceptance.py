@@ -29,6 +29,7 @@ import numpy as np
 
 from artrestore import _core
 from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
+from artrestore._resize import shrink_to
 from artrestore._validate import as_rgb
 from artrestore.analysis import ROUTING_FEATURE_NAMES
 from artrestore.router import flatten_forest
@@ -48,14 +49,6 @@ _ARRAYS = {"feature": (np.int32, 1), "threshold": (np.float64, 1), "left": (np.i
            "value": (np.float64, 2), "tree_roots": (np.int32, 1)}
 
 
-def _shrink(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[:2]
-    scale = CHANGE_SIDE / max(h, w)
-    if scale >= 1:
-        return image
-    return cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-
-
 def _saturation(rgb: np.ndarray) -> np.ndarray:
     """max - min over the channels (elementwise maxima: a reduction over an axis of 3 is slow)."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
@@ -68,8 +61,8 @@ def change_features(before, after) -> np.ndarray:
     before, after = as_rgb(before, name="before"), as_rgb(after, name="after")
     if before.shape != after.shape:
         raise ValueError(f"before and after must have one shape, got {before.shape} and {after.shape}")
-    x = _shrink(before).astype(np.float32) / 255
-    y = _shrink(after).astype(np.float32) / 255
+    x = shrink_to(before, CHANGE_SIDE).astype(np.float32) / 255
+    y = shrink_to(after, CHANGE_SIDE).astype(np.float32) / 255
     lx, ly = cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), cv2.cvtColor(y, cv2.COLOR_RGB2GRAY)
     change, luma_change = y - x, ly - lx
     hx = lx - cv2.GaussianBlur(lx, (0, 0), 1.5)

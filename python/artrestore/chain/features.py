@@ -21,6 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from artrestore._resize import shrink_to
 from artrestore._validate import as_rgb, to_uint8
 from artrestore.chain.colour import estimate_colour
 from artrestore.chain.denoise import estimate_noise
@@ -40,12 +41,7 @@ def chain_features(image, *, noise_sigma: float | None = None) -> np.ndarray:
     image = as_rgb(image)
     if image.dtype != np.uint8:
         image = to_uint8(image)
-    h, w = image.shape[:2]
-    if max(h, w) > _SIZE:
-        f = _SIZE / max(h, w)
-        small = cv2.resize(image, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA)
-    else:
-        small = image
+    small = shrink_to(image, _SIZE)
     noise = estimate_noise(image) if noise_sigma is None else float(noise_sigma)
     raw = estimate_colour(small, black_tolerance=0, cast_tolerance=0, white_tolerance=0)
     hist = np.stack([cv2.calcHist([small], [c], None, [256], [0, 256]).ravel() for c in range(3)])

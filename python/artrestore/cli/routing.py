@@ -67,9 +67,10 @@ def _check_family(clean, severity, seed):
     return check_damage(clean, severity, seed)[0]
 
 
-def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage, acceptance_path=None) -> dict:
-    """Re-run the first ``n`` rows through ``restore(strategy='auto')``: same path as the replay?"""
-    from artrestore.acceptance import load_acceptance
+def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage, acceptance=None,
+            acceptance_path=None) -> dict:
+    """Re-run the first ``n`` rows through ``restore(strategy='auto')``: same path as the replay?
+    ``acceptance``: the check after the U-Net already loaded from ``acceptance_path`` (or None)."""
     from artrestore.decision import LearnedDecision
     from artrestore.training.routing_outcomes import CLEAN, source_images
     from artrestore.training.routing_report import check_unet, replay
@@ -77,8 +78,7 @@ def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage, accep
     if n <= 0:
         return {"checked": 0, "agree": 0}
     restorer = _restorer("learned", decision_path, acceptance_path=acceptance_path)
-    expected, _ = check_unet(rows[:n], replay(rows[:n], LearnedDecision.load(decision_path)),
-                             load_acceptance(acceptance_path))
+    expected, _ = check_unet(rows[:n], replay(rows[:n], LearnedDecision.load(decision_path)), acceptance)
     images = dict(source_images(clean_dir, "test", max_side=max_side)[0])
     agree = checked = 0
     for r, want in zip(rows[:n], expected):
@@ -122,7 +122,7 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
                             for profile in ("local", "accelerated")}
         families[family]["local"]["targets"] = targets(families[family]["local"])
         families[family]["verify_auto_through_restore"] = _verify(rows, decision_path, verify, clean_dir, max_side,
-                                                                  damage, acceptance_path)
+                                                                  damage, acceptance, acceptance_path)
     probe = np.zeros(len(decision.metadata["feature_names"]), np.float32)
     start = time.perf_counter()
     for _ in range(200):

@@ -18,8 +18,9 @@ probabilities into one share per image.
 """
 from __future__ import annotations
 
-import cv2
 import numpy as np
+
+from artrestore._resize import shrink_to
 
 __all__ = ["hold_colour", "hold_change", "global_colour_change", "keep_for", "read_shares", "COLOUR_KEEP_KEY",
            "CHANGE_KEEP_KEY", "THUMBNAIL_SIDE"]
@@ -30,11 +31,7 @@ THUMBNAIL_SIDE = 128  # px, longer side of the thumbnails the affine map is fitt
 
 
 def _thumbnail(image: np.ndarray) -> np.ndarray:
-    h, w = image.shape[:2]
-    scale = THUMBNAIL_SIDE / max(h, w)
-    if scale < 1:
-        image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return image.reshape(-1, 3).astype(np.float64)
+    return shrink_to(image, THUMBNAIL_SIDE).reshape(-1, 3).astype(np.float64)
 
 
 def global_colour_change(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

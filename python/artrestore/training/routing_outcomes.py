@@ -28,10 +28,10 @@ import os
 import pathlib
 import time
 
-import cv2
 import numpy as np
 
 from artrestore import metrics
+from artrestore._resize import shrink_to
 from artrestore.acceptance import CHANGE_FEATURE_NAMES, change_features
 from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import read_image
@@ -71,14 +71,6 @@ def restorer_paths(strategies=None) -> dict[str, str]:
     return paths
 
 
-def _shrink(image: np.ndarray, max_side: int) -> np.ndarray:
-    factor = max_side / max(image.shape[:2])
-    if factor < 1:
-        size = (max(2, round(image.shape[1] * factor)), max(2, round(image.shape[0] * factor)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(image)
-
-
 def source_images(clean_dir, split: str = "train", *, split_seed: int = 0, max_side: int = 384,
                   extra_dir=None, limit: int | None = None) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """((name, RGB uint8) of ``split``'s sources in ``clean_dir`` plus all of ``extra_dir``, errors)."""
@@ -95,7 +87,7 @@ def source_images(clean_dir, split: str = "train", *, split_seed: int = 0, max_s
     images, errors = [], []
     for name, path in chosen:
         try:
-            images.append((name, _shrink(read_image(path), max_side)))
+            images.append((name, shrink_to(read_image(path), max_side)))
         except (OSError, ValueError) as error:
             errors.append(f"{name}: {error}")
             log.warning("skipping %s: %s", name, error)
