@@ -2,7 +2,7 @@
 detector's precision and recall, on the training family and the check family (issue 15, item 2).
 
 Usage: python benchmarks/mask_eval.py [--clean DIR] [--out benchmarks/results/mask_eval.json]
-       [--unet DIR] [--families broad,check]
+       [--unet DIR] [--families broad,check] [--csv python/artrestore/models/unet/test_results.csv]
 
 Images: the test split of the clean sources (``training.datasets.split_sources``, seed 0), longer
 side at most 512 px, each damaged once per severity by the broad training family ("seen") and the
@@ -21,10 +21,14 @@ Per family and severity (means over images; PSNR in dB against the clean image):
   ``UNetConfig.detector_filters``): the same scores for the U-Net's own mask at 0.5
   (``training.unet_broad_eval.detector_mask``). A model that is not shipped is measured with
   ``--families broad`` only: the check family is looked at once per shipped model.
+
+``--csv``: one row per test image, family and severity (the U-Net's ``test_results.csv``): input and
+network PSNR (dB) / SSIM against the clean image, and PSNR inside / outside the mask.
 """
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import pathlib
 import platform
@@ -37,6 +41,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from artrestore import metrics  # noqa: E402
 from artrestore.chain.lines import detect_lines  # noqa: E402
 from artrestore.check_family import check_damage  # noqa: E402
 from artrestore.dl.backends import make_backend  # noqa: E402
@@ -94,6 +99,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "mask_eval.json"))
     parser.add_argument("--unet", type=pathlib.Path, default=None, help="U-Net folder (default: the bundled one)")
     parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated: broad,check")
+    parser.add_argument("--csv", type=pathlib.Path, default=None, help="per-image rows (test_results.csv)")
     args = parser.parse_args()
     families = [f for f in args.families.split(",") if f]
     if not families or set(families) - set(FAMILIES):
@@ -102,6 +108,7 @@ def main() -> None:
     own_detector = _own_detector(args.unet)
     images = test_sources(args.clean, args.seed)
     cells: dict = {}
+    rows: list = []
     for family in families:
         damage = FAMILIES[family]
         for s, severity in enumerate(SEVERITIES):
@@ -109,7 +116,7 @@ def main() -> None:
             counts = {"detected": 0, "detected_hits": 0, "marked": 0, "marked_found": 0}
             own_counts = dict(counts)
             masked_images = 0
-            for k, (_, clean) in enumerate(images):
+            for k, (source, clean) in enumerate(images):
                 damaged, mask, _ = damage(clean, severity, 1000 + 10 * k + s)
                 mask = np.asarray(mask, bool)
                 restored = unet.restore(damaged)
@@ -120,6 +127,16 @@ def main() -> None:
                     if mask.mean() >= MIN_MASK_SHARE:
                         psnr[f"{name}_in"].append(masked_psnr(image, clean, mask))
                 masked_images += int(mask.mean() >= MIN_MASK_SHARE)
+                if args.csv is not None:
+                    rows.append({"family": family, "source": source, "severity": severity, "seed": 1000 + 10 * k + s,
+                                 "input_psnr": round(psnr["input_all"][-1], 4),
+                                 "input_ssim": round(metrics.ssim(damaged, clean), 4),
+                                 "output_psnr": round(psnr["unet_all"][-1], 4),
+                                 "output_ssim": round(metrics.ssim(restored, clean), 4),
+                                 "mask_share": round(float(mask.mean()), 5),
+                                 "output_psnr_in_mask": round(masked_psnr(restored, clean, mask), 4)
+                                 if mask.mean() >= MIN_MASK_SHARE else "",
+                                 "output_psnr_outside_mask": round(psnr["unet_out"][-1], 4)})
                 detected = detect_lines(damaged) > 0
                 for key, value in detection_counts(detected, mask).items():
                     counts[key] += value
@@ -138,6 +155,11 @@ def main() -> None:
               "unet": str(args.unet or "bundled"),
               "unet_precision": getattr(unet, "precision", None), "tolerance_px": TOLERANCE_PX, "cells": cells}
     pathlib.Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    if args.csv is not None:
+        with open(args.csv, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
 
 
 if __name__ == "__main__":
