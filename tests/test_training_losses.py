@@ -31,3 +31,16 @@ def test_detector_term_is_cross_entropy_plus_one_minus_soft_dice():
     bce = -np.mean(mask * np.log(guess) + (1 - mask) * np.log(1 - guess))
     dice = (2 * (mask * guess).sum() + 1) / (mask.sum() + guess.sum() + 1)
     assert value == pytest.approx(np.mean((clean - pred[..., :3]) ** 2) + 0.3 * (bce + 1 - dice), rel=1e-5)
+
+
+def test_charbonnier_is_a_smooth_l1_against_numpy():
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(7)
+    y = rng.random((2, 16, 16, 3)).astype(np.float32)
+    p = rng.random((2, 16, 16, 3)).astype(np.float32)
+    value = float(np.asarray(losses.LOSSES["charbonnier"](keras.ops, y, p)))
+    assert value == pytest.approx(np.mean(np.sqrt((y - p) ** 2 + losses.CHARBONNIER_EPS ** 2)), rel=1e-5)
+    # At a perfect prediction it is eps, not 0 (smooth), and it approaches L1 for large errors.
+    assert float(np.asarray(losses.LOSSES["charbonnier"](keras.ops, y, y))) == pytest.approx(losses.CHARBONNIER_EPS)
+    with_ssim = float(np.asarray(losses.LOSSES["charbonnier_ssim"](keras.ops, y, y)))
+    assert with_ssim == pytest.approx(losses.CHARBONNIER_EPS, abs=1e-5)  # SSIM of identical tiles is 1

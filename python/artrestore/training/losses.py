@@ -3,10 +3,12 @@
 Inputs: ground truth ``y`` and prediction ``p``, float32 N x H x W x 3 in [0, 1]; output: a scalar.
 ``LOSSES`` is the one table of loss names (the CLI's ``--loss`` choices come from it):
 
-- ``mse``; ``l1``;
+- ``mse``; ``l1``; ``charbonnier``: mean sqrt((y - p)^2 + eps^2), eps = ``CHARBONNIER_EPS`` (an L1
+  that is smooth at zero, the usual restoration loss of the NAFNet / BasicSR family);
 - ``mse_ssim``: MSE + 0.2 (1 - SSIM), SSIM as ``metrics.ssim`` (11 x 11 Gaussian window, sigma 1.5,
   per channel, valid region only);
 - ``mse_freq``: MSE + 0.05 x mean |FFT magnitude difference| / TILE;
+- ``charbonnier_ssim``: Charbonnier + 0.2 (1 - SSIM);
 - ``mse_ssim_freq``: all three. The frequency term rewards restoring the high frequencies blur
   removed, which MSE and SSIM alone let the net leave out (a smooth guess scores well on both).
 
@@ -24,6 +26,7 @@ from artrestore.dl.contract import TILE
 __all__ = ["LOSSES", "DEFAULT_LOSS", "BROAD_LOSS", "make_loss", "masked_loss"]
 
 SSIM_WEIGHT = 0.2
+CHARBONNIER_EPS = 1e-3
 FREQ_WEIGHT = 0.05
 
 
@@ -40,6 +43,10 @@ def _mse(ops, y, p):
 
 def _l1(ops, y, p):
     return ops.mean(ops.abs(y - p))
+
+
+def _charbonnier(ops, y, p):
+    return ops.mean(ops.sqrt(ops.square(y - p) + CHARBONNIER_EPS ** 2))
 
 
 def _ssim(ops, y, p):
@@ -67,6 +74,8 @@ def _freq(ops, y, p):
 LOSSES = {
     "mse": _mse,
     "l1": _l1,
+    "charbonnier": _charbonnier,
+    "charbonnier_ssim": lambda ops, y, p: _charbonnier(ops, y, p) + SSIM_WEIGHT * (1 - _ssim(ops, y, p)),
     "mse_ssim": lambda ops, y, p: _mse(ops, y, p) + SSIM_WEIGHT * (1 - _ssim(ops, y, p)),
     "mse_freq": lambda ops, y, p: _mse(ops, y, p) + FREQ_WEIGHT * _freq(ops, y, p),
     "mse_ssim_freq": lambda ops, y, p: (_mse(ops, y, p) + SSIM_WEIGHT * (1 - _ssim(ops, y, p))
