@@ -22,7 +22,7 @@ def test_a_wrong_cast_on_light_images_is_dropped_and_a_right_one_on_damaged_imag
         ("moderate", clean, _shift_blue(clean, -20), clean, {"light": 0.0, "moderate": 1.0, "severe": 0.0}),
         ("severe", clean, _shift_blue(clean, -40), clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0}),
     ]
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1: outcomes)
     report = unet_hold.choose("unused")
     # Either hold removes a pure cast exactly; the colour family is tried first and wins the tie.
     assert report["chosen"]["shares"] == {"light": 0.0, "moderate": 1.0, "severe": 1.0}
@@ -38,7 +38,7 @@ def test_no_share_is_taken_when_every_hold_loses_a_level(monkeypatch):
     # Every level is classified as light and the network's colour is right everywhere.
     outcomes = [(level, clean, _shift_blue(clean, -10 * (k + 1)), clean, {"light": 1.0})
                 for k, level in enumerate(unet_hold.LEVELS)]
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1: outcomes)
     assert unet_hold.choose("unused")["chosen"]["shares"] == {"light": 1.0, "moderate": 1.0, "severe": 1.0}
 
 
@@ -52,7 +52,20 @@ def test_a_detail_removing_network_on_light_images_gets_its_change_halved(monkey
     outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
                 ("severe", clean, smooth, clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0})]
     monkeypatch.setattr(unet_hold, "LEVELS", ("clean", "light", "severe"))
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1: outcomes)
     report = unet_hold.choose("unused")
     assert report["chosen"] == {"hold": unet_hold.CHANGE_KEEP_KEY,
                                 "shares": {"light": 0.0, "moderate": 1.0, "severe": 1.0}}
+
+
+def test_draws_keep_the_training_validation_pairs_first_and_never_repeat_a_seed():
+    import pytest
+
+    draws, sources = 4, 12
+    seeds = [unet_hold.damage_seed(i, k, d, draws) for i in range(sources) for d in range(draws) for k in range(3)]
+    assert len(set(seeds)) == len(seeds)
+    # Draw 0 is what training.unet_broad validates on (900000 + 3 i + k), so one draw is the old choice.
+    assert [unet_hold.damage_seed(i, k, 0, draws) for i in range(sources) for k in range(3)] == \
+        list(range(unet_hold.VAL_SEED0, unet_hold.VAL_SEED0 + 3 * sources))
+    with pytest.raises(ValueError, match="draws"):
+        unet_hold.choose("unused", draws=0)

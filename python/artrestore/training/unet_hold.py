@@ -2,8 +2,9 @@
 validation split only.
 
 Inputs: the clean dataset folder (its ``val`` sources under ``split_sources(seed=0)``, longer side
-<= 512 px), a U-Net folder. Each source is damaged once per severity by the broad damage model with
-the U-Net training's validation seeds (900000 + k) and also kept clean; the U-Net (in process, as
+<= 512 px), a U-Net folder. Each source is damaged ``draws`` times per severity by the broad damage
+model (the first draw with the U-Net training's validation seeds, 900000 + k; the others with
+950000 + k) and also kept clean; the U-Net (in process, as
 users get it) restores every input once and the learned decision gives its severity probabilities.
 Two families of holds are tried on the same outputs, as the restorer applies them
 (``dl.hold.keep_for``): a share of the *global colour change* kept per severity class
@@ -14,7 +15,8 @@ Two families of holds are tried on the same outputs, as the restorer applies the
 no level against keeping everything.
 
 Run: ``python -m artrestore.training.unet_hold --clean ../shared/data/clean --out FILE.json
-[--write-metadata]`` (``--write-metadata`` records the choice in the U-Net folder's metadata). The
+[--draws N] [--write-metadata]`` (more draws: a choice less tied to 12 damaged images per level;
+``--write-metadata`` records the choice in the U-Net folder's metadata). The
 check family is never used here.
 """
 from __future__ import annotations
@@ -37,11 +39,20 @@ CLASSES = ("light", "moderate", "severe")
 LEVELS = ("clean", *CLASSES)
 HOLDS = {COLOUR_KEEP_KEY: (hold_colour, SHARES), CHANGE_KEEP_KEY: (hold_change, CHANGE_SHARES)}
 VAL_SEED0 = 900_000  # training.unet_broad's validation seeds
+EXTRA_SEED0 = 950_000  # seeds of the draws after the first
 MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 
 
-def _outcomes(clean_dir, model_dir):
+def damage_seed(source: int, severity: int, draw: int, draws: int) -> int:
+    """The broad damage seed of validation source ``source``, severity index ``severity`` and draw
+    ``draw`` of ``draws``: the first draw is the U-Net training's validation pair."""
+    if draw == 0:
+        return VAL_SEED0 + 3 * source + severity
+    return EXTRA_SEED0 + 3 * (source * draws + draw) + severity
+
+
+def _outcomes(clean_dir, model_dir, draws: int = 1):
     """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision)."""
     from artrestore.analysis import routing_vector
     from artrestore.decision import load_decision
@@ -55,10 +66,11 @@ def _outcomes(clean_dir, model_dir):
     out = []
     sources, _ = source_images(clean_dir, "val", max_side=MAX_SIDE)  # unreadable files are logged and skipped
     for i, (_, clean) in enumerate(sources):
-        inputs = {"clean": clean}
-        for k, severity in enumerate(SEVERITIES):
-            inputs[severity] = broad_damage(clean, severity, VAL_SEED0 + 3 * i + k)[0]
-        for level, image in inputs.items():
+        inputs = [("clean", clean)]
+        for d in range(draws):
+            for k, severity in enumerate(SEVERITIES):
+                inputs.append((severity, broad_damage(clean, severity, damage_seed(i, k, d, draws))[0]))
+        for level, image in inputs:
             probability = dict(zip(decision.classes, map(float, decision.predict_severity_proba(routing_vector(image))[0])))
             out.append((level, clean, image, backend.restore(image), probability))
         log.info("source %d done", i + 1)
@@ -79,10 +91,12 @@ def _scores(outcomes, hold: str, keep_by_class: dict, with_ssim: bool = True) ->
             for level, v in rows.items()}
 
 
-def choose(clean_dir, model_dir=None) -> dict:
+def choose(clean_dir, model_dir=None, draws: int = 1) -> dict:
     from artrestore.metrics import psnr, ssim
 
-    outcomes = _outcomes(clean_dir, model_dir)
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    outcomes = _outcomes(clean_dir, model_dir, draws)
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
               for level in LEVELS}
@@ -99,7 +113,8 @@ def choose(clean_dir, model_dir=None) -> dict:
             mean = np.mean([scores[level]["psnr"] for level in LEVELS])
             if mean > best_mean + 1e-9:
                 best, best_mean = (hold, keep), mean
-    return {"sources": len(outcomes) // len(LEVELS), "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
+    return {"sources": sum(level == "clean" for level, *_ in outcomes), "draws": draws,
+            "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
             "input": inputs, "uniform": uniform, "chosen": {"hold": best[0], "shares": best[1]},
             "chosen_scores": _scores(outcomes, *best),
             "rule": "one hold (global colour change or whole change), a share kept per severity class of the "
@@ -117,8 +132,8 @@ def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
     for hold in HOLDS:
         metadata.pop(hold, None)
     metadata[report["chosen"]["hold"]] = report["chosen"]["shares"]
-    metadata["hold_choice"] = {"split": "val (seed 0)", "sources": report["sources"], "rule": report["rule"],
-                               "report": report_name}
+    metadata["hold_choice"] = {"split": "val (seed 0)", "sources": report["sources"],
+                               "draws": report.get("draws", 1), "rule": report["rule"], "report": report_name}
     path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return path
 
@@ -128,10 +143,11 @@ def main(argv=None) -> int:
     parser.add_argument("--clean", required=True, help="the clean dataset folder (its val split is used)")
     parser.add_argument("--unet", default=None, help="U-Net folder (default: the bundled one)")
     parser.add_argument("--out", required=True, help="JSON report")
+    parser.add_argument("--draws", type=int, default=1, help="damaged versions per source and severity")
     parser.add_argument("--write-metadata", action="store_true", help="record the choice in the U-Net's metadata")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    report = choose(args.clean, args.unet)
+    report = choose(args.clean, args.unet, args.draws)
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     if args.write_metadata:
         record_choice(args.unet, report, pathlib.Path(args.out).name)
