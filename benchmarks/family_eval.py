@@ -31,13 +31,13 @@ import statistics
 import sys
 import time
 
-import cv2
 import numpy as np
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 
 from artrestore import metrics  # noqa: E402
+from artrestore._resize import shrink_to  # noqa: E402
 from artrestore.check_family import check_damage  # noqa: E402
 from artrestore.imageio import read_image  # noqa: E402
 from artrestore.training.broad_damage import broad_damage  # noqa: E402
@@ -64,12 +64,7 @@ def test_sources(clean_dir: pathlib.Path, seed: int) -> list[tuple[str, np.ndarr
     for path, name in zip(paths, names):
         if split[name] != "test":
             continue
-        image = read_image(path)
-        factor = MAX_SIDE / max(image.shape[:2])
-        if factor < 1:
-            size = (max(2, round(image.shape[1] * factor)), max(2, round(image.shape[0] * factor)))
-            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        out.append((name, np.ascontiguousarray(image)))
+        out.append((name, shrink_to(read_image(path), MAX_SIDE)))
     return out
 
 

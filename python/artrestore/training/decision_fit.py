@@ -42,12 +42,12 @@ from artrestore import __version__
 from artrestore.analysis import ROUTING_FEATURE_NAMES
 from artrestore.decision import NONE, LearnedDecision, export_forest_arrays, save_decision
 from artrestore.training.routing_outcomes import CLEAN, read_outcomes
+from artrestore.training.routing_outcomes import DL_PATH as DL
 
 log = logging.getLogger(__name__)
 
 __all__ = ["fit_decision", "route_table"]
 
-DL = "deep_learning"
 MARGINS_DB = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 COSTS_DB_PER_S = (0.0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0, 50.0, 100.0)
 GAIN_FLOOR_DB = -3.0

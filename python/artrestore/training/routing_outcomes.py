@@ -46,7 +46,7 @@ __all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "res
 
 NONE = "none"
 CLEAN = "clean"
-DL_PATH = "deep_learning"
+DL_PATH = STRATEGIES["deep_learning"]  # the U-Net path's method name
 # PSNR of an image against itself is infinite; every table caps it here, so a clean image left
 # untouched scores 50 dB and a path that changes it is charged for what it changed.
 PSNR_CAP_DB = 50.0

@@ -21,13 +21,13 @@ import numpy as np
 from artrestore.analysis import FEATURE_NAMES, ROUTING_FEATURE_NAMES
 from artrestore.decision import NONE, PREFERENCES, LearnedDecision
 from artrestore.training.routing_outcomes import CLEAN
+from artrestore.training.routing_outcomes import DL_PATH as DL
 
 log = logging.getLogger(__name__)
 
 __all__ = ["replay", "check_unet", "family_report", "targets", "markdown", "SEVERITY_ORDER"]
 
 SEVERITY_ORDER = ("light", "moderate", "severe", CLEAN)
-DL = "deep_learning"
 # Targets of issue 16 (unseen family, test images, in-process CPU profile).
 TARGET_ORACLE_FRACTION = 0.9
 TARGET_TIME_FRACTION = 0.5
