@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from artrestore.training import unet_broad
+from artrestore.training import unet_broad, unet_broad_data
 
 
 def _tiny_run(tmp_path, seed: int, **overrides) -> dict:
@@ -30,7 +30,7 @@ def test_crops_keep_the_mask_on_the_damage():
     damaged = np.where(mask[..., None], 255, 0).astype(np.uint8).repeat(3, axis=2)
     clean = np.zeros_like(damaged)
     contexts = [np.zeros((128, 128, 3), np.float32)]
-    x, y = unet_broad._batch([damaged], [clean], [mask], [0], contexts, 6, np.random.default_rng(2), 256)
+    x, y = unet_broad_data.crop_batch([damaged], [clean], [mask], [0], contexts, 6, np.random.default_rng(2), 256)
     assert x["image"].shape == (6, 256, 256, 3) and y.shape == (6, 256, 256, 4)
     # Wherever the crop (turned, flipped, colour-jittered) is bright, the mask channel is set.
     np.testing.assert_array_equal(x["image"][..., 0] > 0.5, y[..., 3] > 0.5)
@@ -139,3 +139,15 @@ def test_cosine_run_validates_on_every_version_and_keeps_the_first_pairs(tmp_pat
         assert two["validation"][severity]["pairs"] == 2
     with pytest.raises(ValueError, match="lr_schedule"):
         unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), lr_schedule="linear", **common))
+
+
+def test_a_fresh_architecture_is_checked_by_field_name(tmp_path):
+    assert unet_broad._architecture("") == {}
+    assert unet_broad._architecture('{"block": "naf", "base_filters": 48}') == {"block": "naf", "base_filters": 48}
+    for bad in ('{"width": 48}', '[1, 2]', '{"global_context": false}'):
+        with pytest.raises(ValueError, match="architecture"):
+            unet_broad._architecture(bad)
+    with pytest.raises(ValueError, match="fresh models only"):
+        unet_broad.train(unet_broad.BroadTrainConfig(train_dirs=(str(tmp_path),), val_dir=str(tmp_path),
+                                                     out_dir=str(tmp_path / "out"), init_from=str(tmp_path),
+                                                     architecture='{"depth": 5}'))

@@ -32,7 +32,8 @@ def import_keras():
 
 
 def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = None, with_mask: bool = False):
-    """Encoder (2 convs + max-pool per level), bottleneck, decoder (transposed conv, skip concat, 2 convs).
+    """Encoder, bottleneck and decoder with skips: ``config.block`` "plain" (2 convs + max-pool per
+    level, transposed conv up, skip concat) or "naf" (NAF blocks, ``_naf_trunk``).
 
     ``dtype_policy``: a Keras dtype policy for the network's layers (``"mixed_bfloat16"``,
     ``"mixed_float16"``: float32 weights, reduced-precision compute), default the global one. The
@@ -51,10 +52,11 @@ def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = 
     hold the same layers, so their weight lists are the same."""
     keras = import_keras()
     layers = keras.layers
-    ColourTransform, AddVector = _layer_classes()
-    nn = _policy_layers(dtype_policy, AddVector=AddVector, **{name: getattr(layers, name) for name in _POLICY_LAYERS})
+    ColourTransform, AddVector, SimpleGate, Scale = _layer_classes()
+    nn = _policy_layers(dtype_policy, AddVector=AddVector, SimpleGate=SimpleGate, Scale=Scale,
+                        **{name: getattr(layers, name) for name in _POLICY_LAYERS})
     inputs = keras.Input((None, None, 3), name=INPUT_KEY)
-    x, skips = inputs, []
+    x = inputs
     if config.global_context:
         context = keras.Input((CONTEXT, CONTEXT, 3), name=CONTEXT_KEY)
         g = context
@@ -67,30 +69,22 @@ def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = 
         x = ColourTransform(dtype="float32", name="ctx_apply")(inputs, colour)
         base = x
 
-    def block(t, filters, name):
-        for k in range(2):
-            t = nn.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k}")(t)
-        return t
-
     mask = None
     if config.detector_filters:
         mask = _detector(nn, layers, inputs, config.detector_filters)
         x = nn.Concatenate(name="mask_join")([x, mask])
-    for level in range(config.depth):
-        x = block(x, min(config.base_filters * 2**level, config.max_filters), f"enc{level}")
-        skips.append(x)
-        x = nn.MaxPooling2D(2, name=f"pool{level}")(x)
-    bottleneck_filters = min(config.base_filters * 2**config.depth, config.max_filters)
-    if config.global_context:
-        shift = nn.Dense(x.shape[-1], kernel_initializer="zeros", name="ctx_bottleneck")(g)
-        x = nn.AddVector(name="ctx_add")(x, shift)
-    x = block(x, bottleneck_filters, "bottleneck")
-    for level in reversed(range(config.depth)):
-        filters = min(config.base_filters * 2**level, config.max_filters)
-        x = nn.Conv2DTranspose(filters, 2, strides=2, padding="same", name=f"up{level}")(x)
-        x = nn.Concatenate(name=f"skip{level}")([x, skips[level]])
-        x = block(x, filters, f"dec{level}")
-    x = nn.Conv2D(3, 1, name="head")(x)
+
+    def widths(level):
+        return min(config.base_filters * 2**level, config.max_filters)
+
+    def at_bottleneck(t):
+        if config.global_context:
+            shift = nn.Dense(t.shape[-1], kernel_initializer="zeros", name="ctx_bottleneck")(g)
+            t = nn.AddVector(name="ctx_add")(t, shift)
+        return t
+
+    trunk = _naf_trunk if config.block == "naf" else _plain_trunk
+    x = trunk(nn, x, config, widths, at_bottleneck)
     start = base if config.global_context else inputs
     outputs = layers.Add(dtype="float32", name="residual")([start, x]) if config.residual else x
     if with_mask:
@@ -99,6 +93,70 @@ def build_unet(config: UNetConfig = UNetConfig(), *, dtype_policy: str | None = 
         outputs = [outputs, mask]
     feeds = {INPUT_KEY: inputs, CONTEXT_KEY: context} if config.global_context else inputs
     return keras.Model(feeds, outputs, name="unet")
+
+
+def _plain_trunk(nn, x, config, widths, at_bottleneck):
+    """The plain U-Net: two 3x3 convolutions per level, max-pool down, transposed conv up,
+    concatenated skips, a 1x1 head to RGB."""
+    def block(t, filters, name):
+        for k in range(2):
+            t = nn.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k}")(t)
+        return t
+
+    skips = []
+    for level in range(config.depth):
+        x = block(x, widths(level), f"enc{level}")
+        skips.append(x)
+        x = nn.MaxPooling2D(2, name=f"pool{level}")(x)
+    x = block(at_bottleneck(x), widths(config.depth), "bottleneck")
+    for level in reversed(range(config.depth)):
+        x = nn.Conv2DTranspose(widths(level), 2, strides=2, padding="same", name=f"up{level}")(x)
+        x = nn.Concatenate(name=f"skip{level}")([x, skips[level]])
+        x = block(x, widths(level), f"dec{level}")
+    return nn.Conv2D(3, 1, name="head")(x)
+
+
+def _naf_trunk(nn, x, config, widths, at_bottleneck):
+    """The NAFNet-style U-Net (Chen et al. 2022): a 3x3 intro convolution, ``naf_blocks[level]``
+    NAF blocks per encoder level, 2x2 strided convolutions down, transposed convolutions up,
+    added skips, one block per decoder level, a 3x3 head to RGB. No ReLU anywhere: SimpleGate
+    (the product of two channel halves) is the non-linearity."""
+    x = nn.Conv2D(widths(0), 3, padding="same", name="intro")(x)
+    skips = []
+    for level in range(config.depth):
+        for k in range(config.naf_blocks[level]):
+            x = _naf_block(nn, x, f"enc{level}_naf{k}")
+        skips.append(x)
+        x = nn.Conv2D(widths(level + 1), 2, strides=2, name=f"down{level}")(x)
+    x = at_bottleneck(x)
+    for k in range(config.naf_blocks[-1]):
+        x = _naf_block(nn, x, f"bottleneck_naf{k}")
+    for level in reversed(range(config.depth)):
+        x = nn.Conv2DTranspose(widths(level), 2, strides=2, padding="same", name=f"up{level}")(x)
+        x = nn.Add(name=f"skip{level}")([x, skips[level]])
+        x = _naf_block(nn, x, f"dec{level}_naf0")
+    return nn.Conv2D(3, 3, padding="same", name="head")(x)
+
+
+def _naf_block(nn, x, name):
+    """One NAF block on C channels: x + beta * conv1x1(SCA(gate(dw3x3(conv1x1_2C(LN(x)))))), then
+    the same with a gated 1x1 feed-forward and gamma. beta and gamma start at zero, so a fresh
+    block is the identity."""
+    channels = x.shape[-1]
+    y = nn.LayerNormalization(epsilon=1e-6, name=f"{name}_norm1")(x)
+    y = nn.Conv2D(2 * channels, 1, name=f"{name}_expand")(y)
+    y = nn.DepthwiseConv2D(3, padding="same", name=f"{name}_dw")(y)
+    y = nn.SimpleGate(name=f"{name}_gate1")(y)
+    attention = nn.GlobalAveragePooling2D(keepdims=True, name=f"{name}_pool")(y)
+    attention = nn.Conv2D(channels, 1, name=f"{name}_sca")(attention)
+    y = nn.Multiply(name=f"{name}_attend")([y, attention])
+    y = nn.Conv2D(channels, 1, name=f"{name}_project")(y)
+    x = nn.Add(name=f"{name}_add1")([x, nn.Scale(name=f"{name}_beta")(y)])
+    y = nn.LayerNormalization(epsilon=1e-6, name=f"{name}_norm2")(x)
+    y = nn.Conv2D(2 * channels, 1, name=f"{name}_ffn_expand")(y)
+    y = nn.SimpleGate(name=f"{name}_gate2")(y)
+    y = nn.Conv2D(channels, 1, name=f"{name}_ffn_project")(y)
+    return nn.Add(name=f"{name}_add2")([x, nn.Scale(name=f"{name}_gamma")(y)])
 
 
 def _detector(nn, layers, tile, filters):
@@ -124,7 +182,7 @@ def _detector(nn, layers, tile, filters):
 
 
 _POLICY_LAYERS = ("Conv2D", "Conv2DTranspose", "Dense", "MaxPooling2D", "Concatenate", "GlobalAveragePooling2D",
-                  "GlobalMaxPooling2D")
+                  "GlobalMaxPooling2D", "LayerNormalization", "DepthwiseConv2D", "Multiply", "Add")
 
 
 def _policy_layers(dtype_policy, **classes):
@@ -135,7 +193,8 @@ def _policy_layers(dtype_policy, **classes):
 
 @functools.lru_cache(maxsize=None)
 def _layer_classes():
-    """The global branch's two layers, defined once Keras is imported (never at module import)."""
+    """The global branch's two layers and the NAF block's two, defined once Keras is imported
+    (never at module import)."""
     keras = import_keras()
     ops = keras.ops
 
@@ -153,7 +212,23 @@ def _layer_classes():
         def call(self, features, vector):
             return features + vector[:, None, None, :]
 
-    return ColourTransform, AddVector
+    class SimpleGate(keras.layers.Layer):
+        """NAFNet's gate: the first half of the channels times the second half (2C -> C)."""
+
+        def call(self, features):
+            first, second = ops.split(features, 2, axis=-1)
+            return first * second
+
+    class Scale(keras.layers.Layer):
+        """A learned per-channel factor, starting at zero (a residual branch that starts closed)."""
+
+        def build(self, input_shape):
+            self.factor = self.add_weight(shape=(input_shape[-1],), initializer="zeros", name="factor")
+
+        def call(self, features):
+            return features * ops.cast(self.factor, features.dtype)
+
+    return ColourTransform, AddVector, SimpleGate, Scale
 
 
 def model_inputs(config: UNetConfig, tiles: np.ndarray, context: np.ndarray | None):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = ["TILE", "OVERLAP", "CONTEXT", "FORMAT", "BUNDLED_UNET", "MODEL_NAME", "SIGNATURE_NAME",
            "INPUT_KEY", "OUTPUT_KEY", "CONTEXT_KEY", "COMPUTE_PRECISIONS", "GPU_PRECISION", "REDUCED_SIGNATURES",
-           "UNET_PRECISIONS", "UNetConfig"]
+           "UNET_PRECISIONS", "BLOCKS", "UNetConfig"]
 
 TILE = 256          # side of the square tiles the U-Net sees, pixels
 OVERLAP = 32        # pixels shared by neighbouring tiles, blended with a raised-cosine window
@@ -39,6 +39,7 @@ REDUCED_SIGNATURES = {"fp16": "serving_fp16"}
 # Every precision name a U-Net backend accepts (each runtime takes its own subset: ONNX Runtime
 # auto/fp32/int8, Keras auto/fp32/bf16/fp16, gRPC auto/fp32 and REDUCED_SIGNATURES' keys).
 UNET_PRECISIONS = ("auto", "fp32", "int8", "bf16", "fp16")
+BLOCKS = ("plain", "naf")  # the U-Net's block kinds (``UNetConfig.block``)
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,21 @@ class UNetConfig:
     # restoration work, and training supervises it with the damage model's free masks. The channels
     # of its four levels; () = no detector (the plain U-Net).
     detector_filters: tuple = ()
+    # The blocks at each level: "plain" (two 3x3 convolutions, concatenated skips) or "naf"
+    # (NAFNet-style: LayerNorm, 1x1 expansion, 3x3 depthwise, SimpleGate, simplified channel
+    # attention; strided-conv downsampling, added skips), ``naf_blocks[level]`` of them per encoder
+    # level, ``naf_blocks[-1]`` in the bottleneck and one per decoder level.
+    block: str = "plain"
+    naf_blocks: tuple = (1, 1, 2, 2)
 
     def __post_init__(self):
-        # Metadata stores the tuple as a JSON list; keep the config hashable and equal either way.
+        # Metadata stores tuples as JSON lists; keep the config hashable and equal either way.
         object.__setattr__(self, "detector_filters", tuple(int(f) for f in self.detector_filters))
+        object.__setattr__(self, "naf_blocks", tuple(int(n) for n in self.naf_blocks))
+        if self.block not in BLOCKS:
+            raise ValueError(f"block={self.block!r}: expected one of {BLOCKS}")
+        if self.block == "naf" and (len(self.naf_blocks) != self.depth or min(self.naf_blocks) < 1):
+            raise ValueError(f"naf_blocks={self.naf_blocks}: expected {self.depth} counts of at least 1")
 
     @property
     def multiple(self) -> int:

@@ -19,11 +19,11 @@ runtime never imports this module.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import pathlib
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -47,7 +47,13 @@ class BroadTrainConfig:
     val_dir: str                        # the dataset's validation sources (never trained on)
     out_dir: str
     init_from: str | None = None        # a U-Net folder to continue from
+    # A fresh model's architecture: JSON of ``UNetConfig`` fields that differ from the default
+    # global-context U-Net, e.g. '{"block": "naf", "base_filters": 48}' (fresh models only).
+    architecture: str = ""
     minutes: float = 8.0                # wall-clock budget for fitting (best epoch kept)
+    # At most this many epochs: comparisons of architectures run the same number of steps
+    # whatever each one's speed (the cosine schedule then follows whichever budget binds first).
+    epochs: int = 1000
     steps_per_epoch: int = 400
     batch_size: int = 16
     learning_rate: float = 1e-4
@@ -80,56 +86,6 @@ class BroadTrainConfig:
     notes: str = ""
 
 
-def _read(path: pathlib.Path) -> np.ndarray | None:
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None or min(image.shape[:2]) < 256:
-        return None
-    return np.ascontiguousarray(image[:, :, ::-1])
-
-
-def _damage_one(args):
-    from artrestore.training.broad_damage import broad_damage
-
-    clean, severity, seed = args
-    damaged, mask, _ = broad_damage(clean, severity, seed)
-    return damaged, np.packbits(mask.astype(bool), axis=None), mask.shape
-
-
-def damage_all(cleans, severities, seeds, workers: int = 0):
-    """Broad damage for every (clean, severity, seed): lists of damaged uint8 and bool masks."""
-    jobs = list(zip(cleans, severities, seeds))
-    with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
-        out = list(pool.map(_damage_one, jobs, chunksize=4))
-    damaged = [d for d, _, _ in out]
-    masks = [np.unpackbits(m, count=int(np.prod(s))).reshape(s).astype(bool) for _, m, s in out]
-    return damaged, masks
-
-
-def _batch(damaged, cleans, masks, owners, contexts, batch_size, rng, tile):
-    xs, ys, cs = [], [], []
-    for _ in range(batch_size):
-        j = int(rng.integers(len(damaged)))
-        d, c, m = damaged[j], cleans[owners[j]], masks[j]
-        y0 = int(rng.integers(d.shape[0] - tile + 1))
-        x0 = int(rng.integers(d.shape[1] - tile + 1))
-        k, flip = int(rng.integers(4)), rng.random() < 0.5
-        gain = rng.uniform(0.92, 1.08, 3).astype(np.float32)
-
-        def geo(a, k=k, flip=flip):
-            a = np.rot90(a, k)
-            return a[:, ::-1] if flip else a
-
-        x = geo(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255) * gain
-        y = geo(c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255) * gain
-        mm = geo(m[y0:y0 + tile, x0:x0 + tile, None].astype(np.float32))
-        xs.append(x)
-        ys.append(np.concatenate([y, mm], axis=-1))
-        cs.append(geo(contexts[j]) * gain)
-    return {"image": np.stack(xs), "context": np.stack(cs)}, np.stack(ys)
-
-
 def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.dl.arch import import_keras
     from artrestore.dl.contract import TILE, UNetConfig
@@ -138,15 +94,21 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.losses import masked_loss
+    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb
     from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
+    if cfg.lr_schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
+    if cfg.init_from and cfg.architecture:
+        raise ValueError("architecture applies to fresh models only; a continued model keeps its own")
+    _architecture(cfg.architecture)
     keras = import_keras()
     start = time.time()
     keras.utils.set_random_seed(cfg.seed)
 
     def load(folder):
-        found = [im for im in (_read(p) for p in list_images(folder)) if im is not None]
+        found = [im for im in (read_rgb(p) for p in list_images(folder)) if im is not None]
         return [fit_size(im, cfg.image_size) if min(im.shape[:2]) > cfg.image_size else im for im in found]
 
     train_clean, train_counts = [], {}
@@ -163,8 +125,6 @@ def train(cfg: BroadTrainConfig) -> dict:
     damaged, masks = damage_all([train_clean[o] for o in owners], severities, seeds, cfg.workers)
     for k in np.flatnonzero(rng.random(len(owners)) < cfg.clean_fraction):
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
-    if cfg.lr_schedule not in LR_SCHEDULES:
-        raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
     # Seeds 900_000 + k for the first version of each (source, severity), as before val_variants,
     # so runs with one version validate on the same pairs as earlier runs.
     per_source = 3 * cfg.val_variants
@@ -193,7 +153,8 @@ def train(cfg: BroadTrainConfig) -> dict:
         if cfg.detector_filters:
             config = dataclasses.replace(config, detector_filters=tuple(cfg.detector_filters))
     else:
-        config = UNetConfig(global_context=True, detector_filters=tuple(cfg.detector_filters))
+        config = UNetConfig(global_context=True, detector_filters=tuple(cfg.detector_filters),
+                            **_architecture(cfg.architecture))
         source = None
     fit_model, model = training_model(config)
     if source is not None:
@@ -222,7 +183,7 @@ def train(cfg: BroadTrainConfig) -> dict:
 
         def __getitem__(self, index):
             r = np.random.default_rng([cfg.seed, self.epoch, index])
-            return _batch(damaged, train_clean, masks, owners, contexts, cfg.batch_size, r, TILE)
+            return crop_batch(damaged, train_clean, masks, owners, contexts, cfg.batch_size, r, TILE)
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -230,7 +191,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     class Budget(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
             if cfg.lr_schedule == "cosine":
-                elapsed = 1 - (budget_end - time.time()) / max(cfg.minutes * 60, 1e-9)
+                elapsed = max(1 - (budget_end - time.time()) / max(cfg.minutes * 60, 1e-9), epoch / cfg.epochs)
                 self.model.optimizer.learning_rate = cosine_lr(cfg.learning_rate, elapsed)
 
         def on_epoch_end(self, epoch, logs=None):
@@ -240,7 +201,7 @@ def train(cfg: BroadTrainConfig) -> dict:
                 self.model.stop_training = True
 
     before = val_scores(model, config, val_pairs) if cfg.init_from else None
-    history = fit_model.fit(Crops(), epochs=1000, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
+    history = fit_model.fit(Crops(), epochs=cfg.epochs, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
                         callbacks=[keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss",
                                                                    save_best_only=True, save_weights_only=True),
                                    Budget()] + ([keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
@@ -281,6 +242,17 @@ def train(cfg: BroadTrainConfig) -> dict:
     save_weights(model, config, out_dir, metadata)
     checkpoint.unlink(missing_ok=True)
     return metadata
+
+
+def _architecture(text: str) -> dict:
+    """``BroadTrainConfig.architecture`` as ``UNetConfig`` keyword arguments (checked by name)."""
+    from artrestore.dl.contract import UNetConfig
+
+    overrides = json.loads(text) if text else {}
+    known = {f.name for f in dataclasses.fields(UNetConfig)} - {"global_context", "detector_filters"}
+    if not isinstance(overrides, dict) or set(overrides) - known:
+        raise ValueError(f"architecture={text!r}: expected a JSON object of {sorted(known)}")
+    return overrides
 
 
 def _damage_version() -> str:

@@ -9,9 +9,9 @@ import json
 
 from artrestore.training.unet_broad import LR_SCHEDULES, BroadTrainConfig
 
-_TUNABLE = ("minutes", "steps_per_epoch", "batch_size", "learning_rate", "lr_schedule", "loss", "mask_weight",
-            "variants", "val_variants", "seed", "clean_fraction", "severity_weights", "detector_weight", "train_only",
-            "notes")
+_TUNABLE = ("architecture", "minutes", "epochs", "steps_per_epoch", "batch_size", "learning_rate", "lr_schedule",
+            "loss", "mask_weight", "variants", "val_variants", "seed", "workers", "clean_fraction", "severity_weights",
+            "detector_weight", "train_only", "notes")
 _CHOICES = {"lr_schedule": LR_SCHEDULES}
 
 

@@ -1,0 +1,68 @@
+"""Pairs and crops for U-Net training on the broad damage model (``training.unet_broad``).
+
+``read_rgb(path)``: a uint8 RGB image, None when unreadable or under 256 px a side.
+``damage_all(cleans, severities, seeds)``: the broad damage of every (clean, severity, seed) in a
+process pool: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W).
+``crop_batch(...)``: one training batch of random ``tile`` crops with rotations, flips and a
+random per-channel gain: ``({"image", "context"}, target)``, target N x tile x tile x 4 (clean RGB
+in [0, 1] and the damage mask). Training only.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+__all__ = ["read_rgb", "damage_all", "crop_batch"]
+
+
+def read_rgb(path: pathlib.Path) -> np.ndarray | None:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None or min(image.shape[:2]) < 256:
+        return None
+    return np.ascontiguousarray(image[:, :, ::-1])
+
+
+def _damage_one(args):
+    from artrestore.training.broad_damage import broad_damage
+
+    clean, severity, seed = args
+    damaged, mask, _ = broad_damage(clean, severity, seed)
+    return damaged, np.packbits(mask.astype(bool), axis=None), mask.shape
+
+
+def damage_all(cleans, severities, seeds, workers: int = 0):
+    """Broad damage for every (clean, severity, seed): lists of damaged uint8 and bool masks."""
+    jobs = list(zip(cleans, severities, seeds))
+    with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
+        out = list(pool.map(_damage_one, jobs, chunksize=4))
+    damaged = [d for d, _, _ in out]
+    masks = [np.unpackbits(m, count=int(np.prod(s))).reshape(s).astype(bool) for _, m, s in out]
+    return damaged, masks
+
+
+def crop_batch(damaged, cleans, masks, owners, contexts, batch_size, rng, tile):
+    xs, ys, cs = [], [], []
+    for _ in range(batch_size):
+        j = int(rng.integers(len(damaged)))
+        d, c, m = damaged[j], cleans[owners[j]], masks[j]
+        y0 = int(rng.integers(d.shape[0] - tile + 1))
+        x0 = int(rng.integers(d.shape[1] - tile + 1))
+        k, flip = int(rng.integers(4)), rng.random() < 0.5
+        gain = rng.uniform(0.92, 1.08, 3).astype(np.float32)
+
+        def geo(a, k=k, flip=flip):
+            a = np.rot90(a, k)
+            return a[:, ::-1] if flip else a
+
+        x = geo(d[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255) * gain
+        y = geo(c[y0:y0 + tile, x0:x0 + tile].astype(np.float32) / 255) * gain
+        mm = geo(m[y0:y0 + tile, x0:x0 + tile, None].astype(np.float32))
+        xs.append(x)
+        ys.append(np.concatenate([y, mm], axis=-1))
+        cs.append(geo(contexts[j]) * gain)
+    return {"image": np.stack(xs), "context": np.stack(cs)}, np.stack(ys)
