@@ -66,3 +66,36 @@ def test_a_naf_unet_round_trips_through_its_weights_file(tmp_path):
     context = rng.random((128, 128, 3), np.float32)
     feeds = model_inputs(config, tiles, context)
     np.testing.assert_allclose(np.asarray(loaded(feeds)), np.asarray(model(feeds)), atol=1e-6)
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_naf_unet_exports_to_onnx_and_tf_serving_matching_keras(tmp_path):
+    """The two exports the runtime and TF Serving load: both compute what Keras does."""
+    tf = pytest.importorskip("tensorflow", reason="the exports need the [dl] extra")
+    pytest.importorskip("tf2onnx", reason="the ONNX export needs the [export] extra")
+    import onnxruntime as ort
+
+    from artrestore.dl.arch import build_unet, model_inputs
+    from artrestore.dl.contract import CONTEXT_KEY, INPUT_KEY, OUTPUT_KEY, SIGNATURE_NAME
+    from artrestore.dl.weights import save_weights
+    from artrestore.serving.export import export_for_serving
+    from artrestore.training.export_onnx import convert
+
+    config = UNetConfig(base_filters=8, global_context=True, block="naf", naf_blocks=(1, 1, 1, 2))
+    model = build_unet(config)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(0, 0.1, w.shape).astype(np.float16).astype(np.float32)
+                       for w in model.get_weights()])
+    tiles = rng.random((2, 64, 48, 3), np.float32)
+    context = rng.random((2, 128, 128, 3), np.float32)
+    expected = np.clip(np.asarray(model(model_inputs(config, tiles, context))), 0, 1)
+
+    session = ort.InferenceSession(convert(model, config).SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {i.name: (context if CONTEXT_KEY in i.name else tiles) for i in session.get_inputs()}
+    np.testing.assert_allclose(session.run(None, feeds)[0], expected, atol=1e-4)
+
+    folder = save_weights(model, config, tmp_path / "naf", {"note": "test"})
+    served = tf.saved_model.load(str(export_for_serving(folder, tmp_path / "serving", model_name="naf")))
+    out = served.signatures[SIGNATURE_NAME](**{INPUT_KEY: tf.constant(tiles), CONTEXT_KEY: tf.constant(context)})
+    np.testing.assert_allclose(out[OUTPUT_KEY].numpy(), expected, atol=1e-4)
