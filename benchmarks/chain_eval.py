@@ -13,11 +13,14 @@ severity: PSNR (dB) and SSIM, mean over images, for ``input``, ``classical`` (th
 setting), ``ml_guided`` (the chain, router's setting), ``classical without <stage>`` for each
 stage, and the paths before the chain: ``old_classical`` (grey-world + stretch + unsharp mask,
 the seed's fixed parameters) and ``old_ml_guided`` (the same with the old router's parameters).
-Also the median chain ms per image and the share of images below the input.
+Also the median chain ms per image and the share of images below the input. ``--draws N``: N
+damaged versions of each source per severity (the first with the one-draw seed), for gains whose
+standard error (reported beside each) is small enough to tell a harm from draw noise.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import pathlib
 import platform
@@ -40,6 +43,8 @@ from artrestore.training.synthesis import SEVERITIES
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from report import print_and_save  # noqa: E402
+
+DRAW_SEED_STEP = 100_000   # seed offset between damaged versions of one source (draws)
 
 
 def damage_function(family: str):
@@ -71,15 +76,17 @@ def test_sources(src: pathlib.Path, split: str = "test") -> list[pathlib.Path]:
     return [p for p, n in zip(paths, names) if assignment[n] == split]
 
 
-def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "test", limit=None) -> dict:
+def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "test", limit=None,
+             draws: int = 1) -> dict:
     cv2.setNumThreads(1)
     damage = damage_function(family)
     chain_router, old_router = ChainRouter.load(), Router.load()
     rows = []
     for k, path in enumerate(test_sources(pathlib.Path(src), split)[:limit]):
         clean = fit_size(read_image(path), size)
-        for severity in SEVERITIES:
-            damaged = damage(clean, severity, seed * 1000 + k)
+        for severity, draw in itertools.product(SEVERITIES, range(draws)):
+            # Draw 0 keeps the one-draw seed, so a one-draw run's images are a subset.
+            damaged = damage(clean, severity, seed * 1000 + k + DRAW_SEED_STEP * draw)
             vector = analyze_vector(damaged)
             outputs = {"input": damaged}
             start = time.perf_counter()
@@ -100,14 +107,14 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             outputs["old_classical"] = classical.color_correct_sharpen(damaged, **DEFAULT_PARAMS.as_dict())
             outputs["old_ml_guided"] = classical.color_correct_sharpen(damaged, **old_router.predict(vector).as_dict())
             for name, image in outputs.items():
-                rows.append({"source": path.name, "severity": severity, "path": name,
+                rows.append({"source": (path.name, draw), "severity": severity, "path": name,
                              "psnr": metrics.psnr(image, clean), "ssim": metrics.ssim(image, clean),
                              "ms": chain_ms if name == "classical" else None, "ml_params": params.as_dict()
                              if name == "ml_guided" else None})
-    return summarise(rows, family, size, seed, split)
+    return summarise(rows, family, size, seed, split, draws)
 
 
-def summarise(rows, family, size, seed, split) -> dict:
+def summarise(rows, family, size, seed, split, draws: int = 1) -> dict:
     table = {}
     names = list(dict.fromkeys(r["path"] for r in rows))
     for severity in SEVERITIES:
@@ -122,7 +129,10 @@ def summarise(rows, family, size, seed, split) -> dict:
             entry = {"psnr": round(float(np.mean([r["psnr"] for r in mine])), 3),
                      "ssim": round(float(np.mean([r["ssim"] for r in mine])), 4),
                      "share_below_input": round(float(np.mean(below)), 3)}
-            entry["gain_db"] = round(float(np.mean([r["psnr"] - inputs[r["source"]] for r in mine])), 3)
+            gains = [r["psnr"] - inputs[r["source"]] for r in mine]
+            entry["gain_db"] = round(float(np.mean(gains)), 3)
+            # Standard error of the mean gain over the damaged images (sources x draws).
+            entry["gain_se_db"] = round(float(np.std(gains, ddof=1) / np.sqrt(len(gains))), 3) if len(gains) > 1 else None
             entry["n"] = len(mine)
             if " without " in name:  # ablation: against the full path on the same images
                 full = {r["source"]: r["psnr"] for r in sev if r["path"] == name.split(" without ")[0]}
@@ -130,7 +140,8 @@ def summarise(rows, family, size, seed, split) -> dict:
             if name == "classical":
                 entry["median_ms"] = round(float(np.median([r["ms"] for r in mine])), 2)
             table[severity][name] = entry
-    return {"family": family, "split": split, "size": size, "seed": seed, "n_images": len({r["source"] for r in rows}),
+    return {"family": family, "split": split, "size": size, "seed": seed, "draws": draws,
+            "n_images": len({r["source"][0] for r in rows}),
             "machine": f"{platform.processor() or platform.machine()}, one OpenCV thread, shared",
             "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table}
 
@@ -140,7 +151,9 @@ def markdown(results: list[dict]) -> str:
     lines = []
     for result in results:
         table = result["per_severity"]
-        lines += [f"**{result['family']}** ({result['split']} split, {result['n_images']} images, {result['size']} px)", "",
+        draws = result.get("draws", 1)
+        lines += [f"**{result['family']}** ({result['split']} split, {result['n_images']} images x {draws} damaged "
+                  f"versions, {result['size']} px)", "",
                   "| path | " + " | ".join(table) + " |", "|---|" + "---|" * len(table)]
         for name in dict.fromkeys(n for sev in table.values() for n in sev):
             cells = []
@@ -149,7 +162,8 @@ def markdown(results: list[dict]) -> str:
                 if e is None:
                     cells.append("-")
                     continue
-                gain = "" if name == "input" else f", {e['gain_db']:+.2f} dB, {100 * e['share_below_input']:.0f} % below"
+                se = f" ± {e['gain_se_db']:.2f}" if e.get("gain_se_db") is not None else ""
+                gain = "" if name == "input" else f", {e['gain_db']:+.2f}{se} dB, {100 * e['share_below_input']:.0f} % below"
                 if "vs_full_db" in e:
                     gain = f", {e['vs_full_db']:+.2f} dB vs all stages (n={e['n']})"
                 cells.append(f"{e['psnr']:.2f} ({e['ssim']:.3f}){gain}")
@@ -165,13 +179,15 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--draws", type=int, default=1, help="damaged versions per source and severity")
     parser.add_argument("--out", default=None)
     parser.add_argument("--markdown", nargs="+", default=None, help="print the tables of result JSON files and exit")
     args = parser.parse_args()
     if args.markdown:
         print(markdown([json.loads(pathlib.Path(p).read_text()) for p in args.markdown]))
         return
-    print_and_save(evaluate(args.family, args.src, size=args.size, split=args.split, limit=args.limit), args.out)
+    print_and_save(evaluate(args.family, args.src, size=args.size, split=args.split, limit=args.limit,
+                            draws=args.draws), args.out)
 
 
 if __name__ == "__main__":
