@@ -14,6 +14,8 @@ Steps:
           work included), parameters, float16 weight MB, and ONNX Runtime fp32 ms per 256^2 tile
           and per 1024^2 pass on 2 threads, for each candidate with random weights (speed does not
           depend on the weights).
+  profile (any CPU) ONNX Runtime's own profile of candidates' 1024^2 passes: the share of kernel
+          time per operator type (where a graph's CPU time goes, beyond its GFLOP).
   report  a markdown table from the train JSONs and the cost JSON.
 
 Usage:
@@ -106,16 +108,13 @@ def _cost(args) -> int:
 
     from artrestore.dl.arch import build_unet
     from artrestore.dl.contract import CONTEXT, UNetConfig
-    from artrestore.training.export_onnx import convert, gflop_per_tile
+    from artrestore.training.export_onnx import gflop_per_tile
 
     rows = {}
     for name, (architecture, _) in CANDIDATES.items():
         config = UNetConfig(global_context=True, **architecture)
         model = build_unet(config)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = args.threads
-        session = ort.InferenceSession(convert(model, config).SerializeToString(), options,
-                                       providers=["CPUExecutionProvider"])
+        session = _onnx_session(name, args.threads)
         names = [i.name for i in session.get_inputs()]
         rng = np.random.default_rng(0)
         row = {"architecture": architecture, "gflop_256": gflop_per_tile(model, config),
@@ -136,6 +135,54 @@ def _cost(args) -> int:
               "threads": args.threads, "onnxruntime": ort.__version__, "cost": rows}
     pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     pathlib.Path(args.out).write_text(json.dumps(record, indent=1))
+    return 0
+
+
+def _onnx_session(name: str, threads: int, **options):
+    """(ONNX Runtime session, its feeds at ``side``^2) for a candidate with random weights."""
+    import onnxruntime as ort
+
+    from artrestore.dl.arch import build_unet
+    from artrestore.dl.contract import UNetConfig
+    from artrestore.training.export_onnx import convert
+
+    config = UNetConfig(global_context=True, **CANDIDATES[name][0])
+    session_options = ort.SessionOptions()
+    session_options.intra_op_num_threads = threads
+    for key, value in options.items():
+        setattr(session_options, key, value)
+    return ort.InferenceSession(convert(build_unet(config), config).SerializeToString(), session_options,
+                                providers=["CPUExecutionProvider"])
+
+
+def _profile(args) -> int:
+    import collections
+
+    import numpy as np
+
+    from artrestore.dl.contract import CONTEXT, CONTEXT_KEY
+
+    rows = {}
+    for name in args.candidates.split(","):
+        session = _onnx_session(name, args.threads, enable_profiling=True,
+                                profile_file_prefix=f"/tmp/unet_arch_profile_{name}")
+        rng = np.random.default_rng(0)
+        feed = {i.name: rng.random((1, CONTEXT, CONTEXT, 3) if CONTEXT_KEY in i.name else (1, 1024, 1024, 3),
+                                   np.float32) for i in session.get_inputs()}
+        for _ in range(args.repeats):
+            session.run(None, feed)
+        events = json.loads(pathlib.Path(session.end_profiling()).read_text())
+        per_op = collections.Counter()
+        for event in events:
+            if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+                per_op[event["args"]["op_name"]] += event["dur"]
+        total = sum(per_op.values())
+        rows[name] = {"kernel_ms_per_pass": total / args.repeats / 1e3,
+                      "share": {op: round(us / total, 4) for op, us in per_op.most_common()}}
+        print(name, round(rows[name]["kernel_ms_per_pass"]), {op: f"{100 * v:.0f}%"
+                                                             for op, v in list(rows[name]["share"].items())[:8]})
+    pathlib.Path(args.out).write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M"), "threads": args.threads,
+                                                  "side": 1024, "repeats": args.repeats, "profile": rows}, indent=1))
     return 0
 
 
@@ -189,12 +236,17 @@ def main(argv=None) -> int:
     c = steps.add_parser("cost")
     c.add_argument("--threads", type=int, default=2)
     c.add_argument("--out", required=True)
+    f = steps.add_parser("profile")
+    f.add_argument("--candidates", default="plain32,naf32")
+    f.add_argument("--threads", type=int, default=2)
+    f.add_argument("--repeats", type=int, default=3)
+    f.add_argument("--out", required=True)
     r = steps.add_parser("report")
     r.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     if args.step == "train":
         pathlib.Path(args.runs).mkdir(parents=True, exist_ok=True)
-    return {"train": _train, "cost": _cost, "report": _report}[args.step](args)
+    return {"train": _train, "cost": _cost, "profile": _profile, "report": _report}[args.step](args)
 
 
 if __name__ == "__main__":
