@@ -72,13 +72,12 @@ def _train(args) -> int:
                "--notes", f"architecture comparison {args.tag}: {name}"]
         for folder in args.train:
             cmd += ["--train", folder]
-        log = open(runs.parent / f"{args.tag}_{name}.log", "w") if runs.parent.exists() else None
+        log = open(runs.parent / f"{args.tag}_{name}.log", "w")
         procs[name] = (subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env), log)
     results = {}
     for name, (proc, log) in procs.items():
         code = proc.wait()
-        if log:
-            log.close()
+        log.close()
         meta_path = runs / name / "model_metadata.json"
         if code or not meta_path.exists():
             results[name] = {"error": f"exit {code}"}
