@@ -16,6 +16,8 @@ Steps:
           depend on the weights).
   profile (any CPU) ONNX Runtime's own profile of candidates' 1024^2 passes: the share of kernel
           time per operator type (where a graph's CPU time goes, beyond its GFLOP).
+  gpu     (the lent GPU, JAX backend) inference throughput of each candidate in the GPU tier's
+          precision: 256^2 tiles per second in batches of 64, random weights.
   report  a markdown table from the train JSONs and the cost JSON.
 
 Usage:
@@ -185,6 +187,41 @@ def _profile(args) -> int:
     return 0
 
 
+def _gpu(args) -> int:
+    import jax
+    import numpy as np
+
+    from artrestore.dl.arch import build_unet
+    from artrestore.dl.contract import COMPUTE_PRECISIONS, CONTEXT, GPU_PRECISION, UNetConfig
+
+    rows = {}
+    for name in args.candidates.split(","):
+        config = UNetConfig(global_context=True, **CANDIDATES[name][0])
+        model = build_unet(config, dtype_policy=COMPUTE_PRECISIONS[GPU_PRECISION])
+        rng = np.random.default_rng(0)
+        feeds = {"image": rng.random((args.batch, 256, 256, 3), np.float32),
+                 "context": rng.random((args.batch, CONTEXT, CONTEXT, 3), np.float32)}
+        trainable = [v.value for v in model.trainable_variables]
+        frozen = [v.value for v in model.non_trainable_variables]
+        forward = jax.jit(lambda t, n, x: model.stateless_call(t, n, x, training=False)[0])
+        start = time.perf_counter()
+        forward(trainable, frozen, feeds).block_until_ready()
+        compile_s = time.perf_counter() - start
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            forward(trainable, frozen, feeds).block_until_ready()
+            times.append(time.perf_counter() - start)
+        rows[name] = {"tiles_per_s": args.batch / float(np.median(times)), "compile_s": compile_s}
+        print(name, {k: round(v, 1) for k, v in rows[name].items()}, flush=True)
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M"), "machine": platform.node(),
+                               "device": str(jax.devices()[0]), "precision": GPU_PRECISION, "batch": args.batch,
+                               "gpu": rows}, indent=1))
+    return 0
+
+
 def _report(args) -> int:
     cost, trains = {}, []
     for path in args.files:
@@ -240,12 +277,17 @@ def main(argv=None) -> int:
     f.add_argument("--threads", type=int, default=2)
     f.add_argument("--repeats", type=int, default=3)
     f.add_argument("--out", required=True)
+    g = steps.add_parser("gpu")
+    g.add_argument("--candidates", default="plain32,naf32,plain16")
+    g.add_argument("--batch", type=int, default=64)
+    g.add_argument("--repeats", type=int, default=20)
+    g.add_argument("--out", required=True)
     r = steps.add_parser("report")
     r.add_argument("files", nargs="+")
     args = parser.parse_args(argv)
     if args.step == "train":
         pathlib.Path(args.runs).mkdir(parents=True, exist_ok=True)
-    return {"train": _train, "cost": _cost, "profile": _profile, "report": _report}[args.step](args)
+    return {"train": _train, "cost": _cost, "profile": _profile, "gpu": _gpu, "report": _report}[args.step](args)
 
 
 if __name__ == "__main__":
