@@ -203,7 +203,7 @@ def _gpu(args) -> int:
                  "context": rng.random((args.batch, CONTEXT, CONTEXT, 3), np.float32)}
         trainable = [v.value for v in model.trainable_variables]
         frozen = [v.value for v in model.non_trainable_variables]
-        forward = jax.jit(lambda t, n, x: model.stateless_call(t, n, x, training=False)[0])
+        forward = jax.jit(lambda t, n, x, model=model: model.stateless_call(t, n, x, training=False)[0])
         start = time.perf_counter()
         forward(trainable, frozen, feeds).block_until_ready()
         compile_s = time.perf_counter() - start
