@@ -151,3 +151,22 @@ def test_a_fresh_architecture_is_checked_by_field_name(tmp_path):
         unet_broad.train(unet_broad.BroadTrainConfig(train_dirs=(str(tmp_path),), val_dir=str(tmp_path),
                                                      out_dir=str(tmp_path / "out"), init_from=str(tmp_path),
                                                      architecture='{"depth": 5}'))
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_fresh_naf_run_stops_at_its_epoch_cap_and_continues_as_naf(tmp_path):
+    """The schedule the architecture comparison and the next NAF runs use: a fresh model of the
+    given architecture, stopped by ``epochs`` before its minutes, then continued from its folder."""
+    from artrestore.dl.weights import load_model
+
+    common = _tiny_run(tmp_path, 5, minutes=10.0)
+    naf = '{"block": "naf", "base_filters": 8, "naf_blocks": [1, 1, 1, 1]}'
+    first = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "naf"), architecture=naf, epochs=2,
+                                                         lr_schedule="cosine", **common))
+    assert first["runs"][-1]["epochs_run"] == 2 and first["runs"][-1]["seconds"] < 600
+    second = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "more"), init_from=str(tmp_path / "naf"),
+                                                          epochs=1, **common))
+    _, config, meta = load_model(tmp_path / "more")
+    assert config.block == "naf" and config.base_filters == 8 and config.naf_blocks == (1, 1, 1, 1)
+    assert len(meta["runs"]) == 2 and second["runs"][-1]["architecture_grown"] == []
