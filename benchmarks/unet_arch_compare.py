@@ -107,22 +107,16 @@ def _cost(args) -> int:
     import numpy as np
     import onnxruntime as ort
 
-    from artrestore.dl.arch import build_unet
-    from artrestore.dl.contract import CONTEXT, UNetConfig
     from artrestore.training.export_onnx import gflop_per_tile
 
     rows = {}
     for name, (architecture, _) in CANDIDATES.items():
-        config = UNetConfig(global_context=True, **architecture)
-        model = build_unet(config)
-        session = _onnx_session(name, args.threads)
-        names = [i.name for i in session.get_inputs()]
-        rng = np.random.default_rng(0)
+        model, config = _model(name)
+        session = _onnx_session(model, config, args.threads)
         row = {"architecture": architecture, "gflop_256": gflop_per_tile(model, config),
                "params": int(model.count_params()), "weights_mb_fp16": 2 * model.count_params() / 1e6}
         for side, repeats in ((256, 20), (1024, 3)):
-            feed = {n: rng.random((1, CONTEXT, CONTEXT, 3) if "context" in n else (1, side, side, 3), np.float32)
-                    for n in names}
+            feed = _onnx_feeds(session, side)
             session.run(None, feed)
             times = []
             for _ in range(repeats):
@@ -139,37 +133,48 @@ def _cost(args) -> int:
     return 0
 
 
-def _onnx_session(name: str, threads: int, **options):
-    """(ONNX Runtime session, its feeds at ``side``^2) for a candidate with random weights."""
-    import onnxruntime as ort
-
+def _model(name: str, dtype_policy=None):
+    """(Keras model with fresh random weights, its UNetConfig) of a candidate."""
     from artrestore.dl.arch import build_unet
     from artrestore.dl.contract import UNetConfig
-    from artrestore.training.export_onnx import convert
 
     config = UNetConfig(global_context=True, **CANDIDATES[name][0])
+    return build_unet(config, dtype_policy=dtype_policy), config
+
+
+def _onnx_session(model, config, threads: int, **options):
+    """An ONNX Runtime CPU session of ``model`` (tf2onnx, fp32) on ``threads`` threads."""
+    import onnxruntime as ort
+
+    from artrestore.training.export_onnx import convert
+
     session_options = ort.SessionOptions()
     session_options.intra_op_num_threads = threads
     for key, value in options.items():
         setattr(session_options, key, value)
-    return ort.InferenceSession(convert(build_unet(config), config).SerializeToString(), session_options,
+    return ort.InferenceSession(convert(model, config).SerializeToString(), session_options,
                                 providers=["CPUExecutionProvider"])
+
+
+def _onnx_feeds(session, side: int) -> dict:
+    """Random inputs for one ``side``^2 image (and its context thumbnail), fixed seed."""
+    import numpy as np
+
+    from artrestore.dl.contract import CONTEXT, CONTEXT_KEY
+
+    rng = np.random.default_rng(0)
+    return {i.name: rng.random((1, CONTEXT, CONTEXT, 3) if CONTEXT_KEY in i.name else (1, side, side, 3), np.float32)
+            for i in session.get_inputs()}
 
 
 def _profile(args) -> int:
     import collections
 
-    import numpy as np
-
-    from artrestore.dl.contract import CONTEXT, CONTEXT_KEY
-
     rows = {}
     for name in args.candidates.split(","):
-        session = _onnx_session(name, args.threads, enable_profiling=True,
+        session = _onnx_session(*_model(name), args.threads, enable_profiling=True,
                                 profile_file_prefix=f"/tmp/unet_arch_profile_{name}")
-        rng = np.random.default_rng(0)
-        feed = {i.name: rng.random((1, CONTEXT, CONTEXT, 3) if CONTEXT_KEY in i.name else (1, 1024, 1024, 3),
-                                   np.float32) for i in session.get_inputs()}
+        feed = _onnx_feeds(session, 1024)
         for _ in range(args.repeats):
             session.run(None, feed)
         events = json.loads(pathlib.Path(session.end_profiling()).read_text())
@@ -191,16 +196,14 @@ def _gpu(args) -> int:
     import jax
     import numpy as np
 
-    from artrestore.dl.arch import build_unet
-    from artrestore.dl.contract import COMPUTE_PRECISIONS, CONTEXT, GPU_PRECISION, UNetConfig
+    from artrestore.dl.contract import COMPUTE_PRECISIONS, CONTEXT, CONTEXT_KEY, GPU_PRECISION, INPUT_KEY
 
     rows = {}
     for name in args.candidates.split(","):
-        config = UNetConfig(global_context=True, **CANDIDATES[name][0])
-        model = build_unet(config, dtype_policy=COMPUTE_PRECISIONS[GPU_PRECISION])
+        model, _ = _model(name, COMPUTE_PRECISIONS[GPU_PRECISION])
         rng = np.random.default_rng(0)
-        feeds = {"image": rng.random((args.batch, 256, 256, 3), np.float32),
-                 "context": rng.random((args.batch, CONTEXT, CONTEXT, 3), np.float32)}
+        feeds = {INPUT_KEY: rng.random((args.batch, 256, 256, 3), np.float32),
+                 CONTEXT_KEY: rng.random((args.batch, CONTEXT, CONTEXT, 3), np.float32)}
         trainable = [v.value for v in model.trainable_variables]
         frozen = [v.value for v in model.non_trainable_variables]
         forward = jax.jit(lambda t, n, x, model=model: model.stateless_call(t, n, x, training=False)[0])

@@ -94,7 +94,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.losses import masked_loss
-    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb
+    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb, val_damage_seed
     from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
@@ -125,12 +125,12 @@ def train(cfg: BroadTrainConfig) -> dict:
     damaged, masks = damage_all([train_clean[o] for o in owners], severities, seeds, cfg.workers)
     for k in np.flatnonzero(rng.random(len(owners)) < cfg.clean_fraction):
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
-    # Seeds 900_000 + k for the first version of each (source, severity), as before val_variants,
-    # so runs with one version validate on the same pairs as earlier runs.
+    # The first version of each (source, severity) keeps its seed from before val_variants, so
+    # runs with one version validate on the same pairs as earlier runs.
     per_source = 3 * cfg.val_variants
     val_sources = [k // per_source for k in range(per_source * len(val_clean))]
     val_severity = [SEVERITIES[k % 3] for k in range(len(val_sources))]
-    val_seeds = [900_000 + 3 * i + k % 3 if (k % per_source) < 3 else 950_000 + k
+    val_seeds = [val_damage_seed(i, k % 3, (k % per_source) // 3, cfg.val_variants)
                  for k, i in enumerate(val_sources)]
     val_d, val_m = damage_all([val_clean[i] for i in val_sources], val_severity, val_seeds, cfg.workers)
     val_pairs = [(d, val_clean[i], m, s) for d, m, i, s in zip(val_d, val_m, val_sources, val_severity)]

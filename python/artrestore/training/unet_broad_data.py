@@ -3,6 +3,8 @@
 ``read_rgb(path)``: a uint8 RGB image, None when unreadable or under 256 px a side.
 ``damage_all(cleans, severities, seeds)``: the broad damage of every (clean, severity, seed) in a
 process pool: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W).
+``val_damage_seed(source, severity, draw, draws)``: the broad damage seed of a validation pair,
+shared by the trainer's checkpoint choice and the hold's choice (``training.unet_hold``).
 ``crop_batch(...)``: one training batch of random ``tile`` crops with rotations, flips and a
 random per-channel gain: ``({"image", "context"}, target)``, target N x tile x tile x 4 (clean RGB
 in [0, 1] and the damage mask). Training only.
@@ -15,7 +17,19 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-__all__ = ["read_rgb", "damage_all", "crop_batch"]
+__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "VAL_SEED0", "EXTRA_SEED0"]
+
+VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
+EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
+
+
+def val_damage_seed(source: int, severity: int, draw: int, draws: int) -> int:
+    """The broad damage seed of validation source ``source``, severity index ``severity`` and draw
+    ``draw`` of ``draws``. The first draw keeps the seed runs with one version used, so their
+    pairs stay a subset of every larger validation set."""
+    if draw == 0:
+        return VAL_SEED0 + 3 * source + severity
+    return EXTRA_SEED0 + 3 * (source * draws + draw) + severity
 
 
 def read_rgb(path: pathlib.Path) -> np.ndarray | None:

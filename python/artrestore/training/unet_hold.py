@@ -30,6 +30,8 @@ import pathlib
 import numpy as np
 
 from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for
+from artrestore.training.unet_broad_data import VAL_SEED0  # noqa: F401  (re-exported)
+from artrestore.training.unet_broad_data import val_damage_seed as damage_seed
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +40,8 @@ CHANGE_SHARES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3, 0.0)
 CLASSES = ("light", "moderate", "severe")
 LEVELS = ("clean", *CLASSES)
 HOLDS = {COLOUR_KEEP_KEY: (hold_colour, SHARES), CHANGE_KEEP_KEY: (hold_change, CHANGE_SHARES)}
-VAL_SEED0 = 900_000  # training.unet_broad's validation seeds
-EXTRA_SEED0 = 950_000  # seeds of the draws after the first
 MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
-
-
-def damage_seed(source: int, severity: int, draw: int, draws: int) -> int:
-    """The broad damage seed of validation source ``source``, severity index ``severity`` and draw
-    ``draw`` of ``draws``: the first draw is the U-Net training's validation pair."""
-    if draw == 0:
-        return VAL_SEED0 + 3 * source + severity
-    return EXTRA_SEED0 + 3 * (source * draws + draw) + severity
 
 
 def _outcomes(clean_dir, model_dir, draws: int = 1):
