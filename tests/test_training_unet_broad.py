@@ -49,6 +49,34 @@ def test_tiny_run_writes_a_model_that_loads(tmp_path):
     assert config.global_context and loaded["validation"] == metadata["validation"]
 
 
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_run_stopped_during_validation_still_leaves_a_folder_that_continues(tmp_path, monkeypatch):
+    """A device call's time limit can end the process in the whole-image validation after fitting
+    (it did to run naf1): the fitted weights are on disk by then, and a run continues from them."""
+    from artrestore.dl.weights import load_model
+    from artrestore.training import unet_broad_eval
+
+    class TimeLimit(Exception):
+        pass
+
+    def stopped(*args, **kwargs):
+        raise TimeLimit
+
+    monkeypatch.setattr(unet_broad_eval, "val_scores", stopped)
+    data = _tiny_run(tmp_path, 5)
+    cfg = unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "one"), **data)
+    with pytest.raises(TimeLimit):
+        unet_broad.train(cfg)
+    model, config, metadata = load_model(tmp_path / "one")
+    run = metadata["runs"][-1]
+    assert run["epochs_run"] == 1 and run["validation"] is None and len(run["val_loss_history"]) == 1
+    monkeypatch.undo()
+    again = unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "two"), init_from=str(tmp_path / "one"), **data)
+    metadata = unet_broad.train(again)
+    assert len(metadata["runs"]) == 2 and set(metadata["validation"]) == {"light", "moderate", "severe"}
+
+
 def test_cli_parses_severity_weights_and_names_a_bad_value(capsys):
     import argparse
 

@@ -171,7 +171,6 @@ def train(cfg: BroadTrainConfig) -> dict:
     out_dir = pathlib.Path(cfg.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = out_dir / "best.weights.h5"
-    budget_end = time.time() + cfg.minutes * 60
 
     class Crops(keras.utils.PyDataset):
         def __init__(self):
@@ -201,6 +200,8 @@ def train(cfg: BroadTrainConfig) -> dict:
                 self.model.stop_training = True
 
     before = val_scores(model, config, val_pairs) if cfg.init_from else None
+    # The budget is for fitting: the validation just above takes 80-100 s for NAF on 144 images.
+    budget_end = time.time() + cfg.minutes * 60
     history = fit_model.fit(Crops(), epochs=cfg.epochs, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
                         callbacks=[keras.callbacks.ModelCheckpoint(str(checkpoint), monitor="val_loss",
                                                                    save_best_only=True, save_weights_only=True),
@@ -209,11 +210,6 @@ def train(cfg: BroadTrainConfig) -> dict:
                                                 if cfg.lr_schedule == "plateau" else []))
     fit_model.load_weights(str(checkpoint))
     model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
-    validation = val_scores(model, config, val_pairs)
-    detector = None
-    if config.detector_filters:
-        detector = detector_scores(build_mask_model(model), val_x, val_y[..., 3] > 0.5,
-                                   [s for _, _, _, s in val_pairs])
     losses = history.history
     run = {
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir",)},
@@ -225,23 +221,36 @@ def train(cfg: BroadTrainConfig) -> dict:
         "epochs_run": len(losses["loss"]), "best_epoch": int(np.argmin(losses["val_loss"])) + 1,
         "loss_history": [float(v) for v in losses["loss"]],
         "val_loss_history": [float(v) for v in losses["val_loss"]],
-        "validation_before": before, "validation": validation,
-        "architecture_grown": grown, "detector_validation_crops": detector,
-        "seconds": round(time.time() - start, 1),
+        "validation_before": before, "validation": None,
+        "architecture_grown": grown, "detector_validation_crops": None,
         "backend": keras.backend.backend(),
     }
+    # Written before the whole-image validation, which takes minutes for a large validation set:
+    # a call whose time limit ends it there still returns a folder that loads and continues.
+    save_weights(model, config, out_dir, _metadata(keras, previous, run))
+    validation = val_scores(model, config, val_pairs)
+    detector = None
+    if config.detector_filters:
+        detector = detector_scores(build_mask_model(model), val_x, val_y[..., 3] > 0.5,
+                                   [s for _, _, _, s in val_pairs])
+    run.update(validation=validation, detector_validation_crops=detector, seconds=round(time.time() - start, 1))
+    metadata = _metadata(keras, previous, run)
+    save_weights(model, config, out_dir, metadata)
+    checkpoint.unlink(missing_ok=True)
+    return metadata
+
+
+def _metadata(keras, previous: dict | None, run: dict) -> dict:
+    """The U-Net folder's metadata: this run appended to the runs of the model it continued."""
     runs = list((previous or {}).get("runs", []))
     if previous is not None and not runs:
         runs.append({"legacy": {"training": previous.get("training"), "commit": previous.get("commit"),
                                 "validation": previous.get("validation")}})
     runs.append(run)
-    metadata = {"backend_trained": keras.backend.backend(), "keras_version": keras.__version__,
-                "damage_model": run["damage_model"], "data": run["data"], "training": run,
-                "validation": validation, "runs": runs,
-                "commit": os.environ.get("ARTRESTORE_COMMIT", "unknown")}
-    save_weights(model, config, out_dir, metadata)
-    checkpoint.unlink(missing_ok=True)
-    return metadata
+    return {"backend_trained": keras.backend.backend(), "keras_version": keras.__version__,
+            "damage_model": run["damage_model"], "data": run["data"], "training": run,
+            "validation": run["validation"], "runs": runs,
+            "commit": os.environ.get("ARTRESTORE_COMMIT", "unknown")}
 
 
 def _architecture(text: str) -> dict:
