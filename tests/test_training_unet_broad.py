@@ -77,6 +77,33 @@ def test_a_run_stopped_during_validation_still_leaves_a_folder_that_continues(tm
     assert len(metadata["runs"]) == 2 and set(metadata["validation"]) == {"light", "moderate", "severe"}
 
 
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_bf16_run_fits_in_bf16_and_saves_float32_weights_scored_in_float32(tmp_path, monkeypatch):
+    from artrestore.dl.weights import load_model
+    from artrestore.training import unet_grow
+
+    policies = []
+    real = unet_grow.training_model
+
+    def recording(config, *, dtype_policy=None):
+        policies.append(dtype_policy)
+        return real(config, dtype_policy=dtype_policy)
+
+    monkeypatch.setattr(unet_grow, "training_model", recording)
+    cfg = unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "out"), precision="bf16", **_tiny_run(tmp_path, 7))
+    metadata = unet_broad.train(cfg)
+    # One network fits in mixed bfloat16; the one scored and saved is float32.
+    assert policies == ["mixed_bfloat16", None]
+    assert metadata["runs"][-1]["config"]["precision"] == "bf16"
+    model, _, loaded = load_model(tmp_path / "out")
+    assert all(w.dtype == np.float32 for w in model.get_weights())
+    assert loaded["validation"]["severe"]["psnr"] > 0
+    with pytest.raises(ValueError, match="precision='fp16'"):
+        unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "x"), precision="fp16",
+                                                     train_dirs=(), val_dir=""))
+
+
 def test_cli_parses_severity_weights_and_names_a_bad_value(capsys):
     import argparse
 
@@ -90,6 +117,10 @@ def test_cli_parses_severity_weights_and_names_a_bad_value(capsys):
     with pytest.raises(SystemExit):
         parser.parse_args(["unet-broad", "--train", "a", "--val", "b", "--out", "c", "--severity-weights", "0.5,x"])
     assert "comma-separated numbers" in capsys.readouterr().err
+    assert parser.parse_args(["unet-broad", "--train", "a", "--val", "b", "--out", "c",
+                              "--precision", "bf16"]).precision == "bf16"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["unet-broad", "--train", "a", "--val", "b", "--out", "c", "--precision", "fp16"])
 
 
 @pytest.mark.dl

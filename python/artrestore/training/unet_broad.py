@@ -28,12 +28,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from artrestore.dl.contract import COMPUTE_PRECISIONS
 from artrestore.training.losses import BROAD_LOSS
 
 log = logging.getLogger(__name__)
 
 LR_SCHEDULES = ("plateau", "cosine")
 LR_FLOOR = 0.02   # the cosine schedule's last rate, as a share of the first
+# Compute precisions for fitting: weights and the optimizer stay float32 either way; bf16 needs no
+# loss scaling (float16 would, so it is not offered).
+TRAIN_PRECISIONS = ("fp32", "bf16")
 
 
 def cosine_lr(learning_rate: float, elapsed_fraction: float) -> float:
@@ -84,6 +88,9 @@ class BroadTrainConfig:
     seed: int = 0
     workers: int = 0
     notes: str = ""
+    # The fitting's compute precision (``TRAIN_PRECISIONS``); validation and the saved weights are
+    # float32 whatever it is, so runs in either precision compare and continue each other.
+    precision: str = "fp32"
 
 
 def train(cfg: BroadTrainConfig) -> dict:
@@ -100,6 +107,8 @@ def train(cfg: BroadTrainConfig) -> dict:
 
     if cfg.lr_schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
+    if cfg.precision not in TRAIN_PRECISIONS:
+        raise ValueError(f"precision={cfg.precision!r}: expected one of {TRAIN_PRECISIONS}")
     if cfg.init_from and cfg.architecture:
         raise ValueError("architecture applies to fresh models only; a continued model keeps its own")
     _architecture(cfg.architecture)
@@ -156,7 +165,10 @@ def train(cfg: BroadTrainConfig) -> dict:
         config = UNetConfig(global_context=True, detector_filters=tuple(cfg.detector_filters),
                             **_architecture(cfg.architecture))
         source = None
-    fit_model, model = training_model(config)
+    policy = None if cfg.precision == "fp32" else COMPUTE_PRECISIONS[cfg.precision]
+    fit_model, model = training_model(config, dtype_policy=policy)
+    # Scored and saved in float32 whatever the fitting's precision (the same weights).
+    scored = model if policy is None else training_model(config)[1]
     if source is not None:
         grown = copy_by_name(source, model)
         log.info("continuing from %s; fresh layers: %s", cfg.init_from, grown or "none")
@@ -199,7 +211,8 @@ def train(cfg: BroadTrainConfig) -> dict:
             if time.time() > budget_end:
                 self.model.stop_training = True
 
-    before = val_scores(model, config, val_pairs) if cfg.init_from else None
+    scored.set_weights(model.get_weights())
+    before = val_scores(scored, config, val_pairs) if cfg.init_from else None
     # The budget is for fitting: the validation just above takes 80-100 s for NAF on 144 images.
     budget_end = time.time() + cfg.minutes * 60
     history = fit_model.fit(Crops(), epochs=cfg.epochs, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
@@ -209,7 +222,7 @@ def train(cfg: BroadTrainConfig) -> dict:
                                                                                    patience=4, min_lr=1e-6)]
                                                 if cfg.lr_schedule == "plateau" else []))
     fit_model.load_weights(str(checkpoint))
-    model.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
+    scored.set_weights([w.astype(np.float16).astype(np.float32) for w in model.get_weights()])
     losses = history.history
     run = {
         "config": {k: v for k, v in asdict(cfg).items() if k not in ("out_dir",)},
@@ -227,15 +240,15 @@ def train(cfg: BroadTrainConfig) -> dict:
     }
     # Written before the whole-image validation, which takes minutes for a large validation set:
     # a call whose time limit ends it there still returns a folder that loads and continues.
-    save_weights(model, config, out_dir, _metadata(keras, previous, run))
-    validation = val_scores(model, config, val_pairs)
+    save_weights(scored, config, out_dir, _metadata(keras, previous, run))
+    validation = val_scores(scored, config, val_pairs)
     detector = None
     if config.detector_filters:
-        detector = detector_scores(build_mask_model(model), val_x, val_y[..., 3] > 0.5,
+        detector = detector_scores(build_mask_model(scored), val_x, val_y[..., 3] > 0.5,
                                    [s for _, _, _, s in val_pairs])
     run.update(validation=validation, detector_validation_crops=detector, seconds=round(time.time() - start, 1))
     metadata = _metadata(keras, previous, run)
-    save_weights(model, config, out_dir, metadata)
+    save_weights(scored, config, out_dir, metadata)
     checkpoint.unlink(missing_ok=True)
     return metadata
 
