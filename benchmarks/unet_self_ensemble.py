@@ -1,0 +1,88 @@
+"""What a geometric self-ensemble buys the shipped U-Net, on the training family's validation split.
+
+Each validation source (``.devdata/clean_val``, longer side fitted to 512 px) is damaged by the
+broad damage model with the trainer's validation seeds (``unet_broad_data.val_damage_seed``: the
+same pairs as the trainer's ``--val-variants``), restored by the ONNX Runtime U-Net (fp32) once
+per dihedral transform (4 rotations x optional mirror), and each output is turned back. Scored
+per severity, PSNR / SSIM (dB, 0-1): the input, one pass (``x1``), the mean of the plain and the
+mirrored pass (``x2``), the mean of all eight (``x8``), and the standard error of ``x8 - x1``.
+Never the check family: this chooses nothing, it measures whether an option is worth building.
+
+    python benchmarks/unet_self_ensemble.py --draws 1 --out benchmarks/results/unet_self_ensemble/draws1.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import time
+
+import numpy as np
+
+TRANSFORMS = tuple((turns, mirror) for turns in range(4) for mirror in (False, True))
+
+
+def forward(image: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
+    """``image`` turned ``turns`` x 90 degrees counter-clockwise, then mirrored left-right."""
+    turned = np.rot90(image, turns)
+    return np.ascontiguousarray(turned[:, ::-1] if mirror else turned)
+
+
+def inverse(image: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
+    """Undo ``forward(., turns, mirror)``."""
+    return np.rot90(image[:, ::-1] if mirror else image, -turns)
+
+
+def measure(draws: int, clean_dir: str, workers: int) -> dict:
+    from artrestore import metrics
+    from artrestore._validate import to_uint8
+    from artrestore.dl.onnx_runtime import OnnxUNetRestorer
+    from artrestore.training.damage_ranges import SEVERITIES
+    from artrestore.training.datasets import fit_size, list_images
+    from artrestore.training.unet_broad_data import damage_all, read_rgb, val_damage_seed
+
+    clean = [im for im in (read_rgb(p) for p in list_images(clean_dir)) if im is not None]
+    clean = [fit_size(im, 512) if min(im.shape[:2]) > 512 else im for im in clean]
+    per_source = 3 * draws
+    sources = [k // per_source for k in range(per_source * len(clean))]
+    severities = [SEVERITIES[k % 3] for k in range(len(sources))]
+    seeds = [val_damage_seed(i, k % 3, (k % per_source) // 3, draws) for k, i in enumerate(sources)]
+    damaged, _ = damage_all([clean[i] for i in sources], severities, seeds, workers)
+    unet = OnnxUNetRestorer(precision="fp32")
+    rows: dict[str, list] = {}
+    start = time.time()
+    for image, source, severity in zip(damaged, sources, severities):
+        x = image.astype(np.float32) / 255
+        outs = [inverse(unet.restore_float(forward(x, t, m)), t, m) for t, m in TRANSFORMS]
+        truth = clean[source]
+        passes = {"x1": outs[0], "x2": (outs[0] + outs[1]) / 2, "x8": np.mean(outs, axis=0)}
+        scored = {name: to_uint8(out) for name, out in passes.items()}
+        rows.setdefault(severity, []).append(
+            [metrics.psnr(image, truth)] + [metrics.psnr(scored[n], truth) for n in passes]
+            + [metrics.ssim(image, truth)] + [metrics.ssim(scored[n], truth) for n in passes])
+    table = {}
+    for severity, values in rows.items():
+        v = np.asarray(values)
+        table[severity] = {"pairs": len(v),
+                           "psnr": dict(zip(["input", "x1", "x2", "x8"], v[:, :4].mean(0).round(3).tolist())),
+                           "ssim": dict(zip(["input", "x1", "x2", "x8"], v[:, 4:].mean(0).round(4).tolist())),
+                           "x8_minus_x1_se_db": round(float(np.std(v[:, 3] - v[:, 1], ddof=1) / np.sqrt(len(v))), 3)}
+    return {"draws": draws, "runtime": "onnxruntime fp32", "seconds": round(time.time() - start, 1),
+            "model": json.loads(pathlib.Path(unet.model_dir, "model_metadata.json").read_text()).get("commit"),
+            "severities": table}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=1)
+    parser.add_argument("--clean", default=".devdata/clean_val")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    result = measure(args.draws, args.clean, args.workers)
+    pathlib.Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
