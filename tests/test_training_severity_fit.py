@@ -61,6 +61,9 @@ def test_the_refit_learns_the_label_and_keeps_the_gain_forest(tmp_path):
     assert report["accuracy"]["collected_out_of_fold"] > 0.9
     assert report["rows"]["collected"] == n and report["rows"]["outcome_rows"] > 0
     assert (tmp_path / "new" / "outcomes_train.csv").exists()
+    # The metadata's cross-validation figures now describe the new forest, not the replaced one.
+    assert new.metadata["cross_validation"]["severity_accuracy"] == report["accuracy"]["outcome_rows_unseen"]
+    assert sum(map(sum, new.metadata["cross_validation"]["severity_confusion"]["matrix"])) == report["rows"]["outcome_rows"]
     with pytest.raises(ValueError, match="new folder"):
         severity_fit.refit_severity(start, rows, start)
     with pytest.raises(ValueError, match="routing features"):

@@ -142,6 +142,14 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0) ->
     metadata["severity_classes"] = classes
     metadata["nodes"] = {**metadata.get("nodes", {}), "severity": int(arrays["severity_feature"].size)}
     metadata["severity_refit"] = report
+    # decision_fit's out-of-fold figures described the replaced forest; these are the new one's on
+    # the same outcome rows (by a forest fitted without them), so the metadata does not go stale.
+    if len(outcome_x):
+        metadata.setdefault("cross_validation", {}).update(
+            severity_accuracy=report["accuracy"]["outcome_rows_unseen"],
+            severity_confusion={"labels": classes, "matrix": confusion_matrix(
+                outcome_labels, unseen_outcomes.astype(str), labels=classes).tolist()},
+            severity_by="severity_refit: a forest fitted on the collected rows only, scored on these outcome rows")
     metadata.pop("arrays_sha256", None)
     folder = save_decision(out_folder, arrays, metadata)
     for csv in source_folder.glob("outcomes_*.csv"):
