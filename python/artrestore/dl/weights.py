@@ -5,6 +5,8 @@ loading a model never executes code.
 """
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import pathlib
 from dataclasses import asdict
@@ -14,22 +16,40 @@ import numpy as np
 from artrestore import _modelfile
 from artrestore.dl.arch import build_unet
 from artrestore.dl.contract import BUNDLED_UNET, FORMAT, UNetConfig
+from artrestore.imageio import write_file_atomic
 
-__all__ = ["save_weights", "read_metadata", "load_model"]
+__all__ = ["save_weights", "update_metadata", "read_metadata", "load_model"]
 
 
 def save_weights(model, config: UNetConfig, folder, metadata: dict) -> pathlib.Path:
-    """Write ``unet.npz`` (float16) and ``model_metadata.json`` into ``folder``."""
+    """Write ``unet.npz`` (float16) and ``model_metadata.json`` into ``folder``, each through a
+    temporary file renamed over the old one (a killed writer never leaves half a file)."""
     folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     weights = model.get_weights()
-    path = folder / "unet.npz"
-    np.savez_compressed(path, **{f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(weights)})
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(weights)})
+    data = buffer.getvalue()
     meta = {**metadata, "format": FORMAT, "architecture": asdict(config),
             "parameters": int(sum(w.size for w in weights)),
-            "weights_sha256": _modelfile.sha256(path)}
-    (folder / "model_metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+            "weights_sha256": hashlib.sha256(data).hexdigest()}
+    write_file_atomic(folder / "unet.npz", data)
+    _write_metadata(folder, meta)
     return folder
+
+
+def update_metadata(folder, metadata: dict) -> pathlib.Path:
+    """Replace the training record in ``folder``'s metadata, keeping what describes the weights on
+    disk (format, architecture, parameter count, SHA-256): for a record completed after the weights
+    were saved, without writing the weights again."""
+    folder = pathlib.Path(folder)
+    on_disk = read_metadata(folder)
+    kept = {k: on_disk[k] for k in ("format", "architecture", "parameters", "weights_sha256") if k in on_disk}
+    _write_metadata(folder, {**metadata, **kept})
+    return folder
+
+
+def _write_metadata(folder: pathlib.Path, meta: dict) -> None:
+    write_file_atomic(folder / "model_metadata.json", (json.dumps(meta, indent=2, sort_keys=True) + "\n").encode())
 
 
 def read_metadata(folder) -> dict:

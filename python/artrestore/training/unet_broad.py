@@ -97,7 +97,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.dl.arch import import_keras
     from artrestore.dl.contract import TILE, UNetConfig
     from artrestore.dl.tiling import make_context
-    from artrestore.dl.weights import load_model, save_weights
+    from artrestore.dl.weights import load_model, read_metadata, save_weights, update_metadata
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.losses import masked_loss
@@ -247,10 +247,9 @@ def train(cfg: BroadTrainConfig) -> dict:
         detector = detector_scores(build_mask_model(scored), val_x, val_y[..., 3] > 0.5,
                                    [s for _, _, _, s in val_pairs])
     run.update(validation=validation, detector_validation_crops=detector, seconds=round(time.time() - start, 1))
-    metadata = _metadata(keras, previous, run)
-    save_weights(scored, config, out_dir, metadata)
+    update_metadata(out_dir, _metadata(keras, previous, run))
     checkpoint.unlink(missing_ok=True)
-    return metadata
+    return read_metadata(out_dir)
 
 
 def _metadata(keras, previous: dict | None, run: dict) -> dict:
