@@ -1,7 +1,7 @@
 """What a geometric self-ensemble buys the shipped U-Net, on the training family's validation split.
 
 Each validation source (``.devdata/clean_val``, longer side fitted to 512 px) is damaged by the
-broad damage model with the trainer's validation seeds (``unet_broad_data.val_damage_seed``: the
+broad damage model with the trainer's validation seeds (``unet_broad_data.val_plan``: the
 same pairs as the trainer's ``--val-variants``), restored by the ONNX Runtime U-Net (fp32) once
 per dihedral transform (4 rotations x optional mirror), and each output is turned back. Scored
 per severity, PSNR / SSIM (dB, 0-1): the input, one pass (``x1``), the mean of the plain and the
@@ -37,16 +37,12 @@ def measure(draws: int, clean_dir: str, workers: int) -> dict:
     from artrestore import metrics
     from artrestore._validate import to_uint8
     from artrestore.dl.onnx_runtime import OnnxUNetRestorer
-    from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
-    from artrestore.training.unet_broad_data import damage_all, read_rgb, val_damage_seed
+    from artrestore.training.unet_broad_data import damage_all, read_rgb, val_plan
 
     clean = [im for im in (read_rgb(p) for p in list_images(clean_dir)) if im is not None]
     clean = [fit_size(im, 512) if min(im.shape[:2]) > 512 else im for im in clean]
-    per_source = 3 * draws
-    sources = [k // per_source for k in range(per_source * len(clean))]
-    severities = [SEVERITIES[k % 3] for k in range(len(sources))]
-    seeds = [val_damage_seed(i, k % 3, (k % per_source) // 3, draws) for k, i in enumerate(sources)]
+    sources, severities, seeds = val_plan(len(clean), draws)
     damaged, _ = damage_all([clean[i] for i in sources], severities, seeds, workers)
     unet = OnnxUNetRestorer(precision="fp32")
     rows: dict[str, list] = {}

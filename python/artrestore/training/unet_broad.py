@@ -101,7 +101,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.losses import masked_loss
-    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb, val_damage_seed
+    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb, val_plan
     from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
@@ -136,11 +136,7 @@ def train(cfg: BroadTrainConfig) -> dict:
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
     # The first version of each (source, severity) keeps its seed from before val_variants, so
     # runs with one version validate on the same pairs as earlier runs.
-    per_source = 3 * cfg.val_variants
-    val_sources = [k // per_source for k in range(per_source * len(val_clean))]
-    val_severity = [SEVERITIES[k % 3] for k in range(len(val_sources))]
-    val_seeds = [val_damage_seed(i, k % 3, (k % per_source) // 3, cfg.val_variants)
-                 for k, i in enumerate(val_sources)]
+    val_sources, val_severity, val_seeds = val_plan(len(val_clean), cfg.val_variants)
     val_d, val_m = damage_all([val_clean[i] for i in val_sources], val_severity, val_seeds, cfg.workers)
     val_pairs = [(d, val_clean[i], m, s) for d, m, i, s in zip(val_d, val_m, val_sources, val_severity)]
     log.info("pairs: %d train from %d images, %d val (%.0fs)", len(damaged), len(train_clean), len(val_pairs),
@@ -211,7 +207,8 @@ def train(cfg: BroadTrainConfig) -> dict:
             if time.time() > budget_end:
                 self.model.stop_training = True
 
-    scored.set_weights(model.get_weights())
+    if scored is not model:
+        scored.set_weights(model.get_weights())
     before = val_scores(scored, config, val_pairs) if cfg.init_from else None
     # The budget is for fitting: the validation just above takes 80-100 s for NAF on 144 images.
     budget_end = time.time() + cfg.minutes * 60

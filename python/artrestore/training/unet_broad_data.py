@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "VAL_SEED0", "EXTRA_SEED0"]
+__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "val_plan", "VAL_SEED0", "EXTRA_SEED0"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -30,6 +30,19 @@ def val_damage_seed(source: int, severity: int, draw: int, draws: int) -> int:
     if draw == 0:
         return VAL_SEED0 + 3 * source + severity
     return EXTRA_SEED0 + 3 * (source * draws + draw) + severity
+
+
+def val_plan(n_sources: int, draws: int) -> tuple[list[int], list[str], list[int]]:
+    """The validation pairs of ``n_sources`` clean images with ``draws`` damaged versions per
+    severity: (source index, severity name, damage seed) per pair, source by source, severities
+    cycling light / moderate / severe within each draw."""
+    from artrestore.training.damage_ranges import SEVERITIES
+
+    per_source = 3 * draws
+    sources = [k // per_source for k in range(per_source * n_sources)]
+    severities = [SEVERITIES[k % 3] for k in range(len(sources))]
+    seeds = [val_damage_seed(i, k % 3, (k % per_source) // 3, draws) for k, i in enumerate(sources)]
+    return sources, severities, seeds
 
 
 def read_rgb(path: pathlib.Path) -> np.ndarray | None:
