@@ -12,9 +12,10 @@ Per precision (fp32, bf16, fp16; ``dl.UNetRestorer``): 256^2 tiles/s at batch 32
 inputs already on the device; achieved TFLOP/s from XLA's own FLOP count of the compiled call and
 the fraction of the peak (an 8192^3 matrix product in the same precision, same run); 1024^2 as one
 pass (device-resident input); 1024^2 through the public ``restore`` (uint8 numpy in, uint8 numpy
-out, thumbnail on the device); 1024^2 through the former 256-px tiler; 4096^2 through ``restore``
-(one pass or budgeted tiles); bytes per pixel of a pass (XLA memory analysis); PSNR per family and
-severity and its difference to fp32. Then, for the default precision: a per-layer profile (each
+out, thumbnail on the device), alone and as the eight-view self-ensemble (``dl.ensemble``);
+1024^2 through the former 256-px tiler; 4096^2 through ``restore`` (one pass or budgeted tiles);
+bytes per pixel of a pass (XLA memory analysis); PSNR per family and severity and its difference
+to fp32. Then, for the default precision: a per-layer profile (each
 convolution timed alone at its shape in the 1024^2 pass), the HBM bandwidth (a large copy), the
 batching sweep for TF Serving's parameters (``dl.batching.Batcher`` over the compiled model, 8
 client threads sending 16-tile requests, batch sizes padded to powers of two as TF Serving's
@@ -116,6 +117,7 @@ def quality(restore, pairs) -> dict:
 
 def measure_precision(precision: str, pairs, jax, jnp) -> dict:
     from artrestore.dl.contract import CONTEXT, CONTEXT_KEY, INPUT_KEY
+    from artrestore.dl.ensemble import SelfEnsemble
     from artrestore.dl.inference import UNetRestorer
     from artrestore.dl.tiling import make_context, plan_tiles, tiled_restore
 
@@ -144,6 +146,13 @@ def measure_precision(precision: str, pairs, jax, jnp) -> dict:
     result["one_pass_1024_tflops"] = 16 * result["gflop_per_tile"] / result["one_pass_1024_ms"]
     result["restore_1024_ms"] = 1e3 * timed(lambda: restorer.restore(image), 20)
     result["restore_1024_over_one_pass"] = result["restore_1024_ms"] / result["one_pass_1024_ms"]
+    # The served profile's self-ensemble (dl.ensemble): eight dihedral views through the same restore.
+    result["restore_1024_x8_ms"] = 1e3 * timed(lambda: SelfEnsemble(restorer, 8).restore(image), 10)
+    # Its parts: the eight restores one after another (no batching of views), and the host work
+    # alone (turning the views and back, the rounded mean) around an identity backend.
+    result["restore_1024_8_sequential_ms"] = 1e3 * timed(lambda: [restorer.restore(image) for _ in range(8)], 10)
+    identity = type("Identity", (), {"restore": staticmethod(lambda view: view.copy())})()
+    result["x8_host_work_1024_ms"] = 1e3 * timed(lambda: SelfEnsemble(identity, 8).restore(image), 10)
     # Where the public path's extra time goes: the copies to and from the device and the model
     # call on a host uint8 array (the batcher's thread hop is the rest).
     area = restorer._area_inputs(1024, 1024, 1024, 1024)

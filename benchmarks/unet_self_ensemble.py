@@ -19,18 +19,7 @@ import time
 
 import numpy as np
 
-TRANSFORMS = tuple((turns, mirror) for turns in range(4) for mirror in (False, True))
-
-
-def forward(image: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
-    """``image`` turned ``turns`` x 90 degrees counter-clockwise, then mirrored left-right."""
-    turned = np.rot90(image, turns)
-    return np.ascontiguousarray(turned[:, ::-1] if mirror else turned)
-
-
-def inverse(image: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
-    """Undo ``forward(., turns, mirror)``."""
-    return np.rot90(image[:, ::-1] if mirror else image, -turns)
+from artrestore.dl.ensemble import TRANSFORMS, forward, inverse
 
 
 def measure(draws: int, clean_dir: str, workers: int) -> dict:

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 from artrestore.dl.contract import BUNDLED_UNET
-from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, global_colour_change, hold_change, hold_colour, read_shares
+from artrestore.dl.hold import (
+    CHANGE_KEEP_KEY,
+    COLOUR_KEEP_KEY,
+    global_colour_change,
+    hold_change,
+    hold_colour,
+    read_shares,
+    shares_key,
+)
 
 
 def _image(seed=0, size=(96, 128)):
@@ -101,3 +109,23 @@ def test_a_model_without_shares_keeps_everything(tmp_path):
         metadata.pop(key, None)
     (tmp_path / "model_metadata.json").write_text(json.dumps(metadata))
     assert read_shares(tmp_path) == {COLOUR_KEEP_KEY: {}, CHANGE_KEEP_KEY: {}}
+
+
+def test_a_self_ensemble_reads_its_own_shares_and_else_the_one_pass_ones(tmp_path):
+    metadata = json.loads((BUNDLED_UNET / "model_metadata.json").read_text())
+    for key in (COLOUR_KEEP_KEY, CHANGE_KEEP_KEY):
+        metadata.pop(key, None)
+        metadata.pop(shares_key(key, 8), None)
+    metadata[CHANGE_KEEP_KEY] = {"light": 0.5, "moderate": 0.9, "severe": 0.9}
+    (tmp_path / "model_metadata.json").write_text(json.dumps(metadata))
+    one_pass = {COLOUR_KEEP_KEY: {}, CHANGE_KEEP_KEY: {"light": 0.5, "moderate": 0.9, "severe": 0.9}}
+    assert read_shares(tmp_path, 8) == one_pass  # none recorded for eight views
+    metadata["change_keep_x8"] = {"light": 0.7, "moderate": 1.0, "severe": 1.0}
+    (tmp_path / "model_metadata.json").write_text(json.dumps(metadata))
+    assert read_shares(tmp_path, 8) == {COLOUR_KEEP_KEY: {}, CHANGE_KEEP_KEY: {"light": 0.7, "moderate": 1.0,
+                                                                               "severe": 1.0}}
+    assert read_shares(tmp_path, 1) == one_pass and read_shares(tmp_path, 2) == one_pass
+    metadata["colour_keep_x8"] = {"light": 2}
+    (tmp_path / "model_metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match=COLOUR_KEEP_KEY):
+        read_shares(tmp_path, 8)

@@ -58,3 +58,20 @@ def test_the_whole_change_is_blended_back_by_its_share(restorer, astronaut, keep
     expected = image + keep * (BlueCastUNet().restore(image).astype(float) - image)  # NumPy reference
     assert np.abs(restored - np.rint(expected)).max() <= 1
     assert info["params"][CHANGE_KEEP_KEY] == pytest.approx(keep)
+
+
+def test_the_views_default_per_deployment_and_reach_the_backend_and_info(astronaut):
+    from artrestore.dl.ensemble import SelfEnsemble
+
+    assert HybridRestorer(use_dl=True).dl_views == 1
+    assert HybridRestorer(use_dl=True, dl_backend="grpc://localhost:1").dl_views == 8
+    r = HybridRestorer(use_dl=True, dl_views=2)
+    r._dl = SelfEnsemble(BlueCastUNet(), r.dl_views)
+    r._hold_shares = {COLOUR_KEEP_KEY: {}, CHANGE_KEEP_KEY: {}}
+    image = _photo(astronaut)
+    restored, info = r.restore(image, strategy="deep_learning")
+    assert info["params"]["views"] == 2
+    # The stand-in's stripe is a row band: mirrored left-right it stays, so the mean keeps it.
+    np.testing.assert_array_equal(restored, BlueCastUNet().restore(image))
+    with pytest.raises(ValueError, match="views must be one of"):
+        HybridRestorer(use_dl=True, dl_views=4)

@@ -152,3 +152,34 @@ def test_report_replays_the_check_after_the_unet_and_charges_its_time():
     assert s["auto_balanced"]["all_damaged"]["gain_db"] == pytest.approx(want_gain)
     assert s["auto_balanced"]["all_damaged"]["seconds"] == pytest.approx(want_s)
 
+
+
+class DarkerUNet(StandIn):
+    """As StandIn, but its U-Net returns the damaged input 20 levels darker."""
+
+    def restore(self, image, strategy):
+        if strategy == "dl":
+            self.calls.append(strategy)
+            return np.clip(image.astype(int) - 20, 0, 255).astype(np.uint8), {"method": "deep_learning"}
+        return super().restore(image, strategy)
+
+
+def test_remeasuring_one_path_changes_only_its_columns(astronaut, monkeypatch):
+    small = np.ascontiguousarray(astronaut[::4, ::4])
+    stand_in = StandIn()
+    stand_in.clean = small
+    paths = {"classical": "classical", "ml_guided": "ml_guided", "deep_learning": "dl"}
+    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: paths)
+    rows, _ = ro.measure_outcomes([("astro", small)], "broad", ro.broad_family, ("moderate", ro.CLEAN), (3,),
+                                  stand_in, paths, progress=False)
+    other = DarkerUNet()
+    again = ro.remeasure_path(rows, [("astro", small)], ro.broad_family, other)
+    assert other.calls == ["dl", "dl"] and len(again) == len(rows)
+    damaged = broad_damage(small, "moderate", 3)[0]
+    darker = np.clip(damaged.astype(int) - 20, 0, 255).astype(np.uint8)
+    assert again[0]["psnr_deep_learning"] == pytest.approx(metrics.psnr(darker, small))
+    assert [float(again[0][f"c_{n}"]) for n in CHANGE_FEATURE_NAMES] == pytest.approx(
+        list(change_features(damaged, darker)))
+    for before, after in zip(rows, again):
+        kept = {k: v for k, v in before.items() if not k.startswith(("c_", "psnr_deep", "ssim_deep", "ms_deep"))}
+        assert {k: after[k] for k in kept} == kept

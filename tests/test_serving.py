@@ -247,9 +247,26 @@ def test_restorer_over_grpc_and_fallback_when_server_dies(model_base, severe, tm
         while not client.healthy():
             assert time.time() < deadline
             time.sleep(0.5)
-        restorer = HybridRestorer(dl_backend=f"grpc://127.0.0.1:{port}", dl_timeout_s=20)
+        # One view: this is about the fallback; the served default's eight views are tested below.
+        restorer = HybridRestorer(dl_backend=f"grpc://127.0.0.1:{port}", dl_timeout_s=20, dl_views=1)
         restored, info = restorer.restore(severe, "dl")
-        assert info["method"] == "deep_learning" and "fallback" not in info
+        assert info["method"] == "deep_learning" and "fallback" not in info and info["params"]["views"] == 1
+        eight = HybridRestorer(dl_backend=f"grpc://127.0.0.1:{port}", dl_timeout_s=60)
+        eight._hold_shares = {"colour_keep": {}, "change_keep": {}}  # the network's output as it is
+        small = np.ascontiguousarray(severe[:96, :128])
+        averaged, eight_info = eight.restore(small, "dl")
+        assert eight_info["params"]["views"] == 8 and "fallback" not in eight_info
+        # Independent reference: the eight views made with flips and transposes, each restored
+        # through the client and turned back, averaged.
+        remote = RemoteUNet(f"127.0.0.1:{port}")
+        outs = []
+        for transpose in (False, True):
+            view = np.ascontiguousarray(small.transpose(1, 0, 2)) if transpose else small
+            for rows, cols in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                out = remote.restore(np.ascontiguousarray(view[::rows, ::cols]))[::rows, ::cols].astype(float)
+                outs.append(out.transpose(1, 0, 2) if transpose else out)
+        # Rounding of the mean, and a level where batching moves a float output across a rounding edge.
+        assert np.abs(averaged - np.mean(outs, axis=0)).max() <= 1.0
         src = tmp_path / "in"
         for i in range(6):
             write_image(src / f"s{i}.png", severe[:, 48 * i:])

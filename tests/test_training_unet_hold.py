@@ -22,7 +22,7 @@ def test_a_wrong_cast_on_light_images_is_dropped_and_a_right_one_on_damaged_imag
         ("moderate", clean, _shift_blue(clean, -20), clean, {"light": 0.0, "moderate": 1.0, "severe": 0.0}),
         ("severe", clean, _shift_blue(clean, -40), clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0}),
     ]
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1, views=1: outcomes)
     report = unet_hold.choose("unused")
     # Either hold removes a pure cast exactly; the colour family is tried first and wins the tie.
     assert report["chosen"]["shares"] == {"light": 0.0, "moderate": 1.0, "severe": 1.0}
@@ -38,7 +38,7 @@ def test_no_share_is_taken_when_every_hold_loses_a_level(monkeypatch):
     # Every level is classified as light and the network's colour is right everywhere.
     outcomes = [(level, clean, _shift_blue(clean, -10 * (k + 1)), clean, {"light": 1.0})
                 for k, level in enumerate(unet_hold.LEVELS)]
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1, views=1: outcomes)
     assert unet_hold.choose("unused")["chosen"]["shares"] == {"light": 1.0, "moderate": 1.0, "severe": 1.0}
 
 
@@ -52,7 +52,7 @@ def test_a_detail_removing_network_on_light_images_gets_its_change_halved(monkey
     outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
                 ("severe", clean, smooth, clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0})]
     monkeypatch.setattr(unet_hold, "LEVELS", ("clean", "light", "severe"))
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1, views=1: outcomes)
     report = unet_hold.choose("unused")
     assert report["chosen"] == {"hold": unet_hold.CHANGE_KEEP_KEY,
                                 "shares": {"light": 0.0, "moderate": 1.0, "severe": 1.0}}
@@ -69,3 +69,29 @@ def test_draws_keep_the_training_validation_pairs_first_and_never_repeat_a_seed(
         list(range(unet_hold.VAL_SEED0, unet_hold.VAL_SEED0 + 3 * sources))
     with pytest.raises(ValueError, match="draws"):
         unet_hold.choose("unused", draws=0)
+
+
+def test_an_eight_view_choice_is_recorded_beside_the_one_view_shares_and_read_back(tmp_path):
+    import json
+
+    from artrestore.dl.hold import read_shares
+
+    folder = tmp_path / "unet"
+    folder.mkdir()
+    one_view = {"light": 0.5, "moderate": 0.9, "severe": 0.9}
+    from artrestore.dl.contract import BUNDLED_UNET
+
+    metadata = json.loads((BUNDLED_UNET / "model_metadata.json").read_text())
+    metadata = {k: v for k, v in metadata.items() if not k.endswith("_x8")}
+    metadata[unet_hold.CHANGE_KEEP_KEY] = one_view
+    (folder / "model_metadata.json").write_text(json.dumps(metadata))
+    report = {"views": 8, "sources": 12, "draws": 4, "rule": "r",
+              "chosen": {"hold": unet_hold.CHANGE_KEEP_KEY, "shares": {"light": 0.3, "moderate": 0.9, "severe": 0.7}}}
+    unet_hold.record_choice(folder, report, "x8.json")
+    metadata = json.loads((folder / "model_metadata.json").read_text())
+    assert metadata[unet_hold.CHANGE_KEEP_KEY] == one_view
+    assert metadata["hold_choice_x8"]["draws"] == 4
+    assert read_shares(folder, 1)[unet_hold.CHANGE_KEEP_KEY] == one_view
+    assert read_shares(folder, 8)[unet_hold.CHANGE_KEEP_KEY] == {"light": 0.3, "moderate": 0.9, "severe": 0.7}
+    # Two views have no choice of their own: they fall back to the one-view shares.
+    assert read_shares(folder, 2)[unet_hold.CHANGE_KEEP_KEY] == one_view

@@ -34,6 +34,7 @@ from artrestore.chain.router import ChainRouter
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME, UNET_PRECISIONS
+from artrestore.dl.ensemble import DEFAULT_VIEWS, SelfEnsemble, check_views
 from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, read_shares
 from artrestore.dl.onnx_runtime import RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
@@ -48,7 +49,7 @@ class HybridRestorer:
                  dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
                  decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
                  dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None,
-                 check_unet: bool = True, acceptance_path=None):
+                 check_unet: bool = True, acceptance_path=None, dl_views: int | None = None):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
@@ -66,7 +67,9 @@ class HybridRestorer:
         ``chain_router_path``: the chain's router folder for ``ml_guided`` (default: bundled).
         ``check_unet``: with the learned decision, ``auto`` checks what the U-Net did
         (``artrestore.acceptance``; ``acceptance_path``: its folder, default bundled) and restores with
-        the fast path instead when the U-Net's output is not predicted to beat it (``info['acceptance']``)."""
+        the fast path instead when the U-Net's output is not predicted to beat it (``info['acceptance']``).
+        ``dl_views``: dihedral views the U-Net's output is averaged over (``dl.ensemble``: 1, 2 or 8;
+        None: the deployment's default, ``DEFAULT_VIEWS``: 8 for a served U-Net, 1 in process)."""
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
@@ -90,6 +93,7 @@ class HybridRestorer:
         self.prefer, self.time_budget_s = prefer, time_budget_s
         self.acceptance = load_acceptance(acceptance_path) if (check_unet and self.decider is not None) else None
         self.profile = "local" if dl_backend == LOCAL else "accelerated"
+        self.dl_views = DEFAULT_VIEWS[self.profile] if dl_views is None else check_views(dl_views)
 
     # ---------------------------------------------------------------------------------- DL path
     def _backend(self):
@@ -97,9 +101,10 @@ class HybridRestorer:
         thread-safe, so concurrent restores reach the model (or the server's batching) together."""
         with self._dl_lock:
             if self._dl is None:
-                self._dl = make_backend(self.dl_backend, model_dir=self.dl_model_path, model_name=self.model_name,
-                                        timeout_s=self.dl_timeout_s, runtime=self.dl_runtime,
-                                        precision=self.dl_precision)
+                self._dl = SelfEnsemble(make_backend(self.dl_backend, model_dir=self.dl_model_path,
+                                                     model_name=self.model_name, timeout_s=self.dl_timeout_s,
+                                                     runtime=self.dl_runtime, precision=self.dl_precision),
+                                        self.dl_views)
             return self._dl
 
     def _dl_restore(self, image: np.ndarray, severity_probability: dict) -> tuple[np.ndarray, dict]:
@@ -108,7 +113,7 @@ class HybridRestorer:
             raise DeepLearningUnavailable("deep learning disabled (use_dl=False)")
         restored = self._backend().restore(image)  # backends raise DeepLearningUnavailable themselves
         if self._hold_shares is None:
-            self._hold_shares = read_shares(self.dl_model_path)
+            self._hold_shares = read_shares(self.dl_model_path, self.dl_views)
         kept = {key: keep_for(severity_probability, shares) for key, shares in self._hold_shares.items()}
         restored = hold_colour(image, restored, kept[COLOUR_KEEP_KEY])
         return hold_change(image, restored, kept[CHANGE_KEEP_KEY]), kept
@@ -170,7 +175,7 @@ class HybridRestorer:
                 # Without the learned decision, the rule's severity label stands in for its probabilities.
                 probability = (decision or {}).get("severity_probability") or {severity: 1.0}
                 restored, kept = self._dl_restore(image, probability)
-                info["params"] = {"model": "unet", "backend": self.dl_backend,
+                info["params"] = {"model": "unet", "backend": self.dl_backend, "views": self.dl_views,
                                   **{key: round(share, 3) for key, share in kept.items()}}
                 if self.dl_backend == "local":
                     info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),

@@ -8,6 +8,7 @@ import sys
 
 from artrestore.dl.backends import LOCAL
 from artrestore.dl.contract import UNET_PRECISIONS
+from artrestore.dl.ensemble import VIEWS
 from artrestore.imageio import IMAGE_SUFFIXES
 from artrestore.strategies import DEFAULT_STRATEGY, STRATEGIES
 
@@ -31,6 +32,9 @@ def register(sub) -> None:
     p.add_argument("--dl-precision", choices=UNET_PRECISIONS, default=None,
                    help="U-Net precision: in process fp32/int8 (ONNX Runtime, CPU) or fp32/bf16/fp16 (Keras on a "
                         "GPU); with --dl-backend grpc://, fp16 calls the SavedModel's serving_fp16 (default: auto)")
+    p.add_argument("--dl-views", type=int, choices=VIEWS, default=None,
+                   help="average the U-Net over this many mirrored/rotated views (default: 8 with --dl-backend "
+                        "grpc://, 1 in process)")
     p.add_argument("--router", help="router folder (default: the bundled one)")
     p.add_argument("--unet", help="U-Net folder (default: the bundled one)")
     p.add_argument("--json", action="store_true", help="print results as JSON")
@@ -76,7 +80,7 @@ def run(args) -> int:
         return run_ray(args)
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
-                              use_dl=not args.no_dl, dl_precision=args.dl_precision)
+                              use_dl=not args.no_dl, dl_precision=args.dl_precision, dl_views=args.dl_views)
     if src.is_dir():
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,

@@ -91,16 +91,36 @@ def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage, accep
     return {"checked": checked, "agree": agree}
 
 
+def _served_rows(rows, csv_path: pathlib.Path, views: int, reuse: bool, decision_path, clean_dir, max_side: int,
+                 damage) -> list[dict]:
+    """``rows`` with the U-Net's columns as the served profile gets them: averaged over ``views``
+    views (measured again, or with ``reuse`` read from ``csv_path``); ``rows`` itself for one view."""
+    from artrestore.training.routing_outcomes import read_outcomes, remeasure_path, source_images, write_outcomes
+
+    if views == 1:
+        return rows
+    if reuse and csv_path.is_file():
+        return read_outcomes(csv_path)
+    images = source_images(clean_dir, "test", max_side=max_side)[0]
+    write_outcomes(csv_path, remeasure_path(rows, images, damage, _restorer("learned", decision_path, dl_views=views)))
+    return read_outcomes(csv_path)
+
+
 def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int = 384, seeds: int = 1,
                      reuse: bool = False, verify: int = 4, router_path=None, limit: int | None = None,
-                     progress: bool = True, acceptance_path=None) -> dict:
+                     progress: bool = True, acceptance_path=None, accelerated_views: int | None = None) -> dict:
     """Measure (or with ``reuse`` read) the test outcomes of both families, replay the decision and
     the check after the U-Net (``acceptance_path``: its folder, default bundled), write
-    ``routing_report.json`` and ``routing_report.md`` into ``out``; returns the report."""
+    ``routing_report.json`` and ``routing_report.md`` into ``out``; returns the report. The
+    ``accelerated`` profile's U-Net is averaged over ``accelerated_views`` views (None: what a
+    served deployment does, ``dl.ensemble.DEFAULT_VIEWS``), measured again on the same images."""
     from artrestore.acceptance import load_acceptance
     from artrestore.decision import LearnedDecision
+    from artrestore.dl.ensemble import DEFAULT_VIEWS, check_views
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, broad_family, collect_outcomes, read_outcomes
     from artrestore.training.routing_report import family_report, markdown, targets
+
+    views = check_views(DEFAULT_VIEWS["accelerated"] if accelerated_views is None else accelerated_views)
 
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,8 +138,10 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
                                        progress=progress)
             errors += errs
         rows = read_outcomes(csv_path)
-        families[family] = {profile: family_report(rows, decision, router_path, profile, acceptance)
-                            for profile in ("local", "accelerated")}
+        served = _served_rows(rows, out / f"outcomes_test_{family}_x{views}.csv", views, reuse, decision_path,
+                              clean_dir, max_side, damage)
+        families[family] = {profile: family_report(profile_rows, decision, router_path, profile, acceptance)
+                            for profile, profile_rows in (("local", rows), ("accelerated", served))}
         families[family]["local"]["targets"] = targets(families[family]["local"])
         families[family]["verify_auto_through_restore"] = _verify(rows, decision_path, verify, clean_dir, max_side,
                                                                   damage, acceptance, acceptance_path)
@@ -134,7 +156,7 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
         "acceptance": None if acceptance is None else {"folder": str(acceptance_path or "bundled"),
                                                        "margin_db": acceptance.margin_db},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "max_side": max_side, "seeds": list(range(seeds)),
+        "max_side": max_side, "seeds": list(range(seeds)), "accelerated_views": views,
         "decide_us_per_image": (time.perf_counter() - start) / 200 * 1e6, "errors": errors, "families": families,
         "targets_unseen_local": families["check"]["local"]["targets"],
     }
@@ -174,6 +196,8 @@ def report_arguments(p) -> None:
     p.add_argument("--verify", type=int, default=4, help="images per family re-run through restore(auto)")
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--acceptance", default=None, help="folder of the check after the U-Net (default: bundled)")
+    p.add_argument("--accelerated-views", type=int, default=None,
+                   help="views the served U-Net is averaged over in the accelerated profile (default: the deployment's)")
 
 
 def acceptance_arguments(p) -> None:
@@ -205,7 +229,7 @@ def run_decision(args) -> int:
 def run_report(args) -> int:
     report = evaluate_routing(args.out, decision_path=args.decision, clean_dir=args.clean, max_side=args.max_side,
                               seeds=args.seeds, reuse=args.reuse, verify=args.verify, limit=args.limit,
-                              acceptance_path=args.acceptance)
+                              acceptance_path=args.acceptance, accelerated_views=args.accelerated_views)
     print(json.dumps({k: v["met"] for k, v in report["targets_unseen_local"].items()}))
     print(f"wrote {pathlib.Path(args.out) / 'routing_report.md'}")
     return 0

@@ -14,7 +14,8 @@ one shape; ``keep`` in [0, 1] (1: the output unchanged). Output: H x W x 3 uint8
 property of a trained model: chosen per severity class on the training family's validation split
 (``training.unet_hold``) and recorded in the model's metadata ({class: share} under
 ``COLOUR_KEEP_KEY`` and ``CHANGE_KEEP_KEY``); ``keep_for`` turns the decision's severity
-probabilities into one share per image.
+probabilities into one share per image. A self-ensemble (``dl.ensemble``) changes the output, so
+it has shares of its own, chosen the same way: the keys with ``_x8`` (``shares_key``).
 """
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ import numpy as np
 
 from artrestore._resize import shrink_to
 
-__all__ = ["hold_colour", "hold_change", "global_colour_change", "keep_for", "read_shares", "COLOUR_KEEP_KEY",
-           "CHANGE_KEEP_KEY", "THUMBNAIL_SIDE"]
+__all__ = ["hold_colour", "hold_change", "global_colour_change", "keep_for", "read_shares", "shares_key",
+           "COLOUR_KEEP_KEY", "CHANGE_KEEP_KEY", "THUMBNAIL_SIDE"]
 
 COLOUR_KEEP_KEY = "colour_keep"  # in model_metadata.json: share of the global colour change kept, per class
 CHANGE_KEEP_KEY = "change_keep"  # in model_metadata.json: share of the whole change kept, per class
@@ -44,17 +45,27 @@ def global_colour_change(before: np.ndarray, after: np.ndarray) -> tuple[np.ndar
     return gain, y_mean - gain * x_mean
 
 
-def read_shares(model_dir=None) -> dict[str, dict[str, float]]:
+def shares_key(key: str, views: int = 1) -> str:
+    """The metadata key of hold ``key`` for the U-Net averaged over ``views`` views (1: one pass)."""
+    return key if views == 1 else f"{key}_x{views}"
+
+
+def read_shares(model_dir=None, views: int = 1) -> dict[str, dict[str, float]]:
     """{COLOUR_KEEP_KEY: {class: share}, CHANGE_KEEP_KEY: {class: share}} from a U-Net folder's
-    metadata (None: the bundled U-Net); a key the model does not record is empty (everything kept).
-    A malformed entry is refused by name."""
+    metadata (None: the bundled U-Net), for its output averaged over ``views`` views; a key the
+    model does not record is empty (everything kept). A self-ensemble whose model records no
+    shares of its own (no ``shares_key(., views)`` at all) uses the one-pass shares: the nearest
+    choice there is. A malformed entry is refused by name."""
     from artrestore._modelfile import model_folder, read_metadata
     from artrestore.dl.contract import BUNDLED_UNET, FORMAT
 
     metadata = read_metadata(model_folder(model_dir, BUNDLED_UNET), FORMAT, "U-Net")
+    keys = (COLOUR_KEEP_KEY, CHANGE_KEEP_KEY)
+    if not any(shares_key(key, views) in metadata for key in keys):
+        views = 1
     shares = {}
-    for key in (COLOUR_KEEP_KEY, CHANGE_KEEP_KEY):
-        entry = metadata.get(key, {})
+    for key in keys:
+        entry = metadata.get(shares_key(key, views), {})
         if not isinstance(entry, dict) or not all(
                 isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
                 for k, v in entry.items()):

@@ -14,6 +14,9 @@ size, the 27 routing features (``f_<name>``), the U-Net's 15 change features (``
 analysis alone) and ``method_<path>`` (what actually ran, so a U-Net fallback is visible).
 Severity ``clean`` rows (no damage) teach the decision to leave clean images alone.
 
+``remeasure_path(rows, images, damage, restorer)`` measures one path's columns again on the same
+damaged images with another restorer (the report's served profile: the U-Net's self-ensemble).
+
 ``collect_outcomes(out_csv, restorer, ...)`` writes the CSV (atomically; checkpoints every minute;
 ``resume`` keeps rows already measured). Sources (``source_images``) are a split of the clean
 folder under the dataset builder's rule (``training.datasets.split_sources``) plus every image of an
@@ -42,7 +45,7 @@ from artrestore.training.datasets import list_images, split_sources
 log = logging.getLogger(__name__)
 
 __all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "restorer_paths", "source_images",
-           "measure_outcomes", "collect_outcomes", "read_outcomes"]
+           "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "write_outcomes"]
 
 NONE = "none"
 CLEAN = "clean"
@@ -110,14 +113,33 @@ def measure_one(name: str, clean: np.ndarray, family: str, damage, severity: str
     psnr, ssim = _score(damaged, clean)
     row.update({f"psnr_{NONE}": psnr, f"ssim_{NONE}": ssim, f"ms_{NONE}": analysis_ms, f"method_{NONE}": NONE})
     for path, strategy in paths.items():
-        start = time.perf_counter()
-        restored, info = restorer.restore(damaged, strategy)
-        ms = 1e3 * (time.perf_counter() - start)
-        psnr, ssim = _score(restored, clean)
-        row.update({f"psnr_{path}": psnr, f"ssim_{path}": ssim, f"ms_{path}": ms, f"method_{path}": info["method"]})
-        if path == DL_PATH:  # what the U-Net did, for the check after it (artrestore.acceptance)
-            row.update({f"c_{n}": repr(float(v)) for n, v in zip(CHANGE_FEATURE_NAMES, change_features(damaged, restored))})
+        row.update(_path_columns(damaged, clean, path, strategy, restorer))
     return row
+
+
+def _path_columns(damaged, clean, path: str, strategy: str, restorer) -> dict:
+    start = time.perf_counter()
+    restored, info = restorer.restore(damaged, strategy)
+    ms = 1e3 * (time.perf_counter() - start)
+    psnr, ssim = _score(restored, clean)
+    columns = {f"psnr_{path}": psnr, f"ssim_{path}": ssim, f"ms_{path}": ms, f"method_{path}": info["method"]}
+    if path == DL_PATH:  # what the U-Net did, for the check after it (artrestore.acceptance)
+        columns.update({f"c_{n}": repr(float(v)) for n, v in zip(CHANGE_FEATURE_NAMES, change_features(damaged, restored))})
+    return columns
+
+
+def remeasure_path(rows: list[dict], images, damage, restorer, path: str = DL_PATH) -> list[dict]:
+    """Copies of ``rows`` with ``path``'s columns measured again by ``restorer`` on the same damaged
+    images (re-made from ``images``, ``[(name, clean)]``, by ``damage`` with each row's severity and
+    seed): the same outcomes under another deployment of one path (e.g. the U-Net's self-ensemble)."""
+    clean_by_name = dict(images)
+    strategy = restorer_paths()[path]
+    out = []
+    for row in rows:
+        clean = clean_by_name[row["source"]]
+        damaged = clean.copy() if row["severity"] == CLEAN else damage(clean, row["severity"], int(row["seed"]))
+        out.append({**row, **_path_columns(damaged, clean, path, strategy, restorer)})
+    return out
 
 
 def measure_outcomes(images, family: str, damage, severities, seeds, restorer, paths: dict[str, str] | None = None,
@@ -157,7 +179,7 @@ def read_outcomes(path) -> list[dict]:
     return rows
 
 
-def _write_atomic(path: pathlib.Path, rows: list[dict]) -> None:
+def write_outcomes(path: pathlib.Path, rows: list[dict]) -> None:
     fields: list[str] = []
     for r in rows:
         fields += [k for k in r if k not in fields]
@@ -194,12 +216,12 @@ def collect_outcomes(out_csv, restorer, *, clean_dir=DEFAULT_CLEAN, split: str =
     def checkpoint(row):  # a long run keeps what it measured if interrupted
         rows.append(row)
         if time.monotonic() - last_write[0] > 60:
-            _write_atomic(out_csv, rows)
+            write_outcomes(out_csv, rows)
             last_write[0] = time.monotonic()
 
     _, failures = measure_outcomes(images, family, damage, severities, seeds, restorer, done=done,
                                    progress=progress, on_row=checkpoint)
     if not rows:
         raise ValueError("every image failed; nothing to write")
-    _write_atomic(out_csv, rows)
+    write_outcomes(out_csv, rows)
     return out_csv, errors + failures

@@ -168,7 +168,8 @@ def markdown(report: dict) -> str:
         for profile in ("local", "accelerated"):
             strategies = fam[profile]["strategies"]
             names = list(strategies)
-            lines += [f"## {label}, profile `{profile}`", "",
+            served = f" (the U-Net averaged over {report.get('accelerated_views', 1)} views, `dl.ensemble`)"
+            lines += [f"## {label}, profile `{profile}`" + (served if profile == "accelerated" else ""), "",
                       "| severity | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
             for sev in SEVERITY_ORDER + ("all_damaged",):
                 if sev not in strategies[names[0]]:

@@ -15,8 +15,10 @@ Two families of holds are tried on the same outputs, as the restorer applies the
 no level against keeping everything.
 
 Run: ``python -m artrestore.training.unet_hold --clean ../shared/data/clean --out FILE.json
-[--draws N] [--write-metadata]`` (more draws: a choice less tied to 12 damaged images per level;
-``--write-metadata`` records the choice in the U-Net folder's metadata). The
+[--draws N] [--views V] [--write-metadata]`` (more draws: a choice less tied to 12 damaged images
+per level; ``--views 8``: the U-Net as the self-ensemble ``dl.ensemble`` runs it, whose shares are
+recorded under their own keys, ``dl.hold.shares_key``; ``--write-metadata`` records the choice in
+the U-Net folder's metadata). The
 check family is never used here.
 """
 from __future__ import annotations
@@ -29,7 +31,8 @@ import pathlib
 
 import numpy as np
 
-from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for
+from artrestore.dl.ensemble import VIEWS
+from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, shares_key
 from artrestore.training.unet_broad_data import VAL_SEED0  # noqa: F401  (re-exported)
 from artrestore.training.unet_broad_data import val_damage_seed as damage_seed
 
@@ -44,16 +47,17 @@ MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 
 
-def _outcomes(clean_dir, model_dir, draws: int = 1):
+def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1):
     """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision)."""
     from artrestore.analysis import routing_vector
     from artrestore.decision import load_decision
     from artrestore.dl.backends import make_backend
+    from artrestore.dl.ensemble import SelfEnsemble
     from artrestore.training.broad_damage import broad_damage
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.routing_outcomes import source_images
 
-    backend = make_backend("local", model_dir=model_dir)
+    backend = SelfEnsemble(make_backend("local", model_dir=model_dir), views)
     decision = load_decision("learned")  # the bundled one, as the restorer uses it
     out = []
     sources, _ = source_images(clean_dir, "val", max_side=MAX_SIDE)  # unreadable files are logged and skipped
@@ -83,12 +87,12 @@ def _scores(outcomes, hold: str, keep_by_class: dict, with_ssim: bool = True) ->
             for level, v in rows.items()}
 
 
-def choose(clean_dir, model_dir=None, draws: int = 1) -> dict:
+def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1) -> dict:
     from artrestore.metrics import psnr, ssim
 
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
-    outcomes = _outcomes(clean_dir, model_dir, draws)
+    outcomes = _outcomes(clean_dir, model_dir, draws, views)
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
               for level in LEVELS}
@@ -105,7 +109,7 @@ def choose(clean_dir, model_dir=None, draws: int = 1) -> dict:
             mean = np.mean([scores[level]["psnr"] for level in LEVELS])
             if mean > best_mean + 1e-9:
                 best, best_mean = (hold, keep), mean
-    return {"sources": sum(level == "clean" for level, *_ in outcomes), "draws": draws,
+    return {"sources": sum(level == "clean" for level, *_ in outcomes), "draws": draws, "views": views,
             "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
             "input": inputs, "uniform": uniform, "chosen": {"hold": best[0], "shares": best[1]},
             "chosen_scores": _scores(outcomes, *best),
@@ -121,10 +125,11 @@ def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
 
     path = pathlib.Path(model_dir or BUNDLED_UNET) / "model_metadata.json"
     metadata = json.loads(path.read_text())
+    views = report.get("views", 1)
     for hold in HOLDS:
-        metadata.pop(hold, None)
-    metadata[report["chosen"]["hold"]] = report["chosen"]["shares"]
-    metadata["hold_choice"] = {"split": "val (seed 0)", "sources": report["sources"],
+        metadata.pop(shares_key(hold, views), None)
+    metadata[shares_key(report["chosen"]["hold"], views)] = report["chosen"]["shares"]
+    metadata[shares_key("hold_choice", views)] = {"split": "val (seed 0)", "sources": report["sources"],
                                "draws": report.get("draws", 1), "rule": report["rule"], "report": report_name}
     path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return path
@@ -136,10 +141,12 @@ def main(argv=None) -> int:
     parser.add_argument("--unet", default=None, help="U-Net folder (default: the bundled one)")
     parser.add_argument("--out", required=True, help="JSON report")
     parser.add_argument("--draws", type=int, default=1, help="damaged versions per source and severity")
+    parser.add_argument("--views", type=int, default=1, choices=VIEWS,
+                        help="dihedral views the U-Net's output is averaged over (dl.ensemble)")
     parser.add_argument("--write-metadata", action="store_true", help="record the choice in the U-Net's metadata")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    report = choose(args.clean, args.unet, args.draws)
+    report = choose(args.clean, args.unet, args.draws, args.views)
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     if args.write_metadata:
         record_choice(args.unet, report, pathlib.Path(args.out).name)
