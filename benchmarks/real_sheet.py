@@ -1,6 +1,6 @@
 """Before/after sheet of real images with no ground truth: every path of ``HybridRestorer`` side by side.
 
-Usage: python benchmarks/real_sheet.py [--deb-cache DIR] [--out docs/real_sheet.jpg]
+Usage: python benchmarks/real_sheet.py [--deb-cache DIR] [--out docs/real_sheet.jpg] [--views]
 
 Images: the bundled damaged samples (python/artrestore/samples/damaged/) and real scans of old
 artefacts that ship in Debian's ``stellarium-data`` (GPL-2+: a page of the Leiden Aratea
@@ -9,6 +9,8 @@ package's .deb (``apt-get download stellarium-data`` or the image collection's -
 Aratea page and Farnese Atlas also appear, as crops, among the U-Net's training-only clean images
 (their real ageing was taken as content there); the others are not in any training set.
 Each row: input | classical | ml_guided | dl | auto (the chosen path named), longer side 384 px.
+With ``--views``: input | the U-Net with one view | with eight views (``dl.ensemble``, the
+accelerated profile's default) | their difference x4 around grey (docs/real_sheet_views.jpg).
 """
 from __future__ import annotations
 
@@ -66,13 +68,25 @@ def real_images(deb_cache: pathlib.Path | None) -> list[tuple[str, np.ndarray]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deb-cache", type=pathlib.Path, help="folder holding stellarium-data_*.deb")
-    parser.add_argument("--out", type=pathlib.Path, default=REPO / "docs" / "real_sheet.jpg")
+    parser.add_argument("--out", type=pathlib.Path, default=None,
+                        help="default docs/real_sheet.jpg (docs/real_sheet_views.jpg with --views)")
+    parser.add_argument("--views", action="store_true", help="the U-Net with one view against eight")
     args = parser.parse_args()
+    args.out = args.out or REPO / "docs" / ("real_sheet_views.jpg" if args.views else "real_sheet.jpg")
     restorer = HybridRestorer()
+    eight = HybridRestorer(dl_views=8) if args.views else None
     rows = []
     for name, image in real_images(args.deb_cache):
         image = _fit(image)
         tiles = [_label(image, f"{name} (input)")]
+        if eight is not None:
+            one_view, _ = restorer.restore(image, strategy="dl")
+            eight_views, _ = eight.restore(image, strategy="dl")
+            difference = np.clip(128 + 4 * (eight_views.astype(int) - one_view), 0, 255).astype(np.uint8)
+            tiles += [_label(one_view, "dl, 1 view"), _label(eight_views, "dl, 8 views"),
+                      _label(difference, "8 views - 1 view, x4 around grey")]
+            rows.append(np.hstack(tiles))
+            continue
         for path in PATHS:
             restored, info = restorer.restore(image, strategy=path)
             text = path if path != "auto" else f"auto -> {info['method']} ({info['severity']})"

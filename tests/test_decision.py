@@ -172,13 +172,105 @@ def test_restorer_uses_the_decision_and_leaves_clean_images(fitted, astronaut):
         HybridRestorer(decision_path=fitted, prefer="fastest")
 
 
+def test_the_restorer_asks_the_decision_for_its_own_unet_views(fitted_views, astronaut):
+    from artrestore.restorer import HybridRestorer
+
+    image = np.ascontiguousarray(astronaut[::4, ::4])
+    predicted = {}
+    for views in (1, 8):
+        restorer = HybridRestorer(decision_path=fitted_views, use_dl=False, dl_views=views)
+        asked, decide = [], restorer.decider.decide
+        restorer.decider.decide = lambda *a, decide=decide, asked=asked, **k: asked.append(k["views"]) or decide(*a, **k)
+        predicted[views] = restorer.restore(image, "auto")[1]["decision"]["predicted_gain_db"]
+        assert asked == [views]
+    # The eight-view forest predicts the U-Net's gain from the eight-view outcomes.
+    assert predicted[8]["deep_learning"] != predicted[1]["deep_learning"]
+
+
 def test_group_folds_never_split_a_group_and_differ_between_repeats():
-    from artrestore.training.decision_fit import _group_folds
+    from artrestore.training.decision_rows import group_folds
 
     groups = np.repeat([f"s{k}" for k in range(17)], 4)
-    splits = [list(_group_folds(groups, 5, 0, repeat)) for repeat in range(2)]
+    splits = [list(group_folds(groups, 5, 0, repeat)) for repeat in range(2)]
     for split in splits:
         assert sorted(np.concatenate([test for _, test in split]).tolist()) == list(range(len(groups)))
         for train, test in split:
             assert not set(groups[train]) & set(groups[test])
     assert [t.tolist() for _, t in splits[0]] != [t.tolist() for _, t in splits[1]]
+
+
+def eight_view_rows(rows):
+    """The same rows as a U-Net averaged over eight views would give them: it now also gains on
+    noise (where the one-view U-Net gains nothing) and takes eight times as long."""
+    out = []
+    for r in rows:
+        row = dict(r)
+        if r["severity"] != "clean":
+            row["psnr_deep_learning"] = r["psnr_deep_learning"] + 0.8 * r[f"f_{ROUTING_FEATURE_NAMES[NOISE]}"]
+        row["ms_deep_learning"] = 8 * r["ms_deep_learning"]
+        out.append(row)
+    return out
+
+
+@pytest.fixture(scope="module")
+def fitted_views(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("decision_views")
+    rows = synthetic_rows()
+    one = write_rows(folder / "outcomes.csv", rows)
+    eight = write_rows(folder / "outcomes_x8.csv", list(reversed(eight_view_rows(rows))))  # order need not match
+    fit_decision(one, folder / "model", n_estimators=20, view_outcomes={8: eight})
+    return folder / "model"
+
+
+def test_a_view_count_gets_its_own_gains_times_and_calibration(fitted_views):
+    decision = LearnedDecision.load(fitted_views)
+    assert decision.view_counts == (1, 8)
+    assert (fitted_views / "outcomes_x8.csv").is_file()  # the data it was fitted on travels with it
+    entry = decision.metadata["views"]["8"]
+    assert entry["calibrated_on_profile"] == "accelerated" and entry["calibration"]["out_of_fold"]["balanced"]
+    noisy = np.zeros(len(ROUTING_FEATURE_NAMES), np.float32)
+    noisy[BLUR], noisy[NOISE] = 0.2, 9.0
+    one, eight = decision.predict_gains(noisy)[0], decision.predict_gains(noisy, 8)[0]
+    dl = PATHS.index("deep_learning")
+    assert eight[dl] > one[dl] + 4  # +0.8 dB per unit of noise, 9 units
+    assert eight[PATHS.index("classical")] == pytest.approx(one[PATHS.index("classical")], abs=0.5)
+    # Eight views cost eight times the U-Net's second, on both profiles (GPU: divided by the speed-up).
+    assert decision.expected_seconds(120_000, "local", 8)["deep_learning"] == pytest.approx(8.0)
+    assert decision.expected_seconds(120_000, "accelerated", 8)["deep_learning"] == pytest.approx(
+        8.0 / decision.metadata["gpu_speedup"])
+    assert decision.decide(noisy, 120_000, prefer="quality").path == "classical"
+    assert decision.decide(noisy, 120_000, prefer="quality", views=8, profile="accelerated").path == "deep_learning"
+    # A view count with no calibration of its own uses the one-view one.
+    np.testing.assert_array_equal(decision.predict_gains(noisy, 2), decision.predict_gains(noisy))
+    assert decision.decide(noisy, 120_000, prefer="quality", views=2).path == "classical"
+
+
+def test_view_outcomes_must_cover_the_same_training_rows(tmp_path):
+    rows = synthetic_rows(80)
+    one = write_rows(tmp_path / "one.csv", rows)
+    short = write_rows(tmp_path / "short.csv", eight_view_rows(rows)[:-1])
+    with pytest.raises(ValueError, match="no outcome for 1"):
+        fit_decision(one, tmp_path / "a", n_estimators=5, view_outcomes={8: short})
+    checked = write_rows(tmp_path / "check.csv", [{**r, "family": "check"} for r in eight_view_rows(rows)])
+    with pytest.raises(ValueError, match="broad"):
+        fit_decision(one, tmp_path / "b", n_estimators=5, view_outcomes={8: checked})
+    with pytest.raises(ValueError, match="one-view"):
+        fit_decision(one, tmp_path / "c", n_estimators=5, view_outcomes={1: one})
+
+
+def test_views_added_to_a_shipped_decision_keep_its_own_forests(tmp_path):
+    from artrestore.training.decision_views import add_views
+
+    rows = synthetic_rows(120)
+    one = write_rows(tmp_path / "outcomes.csv", rows)
+    eight = write_rows(tmp_path / "outcomes_x8.csv", eight_view_rows(rows))
+    base = fit_decision(one, tmp_path / "base", n_estimators=10, repeats=2)
+    added = add_views(base, one, {8: eight}, tmp_path / "added", repeats=2)
+    old, new = LearnedDecision.load(base), LearnedDecision.load(added)
+    assert old.view_counts == (1,) and new.view_counts == (1, 8)
+    x = np.array([[r[f"f_{n}"] for n in ROUTING_FEATURE_NAMES] for r in rows], np.float32)
+    np.testing.assert_array_equal(new.predict_gains(x), old.predict_gains(x))
+    np.testing.assert_array_equal(new.predict_severity_proba(x), old.predict_severity_proba(x))
+    assert new.margins == old.margins and new.costs == old.costs
+    assert not np.allclose(new.predict_gains(x, 8), old.predict_gains(x))
+    assert (added / "outcomes_x8.csv").is_file() and (added / "outcomes.csv").is_file()

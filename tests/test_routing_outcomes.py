@@ -183,3 +183,43 @@ def test_remeasuring_one_path_changes_only_its_columns(astronaut, monkeypatch):
     for before, after in zip(rows, again):
         kept = {k: v for k, v in before.items() if not k.startswith(("c_", "psnr_deep", "ssim_deep", "ms_deep"))}
         assert {k: after[k] for k in kept} == kept
+
+
+def test_the_cli_remeasures_training_outcomes_with_more_views_and_never_overwrites(astronaut, tmp_path, monkeypatch):
+    from artrestore.cli import routing as cli_routing
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for k in range(7):  # the split gives 5 train sources
+        write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
+    paths = {"classical": "classical", "deep_learning": "dl"}
+    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: paths)
+    one = tmp_path / "one.csv"
+    ro.collect_outcomes(one, DarkerUNet(), clean_dir=folder, severities=("light",), progress=False)
+    asked = []
+
+    class IdentityUNet(StandIn):
+        def restore(self, image, strategy):
+            return image.copy(), {"method": "deep_learning" if strategy == "dl" else strategy}
+
+    def restorer(**kwargs):
+        asked.append(kwargs)
+        return IdentityUNet()
+
+    monkeypatch.setattr(cli_routing, "_restorer", restorer)
+    out = cli_routing.views_outcomes(one, tmp_path / "x8.csv", 8, clean_dir=folder)
+    assert asked == [{"dl_views": 8}]
+    before, after = ro.read_outcomes(one), ro.read_outcomes(out)
+    assert [(r["source"], r["severity"]) for r in after] == [(r["source"], r["severity"]) for r in before]
+    assert all(a["psnr_classical"] == b["psnr_classical"] for a, b in zip(after, before))
+    # The identity U-Net scores the input's PSNR, the darker one's was lower (clean rows: capped).
+    assert all(a["psnr_deep_learning"] == pytest.approx(a["psnr_none"]) for a in after)
+    assert all(b["psnr_deep_learning"] < b["psnr_none"] for b in before)
+    with pytest.raises(ValueError, match="not overwritten"):
+        cli_routing.views_outcomes(one, out, 8, clean_dir=folder)
+    with pytest.raises(ValueError, match="views must be one of"):
+        cli_routing.views_outcomes(one, tmp_path / "x3.csv", 3, clean_dir=folder)
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(ValueError, match="sources not found"):
+        cli_routing.views_outcomes(one, tmp_path / "x8b.csv", 8, clean_dir=other)

@@ -14,6 +14,9 @@ outcomes, see ``training.decision_fit``). Do no harm: a path is a candidate only
 gain exceeds the margin; ``none`` (utility 0) wins when no path clears it. ``time_budget_s`` drops
 paths whose expected time exceeds it. Expected time = a + b x megapixels per path and deployment
 ``profile`` (``local``: this machine's in-process CPU; ``accelerated``: the U-Net served from a GPU).
+``views``: how many dihedral views the U-Net averages (``dl.ensemble``); a decision may carry, per
+view count, its own gain forest, margins, costs and time models fitted on the outcomes of that
+U-Net (metadata ``"views"``, arrays ``gain_x<N>_*``); a count it has none for uses the one-view ones.
 
 Stored as ``decision.npz`` (plain arrays of two forests, read with ``allow_pickle=False``) beside
 ``model_metadata.json`` (format, feature names, paths, classes, time models, profiles, SHA-256).
@@ -33,7 +36,7 @@ from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEAT
 from artrestore.router import flatten_forest
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
-           "load_decision", "export_forest_arrays", "save_decision"]
+           "load_decision", "view_forest", "export_forest_arrays", "save_decision"]
 
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
 FORMAT = "artrestore-decision/1"
@@ -82,12 +85,27 @@ class LearnedDecision:
         if not self.paths or NONE in self.paths:
             raise ValueError("decision: 'paths' must list the restoring paths ('none' is implicit)")
         self.classes: tuple[str, ...] = tuple(metadata.get("severity_classes", SEVERITY_CLASSES))
-        self.margins = {p: float(metadata["margin_db"][p]) for p in PREFERENCES}
-        self.costs = {p: float(metadata["cost_db_per_s"][p]) for p in PREFERENCES}
-        self.time_models = {profile: {path: tuple(map(float, metadata["time_model"][profile][path]))
-                                      for path in self.paths} for profile in PROFILES}
-        self._gain = _forest(arrays, "gain", len(self.paths))
         self._severity = _forest(arrays, "severity", len(self.classes))
+        # Per U-Net view count: (gain forest, margins, costs, time models); 1 is the top level.
+        self._by_views = {1: self._calibration(arrays, "gain", metadata)}
+        for views, entry in metadata.get("views", {}).items():
+            self._by_views[int(views)] = self._calibration(arrays, view_forest(int(views)), entry)
+        _, self.margins, self.costs, self.time_models = self._by_views[1]
+
+    def _calibration(self, arrays, prefix: str, entry: dict) -> tuple:
+        margins = {p: float(entry["margin_db"][p]) for p in PREFERENCES}
+        costs = {p: float(entry["cost_db_per_s"][p]) for p in PREFERENCES}
+        time_models = {profile: {path: tuple(map(float, entry["time_model"][profile][path])) for path in self.paths}
+                       for profile in PROFILES}
+        return _forest(arrays, prefix, len(self.paths)), margins, costs, time_models
+
+    @property
+    def view_counts(self) -> tuple[int, ...]:
+        """The U-Net view counts this decision has its own calibration for (1 always)."""
+        return tuple(sorted(self._by_views))
+
+    def _for_views(self, views: int) -> tuple:
+        return self._by_views.get(int(views), self._by_views[1])
 
     @classmethod
     def load(cls, path=None) -> "LearnedDecision":
@@ -98,7 +116,8 @@ class LearnedDecision:
         if metadata.get("feature_names") != list(ROUTING_FEATURE_NAMES):
             raise ValueError("decision: model was trained on other features")
         check_arrays(arrays_path, metadata.get("arrays_sha256"), "decision")
-        schema = {f"{f}_{a}": spec for f in _FORESTS for a, spec in _FOREST_ARRAYS.items()}
+        forests = (*_FORESTS, *(view_forest(int(v)) for v in metadata.get("views", {})))
+        schema = {f"{f}_{a}": spec for f in forests for a, spec in _FOREST_ARRAYS.items()}
         arrays = load_arrays(arrays_path, schema, "decision")
         try:
             return cls(arrays, metadata)
@@ -106,28 +125,30 @@ class LearnedDecision:
             raise ValueError(f"decision: metadata is missing or malformed: {error}") from None
 
     # --------------------------------------------------------------------------------- predict
-    def predict_gains(self, vectors: np.ndarray) -> np.ndarray:
-        """(n, n_paths) predicted PSNR gain over the input, dB, for (n, 27) routing features."""
-        return self._gain.predict(np.atleast_2d(np.asarray(vectors, np.float32)))
+    def predict_gains(self, vectors: np.ndarray, views: int = 1) -> np.ndarray:
+        """(n, n_paths) predicted PSNR gain over the input, dB, for (n, 27) routing features, with
+        the U-Net averaging ``views`` views."""
+        return self._for_views(views)[0].predict(np.atleast_2d(np.asarray(vectors, np.float32)))
 
     def predict_severity_proba(self, vectors: np.ndarray) -> np.ndarray:
         """(n, 3) probabilities of light / moderate / severe."""
         return self._severity.predict(np.atleast_2d(np.asarray(vectors, np.float32)))
 
-    def expected_seconds(self, pixels: int, profile: str = "local") -> dict[str, float]:
+    def expected_seconds(self, pixels: int, profile: str = "local", views: int = 1) -> dict[str, float]:
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
         mp = pixels / 1e6
-        return {p: max(0.0, a + b * mp) for p, (a, b) in self.time_models[profile].items()}
+        return {p: max(0.0, a + b * mp) for p, (a, b) in self._for_views(views)[3][profile].items()}
 
     def choose(self, gains: dict[str, float], seconds: dict[str, float], prefer: str = "balanced",
-               time_budget_s: float | None = None, available=None) -> tuple[str, dict]:
+               time_budget_s: float | None = None, available=None, views: int = 1) -> tuple[str, dict]:
         """The path of highest utility among those that clear the margin (``none`` otherwise)."""
         if prefer not in PREFERENCES:
             raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
         if time_budget_s is not None and not time_budget_s > 0:
             raise ValueError(f"time_budget_s must be positive, got {time_budget_s!r}")
-        cost, margin = self.costs[prefer], self.margins[prefer]
+        _, margins, costs, _ = self._for_views(views)
+        cost, margin = costs[prefer], margins[prefer]
         utility = {p: gains[p] - cost * seconds[p] for p in self.paths}
         best, best_utility = NONE, 0.0
         for p in self.paths:
@@ -140,17 +161,22 @@ class LearnedDecision:
         return best, utility
 
     def decide(self, vector: np.ndarray, pixels: int, *, profile: str = "local", prefer: str = "balanced",
-               time_budget_s: float | None = None, available=None) -> Decision:
+               time_budget_s: float | None = None, available=None, views: int = 1) -> Decision:
         x = np.asarray(vector, np.float32).reshape(1, -1)
         if x.shape[1] != len(ROUTING_FEATURE_NAMES):
             raise ValueError(f"decision: expected {len(ROUTING_FEATURE_NAMES)} routing features, got {x.shape[1]}")
-        gains = dict(zip(self.paths, map(float, self.predict_gains(x)[0])))
+        gains = dict(zip(self.paths, map(float, self.predict_gains(x, views)[0])))
         proba = self.predict_severity_proba(x)[0]
-        seconds = self.expected_seconds(pixels, profile)
-        path, utility = self.choose(gains, seconds, prefer, time_budget_s, available)
+        seconds = self.expected_seconds(pixels, profile, views)
+        path, utility = self.choose(gains, seconds, prefer, time_budget_s, available, views)
         return Decision(severity=self.classes[int(np.argmax(proba))], path=path, gains_db=gains, seconds=seconds,
                         utility=utility, severity_probability=dict(zip(self.classes, map(float, proba))),
                         damage_measures=dict(zip(EXTRA_FEATURE_NAMES, map(float, x[0, len(FEATURE_NAMES):]))))
+
+
+def view_forest(views: int) -> str:
+    """The array prefix of the gain forest fitted for a U-Net averaging ``views`` views."""
+    return "gain" if views == 1 else f"gain_x{views}"
 
 
 def load_decision(decision: str = "learned", path=None, *, prefer: str = "balanced",
@@ -177,7 +203,8 @@ def save_decision(folder, arrays: dict[str, np.ndarray], metadata: dict) -> path
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays_path = folder / "decision.npz"
-    names = [f"{f}_{a}" for f in _FORESTS for a in _FOREST_ARRAYS]
+    forests = (*_FORESTS, *(view_forest(int(v)) for v in metadata.get("views", {})))
+    names = [f"{f}_{a}" for f in forests for a in _FOREST_ARRAYS]
     np.savez_compressed(arrays_path, **{k: arrays[k] for k in names})
     metadata = {**metadata, "format": FORMAT, "feature_names": list(ROUTING_FEATURE_NAMES),
                 "arrays_sha256": sha256(arrays_path)}

@@ -131,7 +131,8 @@ class HybridRestorer:
         vector = routing[:len(FEATURE_NAMES)]
         known = {m for m in STRATEGIES.values() if m} - ({"deep_learning"} if not self.use_dl else set())
         decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
-                                       prefer=self.prefer, time_budget_s=self.time_budget_s, available=known)
+                                       prefer=self.prefer, time_budget_s=self.time_budget_s, available=known,
+                                       views=self.dl_views)
         return vector, dict(zip(FEATURE_NAMES, map(float, vector))), decision.severity, decision.path, \
             decision.as_dict(), routing
 

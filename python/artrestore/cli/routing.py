@@ -8,10 +8,10 @@
   (``training.decision_fit``), a decision folder.
 - ``artrestore routing acceptance``: the check after the U-Net (``artrestore.acceptance``) fitted on
   outcome CSVs that carry the U-Net's change features (``training.acceptance_fit``), a folder.
-- ``evaluate_routing(out, ...)`` -> ``artrestore routing report``: the outcomes of the TEST split
-  on the broad ("seen") and the check ("unseen") family, the decision replayed on them
-  (``training.routing_report``), a few images re-run through ``restore(strategy="auto")`` to hold
-  the replay to the real thing, and ``routing_report.json`` + ``routing_report.md``.
+- ``views_outcomes(outcomes, out, views)`` -> ``artrestore routing outcomes --views N --from CSV``:
+  the same training rows with the U-Net's columns measured again averaging N views.
+- ``evaluate_routing(out, ...)`` (``cli.routing_eval``) -> ``artrestore routing report``: the
+  decision on the TEST split of both damage families.
 
 This is the CLI's ``artrestore routing {outcomes,decision,acceptance,report}`` (it makes a restorer, and brings
 the check family and training code together, which neither may do for the other). docs/routing.md
@@ -21,23 +21,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import pathlib
-import platform
-import time
 
-import numpy as np
+from artrestore.cli.routing_eval import _restorer, evaluate_routing
 
 log = logging.getLogger(__name__)
 
-__all__ = ["train_outcomes", "train_decision", "evaluate_routing", "outcomes_arguments", "decision_arguments",
-           "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP", "ARGUMENTS", "RUN", "register"]
-
-
-def _restorer(decision: str = "learned", decision_path=None, **kwargs):
-    from artrestore.restorer import HybridRestorer
-
-    return HybridRestorer(decision=decision, decision_path=decision_path, **kwargs)
+__all__ = ["train_outcomes", "train_decision", "views_outcomes", "evaluate_routing", "outcomes_arguments",
+           "decision_arguments", "report_arguments", "run_outcomes", "run_decision", "run_report", "HELP",
+           "ARGUMENTS", "RUN", "register"]
 
 
 def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = 384, split_seed: int = 0,
@@ -52,117 +44,43 @@ def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_s
                             split_seed=split_seed, limit=limit, resume=resume, progress=progress)
 
 
-def train_decision(outcomes, out, *, seed: int = 0, trees: int | None = None, gpu_speedup: float = 60.0) -> pathlib.Path:
+def train_decision(outcomes, out, *, seed: int = 0, trees: int | None = None, gpu_speedup: float = 60.0,
+                   view_outcomes: dict | None = None) -> pathlib.Path:
     """Fit the decision on outcome CSV(s) of the training family into the folder ``out`` (``trees``:
-    None = ``fit_decision``'s default)."""
+    None = ``fit_decision``'s default; ``view_outcomes``: {views: CSV} of the same rows with the
+    U-Net averaged over more views)."""
     from artrestore.training.decision_fit import fit_decision
 
     extra = {} if trees is None else {"n_estimators": trees}
-    return fit_decision(outcomes, out, seed=seed, gpu_speedup=gpu_speedup, **extra)
+    return fit_decision(outcomes, out, seed=seed, gpu_speedup=gpu_speedup, view_outcomes=view_outcomes, **extra)
 
 
-def _check_family(clean, severity, seed):
-    from artrestore.check_family import check_damage
+def views_outcomes(outcomes, out, views: int, *, clean_dir=None, extra_dir=None, max_side: int = 384,
+                   split_seed: int = 0) -> pathlib.Path:
+    """The training outcome CSV ``outcomes`` with the U-Net's columns measured again averaging
+    ``views`` views (the same damaged images, re-made from their sources), written to ``out``."""
+    from artrestore.dl.ensemble import check_views
+    from artrestore.training.routing_outcomes import (
+        DEFAULT_CLEAN,
+        broad_family,
+        read_outcomes,
+        remeasure_path,
+        source_images,
+        write_outcomes,
+    )
 
-    return check_damage(clean, severity, seed)[0]
-
-
-def _verify(rows, decision_path, n: int, clean_dir, max_side: int, damage, acceptance=None,
-            acceptance_path=None) -> dict:
-    """Re-run the first ``n`` rows through ``restore(strategy='auto')``: same path as the replay?
-    ``acceptance``: the check after the U-Net already loaded from ``acceptance_path`` (or None)."""
-    from artrestore.decision import LearnedDecision
-    from artrestore.training.routing_outcomes import CLEAN, source_images
-    from artrestore.training.routing_report import check_unet, replay
-
-    if n <= 0:
-        return {"checked": 0, "agree": 0}
-    restorer = _restorer("learned", decision_path, acceptance_path=acceptance_path)
-    expected, _ = check_unet(rows[:n], replay(rows[:n], LearnedDecision.load(decision_path)), acceptance)
-    images = dict(source_images(clean_dir, "test", max_side=max_side)[0])
-    agree = checked = 0
-    for r, want in zip(rows[:n], expected):
-        clean = images.get(r["source"])
-        if clean is None:
-            continue
-        damaged = clean if r["severity"] == CLEAN else damage(clean, r["severity"], r["seed"])
-        agree += restorer.restore(damaged, "auto")[1]["method"] == want
-        checked += 1
-    return {"checked": checked, "agree": agree}
-
-
-def _served_rows(rows, csv_path: pathlib.Path, views: int, reuse: bool, decision_path, clean_dir, max_side: int,
-                 damage) -> list[dict]:
-    """``rows`` with the U-Net's columns as the served profile gets them: averaged over ``views``
-    views (measured again, or with ``reuse`` read from ``csv_path``); ``rows`` itself for one view."""
-    from artrestore.training.routing_outcomes import read_outcomes, remeasure_path, source_images, write_outcomes
-
-    if views == 1:
-        return rows
-    if reuse and csv_path.is_file():
-        return read_outcomes(csv_path)
-    images = source_images(clean_dir, "test", max_side=max_side)[0]
-    write_outcomes(csv_path, remeasure_path(rows, images, damage, _restorer("learned", decision_path, dl_views=views)))
-    return read_outcomes(csv_path)
-
-
-def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int = 384, seeds: int = 1,
-                     reuse: bool = False, verify: int = 4, router_path=None, limit: int | None = None,
-                     progress: bool = True, acceptance_path=None, accelerated_views: int | None = None) -> dict:
-    """Measure (or with ``reuse`` read) the test outcomes of both families, replay the decision and
-    the check after the U-Net (``acceptance_path``: its folder, default bundled), write
-    ``routing_report.json`` and ``routing_report.md`` into ``out``; returns the report. The
-    ``accelerated`` profile's U-Net is averaged over ``accelerated_views`` views (None: what a
-    served deployment does, ``dl.ensemble.DEFAULT_VIEWS``), measured again on the same images."""
-    from artrestore.acceptance import load_acceptance
-    from artrestore.decision import LearnedDecision
-    from artrestore.dl.ensemble import DEFAULT_VIEWS, check_views
-    from artrestore.training.routing_outcomes import DEFAULT_CLEAN, broad_family, collect_outcomes, read_outcomes
-    from artrestore.training.routing_report import family_report, markdown, targets
-
-    views = check_views(DEFAULT_VIEWS["accelerated"] if accelerated_views is None else accelerated_views)
-
-    out = pathlib.Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    clean_dir = clean_dir or DEFAULT_CLEAN
-    decision = LearnedDecision.load(decision_path)
-    acceptance = load_acceptance(acceptance_path)
-    damages = {"check": _check_family, "broad": broad_family}
-    families, errors, restorer = {}, [], None
-    for family, damage in damages.items():
-        csv_path = out / f"outcomes_test_{family}.csv"
-        if not (reuse and csv_path.is_file()):
-            restorer = restorer or _restorer("learned", decision_path)
-            _, errs = collect_outcomes(csv_path, restorer, clean_dir=clean_dir, split="test", family=family,
-                                       damage=damage, seeds=tuple(range(seeds)), max_side=max_side, limit=limit,
-                                       progress=progress)
-            errors += errs
-        rows = read_outcomes(csv_path)
-        served = _served_rows(rows, out / f"outcomes_test_{family}_x{views}.csv", views, reuse, decision_path,
-                              clean_dir, max_side, damage)
-        families[family] = {profile: family_report(profile_rows, decision, router_path, profile, acceptance)
-                            for profile, profile_rows in (("local", rows), ("accelerated", served))}
-        families[family]["local"]["targets"] = targets(families[family]["local"])
-        families[family]["verify_auto_through_restore"] = _verify(rows, decision_path, verify, clean_dir, max_side,
-                                                                  damage, acceptance, acceptance_path)
-    probe = np.zeros(len(decision.metadata["feature_names"]), np.float32)
-    start = time.perf_counter()
-    for _ in range(200):
-        decision.decide(probe, 512 * 512)
-    report = {
-        "decision": {"folder": str(decision_path or "bundled"), "paths": list(decision.paths),
-                     "margin_db": decision.margins, "cost_db_per_s": decision.costs,
-                     "trained_on": decision.metadata.get("data")},
-        "acceptance": None if acceptance is None else {"folder": str(acceptance_path or "bundled"),
-                                                       "margin_db": acceptance.margin_db},
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "max_side": max_side, "seeds": list(range(seeds)), "accelerated_views": views,
-        "decide_us_per_image": (time.perf_counter() - start) / 200 * 1e6, "errors": errors, "families": families,
-        "targets_unseen_local": families["check"]["local"]["targets"],
-    }
-    (out / "routing_report.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / "routing_report.md").write_text(markdown(report))
-    return report
+    views, out = check_views(views), pathlib.Path(out)
+    if out.exists():
+        raise ValueError(f"{out} exists; not overwritten (choose another --out)")
+    rows = read_outcomes(outcomes)
+    images, errors = source_images(clean_dir or DEFAULT_CLEAN, "train", split_seed=split_seed, max_side=max_side,
+                                   extra_dir=extra_dir)
+    known = {name for name, _ in images}
+    missing = sorted({r["source"] for r in rows} - known)
+    if missing:
+        raise ValueError(f"{outcomes}: {len(missing)} sources not found ({missing[:3]}); errors: {errors[:3]}")
+    write_outcomes(out, remeasure_path(rows, images, broad_family, _restorer(dl_views=views), progress=True))
+    return out
 
 
 # --- argparse pieces, so each CLI step is `p = steps.add_parser(NAME, help=HELP[NAME]); ARGUMENTS[NAME](p);
@@ -176,6 +94,9 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="keep rows already in --out")
+    p.add_argument("--views", type=int, default=None,
+                   help="with --from: measure only the U-Net again, averaged over this many views (2 or 8)")
+    p.add_argument("--from", dest="from_csv", default=None, help="outcome CSV whose rows --views measures again")
 
 
 def decision_arguments(p) -> None:
@@ -184,6 +105,11 @@ def decision_arguments(p) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--trees", type=int, default=None, help="trees per forest (default: fit_decision's, 200)")
     p.add_argument("--gpu-speedup", type=float, default=60.0)
+    p.add_argument("--view-outcomes", nargs="+", default=(), metavar="VIEWS=CSV",
+                   help="the same rows with the U-Net averaged over VIEWS views (e.g. 8=outcomes_train_x8.csv)")
+    p.add_argument("--onto", default=None, metavar="FOLDER",
+                   help="add the --view-outcomes calibrations to this decision folder ('bundled': the shipped one), "
+                        "keeping its own forests; --outcomes are the one-view outcomes it was fitted on")
 
 
 def report_arguments(p) -> None:
@@ -208,6 +134,13 @@ def acceptance_arguments(p) -> None:
 
 
 def run_outcomes(args) -> int:
+    if (args.views is None) != (args.from_csv is None):
+        raise ValueError("--views and --from go together")
+    if args.views is not None:
+        out = views_outcomes(args.from_csv, args.out, args.views, clean_dir=args.clean, extra_dir=args.extra,
+                             max_side=args.max_side, split_seed=args.split_seed)
+        print(f"wrote {out}")
+        return 0
     path, errors = train_outcomes(args.out, clean_dir=args.clean, extra_dir=args.extra, seeds=args.seeds,
                                   max_side=args.max_side, split_seed=args.split_seed, limit=args.limit,
                                   resume=args.resume)
@@ -218,7 +151,22 @@ def run_outcomes(args) -> int:
 def run_decision(args) -> int:
     from artrestore.decision import LearnedDecision
 
-    folder = train_decision(args.outcomes, args.out, seed=args.seed, trees=args.trees, gpu_speedup=args.gpu_speedup)
+    view_outcomes = {}
+    for item in args.view_outcomes:
+        views, sep, csv_path = item.partition("=")
+        if not sep or not views.isdigit():
+            raise ValueError(f"--view-outcomes takes VIEWS=CSV, got {item!r}")
+        view_outcomes[int(views)] = csv_path
+    if args.onto is not None:
+        from artrestore.training.decision_views import add_views
+
+        if not view_outcomes:
+            raise ValueError("--onto adds --view-outcomes to a decision: give at least one VIEWS=CSV")
+        folder = add_views(None if args.onto == "bundled" else args.onto, args.outcomes, view_outcomes, args.out)
+        print(f"wrote {folder}: views {LearnedDecision.load(folder).view_counts}")
+        return 0
+    folder = train_decision(args.outcomes, args.out, seed=args.seed, trees=args.trees, gpu_speedup=args.gpu_speedup,
+                            view_outcomes=view_outcomes)
     meta = LearnedDecision.load(folder).metadata
     print(f"wrote {folder}: margin {meta['margin_db']} dB, cost dB/s {meta['cost_db_per_s']}, out-of-fold "
           f"severity accuracy {meta['cross_validation']['severity_accuracy']:.3f}, "

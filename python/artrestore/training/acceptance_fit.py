@@ -34,7 +34,7 @@ from artrestore import __version__
 from artrestore.acceptance import CHANGE_FEATURE_NAMES, FALLBACK_PATH, save_acceptance
 from artrestore.analysis import ROUTING_FEATURE_NAMES
 from artrestore.decision import LearnedDecision
-from artrestore.training.decision_fit import _group_folds
+from artrestore.training.decision_rows import group_folds
 from artrestore.training.routing_outcomes import CLEAN, DL_PATH, NONE, read_outcomes
 from artrestore.training.routing_report import replay
 
@@ -79,7 +79,7 @@ def out_of_fold(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> 
     """Predictions of models that never saw the row's source, averaged over ``REPEATS``."""
     total = np.zeros(len(y))
     for repeat in range(REPEATS):
-        for train, test in _group_folds(groups, N_FOLDS, seed, repeat):
+        for train, test in group_folds(groups, N_FOLDS, seed, repeat):
             total[test] += _forest(seed + repeat).fit(x[train], y[train]).predict(x[test])
     return total / REPEATS
 

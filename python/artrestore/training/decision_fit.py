@@ -26,8 +26,12 @@ other folds and forest seeds, and every measure below is the mean over the repea
 - Time model per path: seconds = b x megapixels, b the median over the outcome rows; the
   ``accelerated`` profile divides the U-Net's by ``gpu_speedup`` (a GPU-served U-Net, as the
   router's calibration assumes).
+- Per U-Net view count (``view_outcomes``; ``training.decision_views.add_views`` adds them to a shipped decision without
+  touching its forests): the same rows with the U-Net's columns measured with that many views get
+  their own gain forest, time models and (margin, cost) per preference, by the rule above on the
+  ``accelerated`` profile's times (docs/routing.md).
 
-The command is ``artrestore routing decision``.
+The command is ``artrestore routing decision`` (``--view-outcomes``, ``--onto``).
 """
 from __future__ import annotations
 
@@ -39,9 +43,9 @@ import shutil
 import numpy as np
 
 from artrestore import __version__
-from artrestore.analysis import ROUTING_FEATURE_NAMES
-from artrestore.decision import NONE, LearnedDecision, export_forest_arrays, save_decision
-from artrestore.training.routing_outcomes import CLEAN, read_outcomes
+from artrestore.decision import NONE, LearnedDecision, export_forest_arrays, save_decision, view_forest
+from artrestore.training.decision_rows import group_folds, outcome_matrix, path_names, realised, route_table
+from artrestore.training.routing_outcomes import CLEAN, read_outcomes, same_rows
 from artrestore.training.routing_outcomes import DL_PATH as DL
 
 log = logging.getLogger(__name__)
@@ -63,48 +67,18 @@ UNDAMAGED_CHANGED_SHARE = 0.05
 REPEATS = 16
 
 
-def _group_folds(groups: np.ndarray, n_folds: int, seed: int, repeat: int):
-    """(train, test) index pairs: the distinct groups shuffled by (seed, repeat) and dealt into
-    ``n_folds`` folds, so no group is on both sides."""
-    names = np.unique(groups)
-    order = np.random.default_rng([seed, repeat]).permutation(len(names))
-    fold_of = dict(zip(names[order], np.arange(len(names)) % n_folds))
-    fold = np.array([fold_of[g] for g in groups])
-    for k in range(n_folds):
-        yield np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-
-
-def _paths(rows: list[dict]) -> list[str]:
-    return [k[5:] for k in rows[0] if k.startswith("psnr_") and k[5:] != NONE]
-
-
-def _matrix(rows, paths):
-    x = np.array([[r[f"f_{n}"] for n in ROUTING_FEATURE_NAMES] for r in rows], np.float32)
-    gains = np.array([[r[f"psnr_{p}"] - r[f"psnr_{NONE}"] for p in paths] for r in rows], np.float64)
-    seconds = np.array([[r[f"ms_{p}"] / 1e3 for p in paths] for r in rows], np.float64)
-    return x, gains, seconds
-
-
-def route_table(predicted_gains: np.ndarray, expected_s: np.ndarray, margin: float, cost: float) -> np.ndarray:
-    """Index of the chosen path per row (-1 = none), by the rule of ``LearnedDecision.choose``."""
-    utility = predicted_gains - cost * expected_s
-    eligible = (predicted_gains > margin) & (utility > 0)
-    utility = np.where(eligible, utility, -np.inf)
-    best = np.argmax(utility, axis=1)
-    return np.where(np.isfinite(utility[np.arange(len(best)), best]), best, -1)
-
-
-def _realised(choice, gains, seconds, none_s):
-    rows = np.arange(len(choice))
-    gain = np.where(choice >= 0, gains[rows, np.maximum(choice, 0)], 0.0)
-    time = np.where(choice >= 0, seconds[rows, np.maximum(choice, 0)], none_s)
-    return gain, time
-
-
 def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int = 200, min_samples_leaf: int = 3,
                  folds: int = 5, balanced_time_fraction: float = 0.45, speed_time_fraction: float = 0.1,
-                 gpu_speedup: float = 60.0, copy_outcomes: bool = True, repeats: int = REPEATS) -> pathlib.Path:
-    """Fit, cross-validate, calibrate and save the decision; returns the folder."""
+                 gpu_speedup: float = 60.0, copy_outcomes: bool = True, repeats: int = REPEATS,
+                 view_outcomes: dict | None = None, one_view_rule: dict | None = None) -> pathlib.Path:
+    """Fit, cross-validate, calibrate and save the decision; returns the folder.
+
+    ``view_outcomes``: {views: CSV} of the same training rows with the U-Net's columns measured
+    averaging ``views`` views (``dl.ensemble``; ``artrestore routing outcomes --views``). Each gets
+    its own gain forest, time models and margins and costs, calibrated by the same rule on the
+    ``accelerated`` profile's times (where that U-Net runs by default, ``DEFAULT_VIEWS``), and is
+    recorded beside what the one-view rule (``one_view_rule``: {"margin_db", "cost_db_per_s"} per
+    preference; None: the one fitted here) would realise with that U-Net, out of fold."""
     from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
     from sklearn.metrics import confusion_matrix, r2_score
 
@@ -114,10 +88,10 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     families = {r["family"] for r in rows}
     if families != {"broad"}:
         raise ValueError(f"the decision is fitted on the training (broad) family only; got {sorted(families)}")
-    paths = _paths(rows)
+    paths = path_names(rows)
     if DL not in paths:
         log.warning("no %s path in the outcomes; the time calibration uses the slowest path instead", DL)
-    x, gains, seconds = _matrix(rows, paths)
+    x, gains, seconds = outcome_matrix(rows, paths)
     none_s = np.array([r[f"ms_{NONE}"] / 1e3 for r in rows])
     severity = np.array([r["severity"] for r in rows])
     damaged = severity != CLEAN
@@ -136,69 +110,122 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
     # own assignment of sources to folds and its own forest seed, so that the calibration below
     # averages over the forests' and the folds' noise instead of picking from one draw of it.
     n_folds = min(folds, len(set(groups)))
-    oof_gains = []
     oof_severity = np.empty(len(rows), dtype=object)
-    for repeat in range(repeats):
-        oof_gain = np.zeros_like(gains)
-        for train, test in _group_folds(groups, n_folds, seed, repeat):
-            oof_gain[test] = regressor(seed + repeat).fit(x[train], np.maximum(gains[train], GAIN_FLOOR_DB)).predict(x[test])
-            if repeat == 0:
-                sev_train = train[damaged[train]]
-                oof_severity[test] = classifier().fit(x[sev_train], severity[sev_train]).predict(x[test])
-        oof_gains.append(oof_gain)
-    oof_gain = oof_gains[0]
 
-    # Time model: seconds per megapixel, median over rows.
-    per_mp = {p: float(np.median(seconds[:, i] / mp)) for i, p in enumerate(paths)}
-    time_model = {"local": {p: [0.0, per_mp[p]] for p in paths},
-                  "accelerated": {p: [0.0, per_mp[p] / (gpu_speedup if p == DL else 1.0)] for p in paths}}
-    expected = np.stack([per_mp[p] * mp for p in paths], axis=1)
+    def out_of_fold(gains):
+        predictions = []
+        for repeat in range(repeats):
+            oof_gain = np.zeros_like(gains)
+            for train, test in group_folds(groups, n_folds, seed, repeat):
+                oof_gain[test] = regressor(seed + repeat).fit(x[train], np.maximum(gains[train], GAIN_FLOOR_DB)).predict(x[test])
+            predictions.append(oof_gain)
+        return predictions
 
-    slowest = paths.index(DL) if DL in paths else int(np.argmax([per_mp[p] for p in paths]))
-    always_slowest_s = float(seconds[:, slowest].mean())
+    for train, test in group_folds(groups, n_folds, seed, 0):
+        sev_train = train[damaged[train]]
+        oof_severity[test] = classifier().fit(x[sev_train], severity[sev_train]).predict(x[test])
+
+    def time_models(seconds):
+        """Seconds per megapixel, median over rows, per profile (the GPU divides the U-Net's)."""
+        per_mp = {p: float(np.median(seconds[:, i] / mp)) for i, p in enumerate(paths)}
+        return {"local": {p: [0.0, per_mp[p]] for p in paths},
+                "accelerated": {p: [0.0, per_mp[p] / (gpu_speedup if p == DL else 1.0)] for p in paths}}
+
+    slowest = paths.index(DL) if DL in paths else int(np.argmax(np.median(seconds / mp[:, None], axis=0)))
     groups_for_harm = [severity == s for s in sorted(set(severity)) if s != CLEAN]
     undamaged = ~damaged
     input_psnr = np.array([r[f"psnr_{NONE}"] for r in rows])
 
-    def evaluate_one(predicted, margin, cost):
-        choice = route_table(predicted, expected, margin, cost)
-        gain, time = _realised(choice, gains, seconds, none_s)
-        # Mean minus its standard error: harmless with a margin for the optimism of the selection.
-        worst = min(float(gain[g].mean() - gain[g].std() / np.sqrt(max(1, g.sum() - 1))) for g in groups_for_harm)
-        # Undamaged rows: the share visibly changed (output under CLEAN_FLOOR_DB to the input).
-        # (Left alone, an image is unchanged whatever its table's input PSNR.)
-        moved = (choice >= 0) & (input_psnr + gain < CLEAN_FLOOR_DB)
-        changed = float(moved[undamaged].mean()) if undamaged.any() else 0.0
-        return {"mean_gain_db": float(gain[damaged].mean()), "worst_severity_gain_db": worst,
-                "undamaged_changed_share": changed,
-                "time_fraction_of_slowest": float(time.mean() / always_slowest_s)}
+    def calibrate(gains, seconds, model, oof_gains):
+        """(chosen (margin, cost) per preference, the whole grid) for gains realised in ``seconds``
+        and expected by the time ``model`` ({path: [a, b]})."""
+        expected = np.stack([model[p][1] * mp for p in paths], axis=1)
+        always_slowest_s = float(seconds[:, slowest].mean())
 
-    def evaluate(margin, cost):
-        """Each measure averaged over the repeats of the cross-validation."""
-        each = [evaluate_one(predicted, margin, cost) for predicted in oof_gains]
-        return {key: float(np.mean([e[key] for e in each])) for key in each[0]}
+        def evaluate_one(predicted, margin, cost):
+            choice = route_table(predicted, expected, margin, cost)
+            gain, time = realised(choice, gains, seconds, none_s)
+            # Mean minus its standard error: harmless with a margin for the optimism of the selection.
+            worst = min(float(gain[g].mean() - gain[g].std() / np.sqrt(max(1, g.sum() - 1))) for g in groups_for_harm)
+            # Undamaged rows: the share visibly changed (output under CLEAN_FLOOR_DB to the input).
+            # (Left alone, an image is unchanged whatever its table's input PSNR.)
+            moved = (choice >= 0) & (input_psnr + gain < CLEAN_FLOOR_DB)
+            changed = float(moved[undamaged].mean()) if undamaged.any() else 0.0
+            return {"mean_gain_db": float(gain[damaged].mean()), "worst_severity_gain_db": worst,
+                    "undamaged_changed_share": changed,
+                    "time_fraction_of_slowest": float(time.mean() / always_slowest_s)}
 
-    grid = {(m, c): evaluate(m, c) for m in MARGINS_DB for c in COSTS_DB_PER_S}
+        def evaluate(margin, cost, predictions=oof_gains):
+            """Each measure averaged over the repeats of the cross-validation."""
+            each = [evaluate_one(predicted, margin, cost) for predicted in predictions]
+            return {key: float(np.mean([e[key] for e in each])) for key in each[0]}
 
-    def pick(fraction, costs=COSTS_DB_PER_S):
-        feasible = [(key, e) for key, e in grid.items() if key[1] in costs
-                    and e["worst_severity_gain_db"] >= 0 and e["undamaged_changed_share"] <= UNDAMAGED_CHANGED_SHARE
-                    and e["time_fraction_of_slowest"] <= fraction]
-        if not feasible:  # nothing is safe: take no path at all
-            return MARGINS_DB[-1], COSTS_DB_PER_S[-1]
-        return max(feasible, key=lambda ke: (round(ke[1]["mean_gain_db"], 6), ke[0][0]))[0]
+        grid = {(m, c): evaluate(m, c) for m in MARGINS_DB for c in COSTS_DB_PER_S}
 
-    chosen = {"quality": pick(np.inf, costs=(0.0,)), "balanced": pick(balanced_time_fraction), "speed": pick(speed_time_fraction)}
+        def pick(fraction, costs=COSTS_DB_PER_S):
+            feasible = [(key, e) for key, e in grid.items() if key[1] in costs
+                        and e["worst_severity_gain_db"] >= 0 and e["undamaged_changed_share"] <= UNDAMAGED_CHANGED_SHARE
+                        and e["time_fraction_of_slowest"] <= fraction]
+            if not feasible:  # nothing is safe: take no path at all
+                return MARGINS_DB[-1], COSTS_DB_PER_S[-1]
+            return max(feasible, key=lambda ke: (round(ke[1]["mean_gain_db"], 6), ke[0][0]))[0]
+
+        return ({"quality": pick(np.inf, costs=(0.0,)), "balanced": pick(balanced_time_fraction),
+                 "speed": pick(speed_time_fraction)}, grid, evaluate)
+
+    def calibration_record(chosen, grid) -> dict:
+        return {"out_of_fold": {pref: grid[chosen[pref]] for pref in chosen},
+                # Every (margin, cost) tried: mean gain on damaged rows, worst severity's mean -
+                # standard error, share of undamaged rows changed, time as a fraction of always-slowest.
+                "grid": [[m, c, round(e["mean_gain_db"], 4), round(e["worst_severity_gain_db"], 4),
+                          round(e["undamaged_changed_share"], 4),
+                          round(e["time_fraction_of_slowest"], 4)] for (m, c), e in grid.items()]}
+
+    oof_gains = out_of_fold(gains)
+    oof_gain = oof_gains[0]
+    time_model = time_models(seconds)
+    chosen, grid, _ = calibrate(gains, seconds, time_model["local"], oof_gains)
     margins = {pref: float(m) for pref, (m, _) in chosen.items()}
     costs = {pref: float(c) for pref, (_, c) in chosen.items()}
     oracle = np.maximum(gains.max(axis=1), 0.0)
+
+    # Per U-Net view count: the same rows with that U-Net's outcomes, calibrated on the GPU profile.
+    by_views, view_arrays, view_csvs, view_forests = {}, {}, [], {}
+    for views, csv_path in sorted((view_outcomes or {}).items()):
+        views, csv_path = int(views), pathlib.Path(csv_path)
+        if views == 1:
+            raise ValueError("view_outcomes: the one-view outcomes are the main outcome CSVs")
+        view_rows = same_rows(rows, csv_path)
+        _, v_gains, v_seconds = outcome_matrix(view_rows, paths)
+        v_model = time_models(v_seconds)
+        v_oof = out_of_fold(v_gains)
+        accelerated_seconds = v_seconds / np.array([gpu_speedup if p == DL else 1.0 for p in paths])
+        v_chosen, v_grid, v_evaluate = calibrate(v_gains, accelerated_seconds, v_model["accelerated"], v_oof)
+        # What the one-view decision (its forest, margins and costs) would realise with this U-Net.
+        rule = one_view_rule or {"margin_db": margins, "cost_db_per_s": costs}
+        one_view_baseline = {pref: v_evaluate(rule["margin_db"][pref], rule["cost_db_per_s"][pref], oof_gains)
+                             for pref in chosen}
+        forest = regressor().fit(x, np.maximum(v_gains, GAIN_FLOOR_DB))
+        view_arrays.update(export_forest_arrays(forest, view_forest(views)))
+        view_forests[views] = forest
+        v_floored = np.maximum(v_gains, GAIN_FLOOR_DB)
+        by_views[str(views)] = {
+            "margin_db": {pref: float(m) for pref, (m, _) in v_chosen.items()},
+            "cost_db_per_s": {pref: float(c) for pref, (_, c) in v_chosen.items()},
+            "time_model": v_model, "outcomes": csv_path.name,
+            "outcomes_sha256": hashlib.sha256(csv_path.read_bytes()).hexdigest(),
+            "calibrated_on_profile": "accelerated",
+            "calibration": {**calibration_record(v_chosen, v_grid), "one_view_decision_out_of_fold": one_view_baseline,
+                            "oracle_mean_gain_db": float(np.maximum(v_gains.max(axis=1), 0.0)[damaged].mean())},
+            "gain_r2": {p: float(r2_score(v_floored[:, i], v_oof[0][:, i])) for i, p in enumerate(paths)}}
+        view_csvs.append(csv_path)
     floored = np.maximum(gains, GAIN_FLOOR_DB)
 
     # Final models on all rows.
     gain_forest = regressor().fit(x, np.maximum(gains, GAIN_FLOOR_DB))
     severity_forest = classifier().fit(x[damaged], severity[damaged])
     arrays = {**export_forest_arrays(gain_forest, "gain"),
-              **export_forest_arrays(severity_forest, "severity", normalise_leaves=True)}
+              **export_forest_arrays(severity_forest, "severity", normalise_leaves=True), **view_arrays}
     classes = [str(c) for c in severity_forest.classes_]
     sev_true, sev_pred = severity[damaged], oof_severity[damaged].astype(str)
     digest = hashlib.sha256(b"".join(p.read_bytes() for p in csvs)).hexdigest()
@@ -213,13 +240,8 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
         "calibration": {"repeats": repeats,
                         "balanced_time_fraction": balanced_time_fraction, "speed_time_fraction": speed_time_fraction,
                         "margins_tried_db": list(MARGINS_DB), "costs_tried_db_per_s": list(COSTS_DB_PER_S),
-                        "out_of_fold": {pref: grid[chosen[pref]] for pref in chosen},
-                        # Every (margin, cost) tried: mean gain on damaged rows, worst severity's
-                        # mean - standard error, time as a fraction of always-slowest.
                         "clean_floor_db": CLEAN_FLOOR_DB, "undamaged_changed_share": UNDAMAGED_CHANGED_SHARE,
-                        "grid": [[m, c, round(e["mean_gain_db"], 4), round(e["worst_severity_gain_db"], 4),
-                                  round(e["undamaged_changed_share"], 4),
-                                  round(e["time_fraction_of_slowest"], 4)] for (m, c), e in grid.items()],
+                        **calibration_record(chosen, grid),
                         "oracle_mean_gain_db": float(oracle[damaged].mean())},
         "data": {"outcomes": [p.name for p in csvs], "outcomes_sha256": digest, "rows": len(rows),
                  "sources": len(set(groups)), "severities": {s: int((severity == s).sum()) for s in sorted(set(severity))},
@@ -236,13 +258,17 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
                                    "matrix": confusion_matrix(sev_true, sev_pred, labels=classes).tolist()}},
         "nodes": {"gain": int(arrays["gain_feature"].size), "severity": int(arrays["severity_feature"].size)},
     }
+    if by_views:
+        metadata["views"] = by_views
     folder = save_decision(out_folder, arrays, metadata)
     if copy_outcomes:
-        for p in csvs:
+        for p in [*csvs, *view_csvs]:
             if p.resolve() != (folder / p.name).resolve():
                 shutil.copyfile(p, folder / p.name)
     # The exported arrays must reproduce scikit-learn.
     loaded = LearnedDecision.load(folder)
     np.testing.assert_allclose(loaded.predict_gains(x), gain_forest.predict(x), rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(loaded.predict_severity_proba(x), severity_forest.predict_proba(x), rtol=1e-9, atol=1e-9)
+    for views, forest in view_forests.items():
+        np.testing.assert_allclose(loaded.predict_gains(x, views), forest.predict(x), rtol=1e-9, atol=1e-9)
     return folder
+

@@ -45,7 +45,7 @@ from artrestore.training.datasets import list_images, split_sources
 log = logging.getLogger(__name__)
 
 __all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "restorer_paths", "source_images",
-           "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "write_outcomes"]
+           "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "same_rows", "write_outcomes"]
 
 NONE = "none"
 CLEAN = "clean"
@@ -128,14 +128,17 @@ def _path_columns(damaged, clean, path: str, strategy: str, restorer) -> dict:
     return columns
 
 
-def remeasure_path(rows: list[dict], images, damage, restorer, path: str = DL_PATH) -> list[dict]:
+def remeasure_path(rows: list[dict], images, damage, restorer, path: str = DL_PATH, *,
+                   progress: bool = False) -> list[dict]:
     """Copies of ``rows`` with ``path``'s columns measured again by ``restorer`` on the same damaged
     images (re-made from ``images``, ``[(name, clean)]``, by ``damage`` with each row's severity and
     seed): the same outcomes under another deployment of one path (e.g. the U-Net's self-ensemble)."""
+    from tqdm import tqdm
+
     clean_by_name = dict(images)
     strategy = restorer_paths()[path]
     out = []
-    for row in rows:
+    for row in tqdm(rows, desc=f"{path} again", disable=not progress):
         clean = clean_by_name[row["source"]]
         damaged = clean.copy() if row["severity"] == CLEAN else damage(clean, row["severity"], int(row["seed"]))
         out.append({**row, **_path_columns(damaged, clean, path, strategy, restorer)})
@@ -177,6 +180,19 @@ def read_outcomes(path) -> list[dict]:
                 r[k] = float(v)
         r["seed"], r["height"], r["width"] = int(r["seed"]), int(r["height"]), int(r["width"])
     return rows
+
+
+def same_rows(rows: list[dict], csv_path) -> list[dict]:
+    """The rows of ``csv_path`` in the order of ``rows`` (matched by source, severity and seed):
+    the same damaged images with another deployment's outcomes. ValueError if one is missing."""
+    other = read_outcomes(csv_path)
+    if {r["family"] for r in other} != {"broad"}:
+        raise ValueError(f"{csv_path}: rows of the training (broad) family only")
+    by_key = {(r["source"], r["severity"], r["seed"]): r for r in other}
+    missing = [k for k in ((r["source"], r["severity"], r["seed"]) for r in rows) if k not in by_key]
+    if missing:
+        raise ValueError(f"{csv_path}: no outcome for {len(missing)} of the training rows, e.g. {missing[0]}")
+    return [by_key[(r["source"], r["severity"], r["seed"])] for r in rows]
 
 
 def write_outcomes(path: pathlib.Path, rows: list[dict]) -> None:

@@ -35,14 +35,16 @@ TARGET_SEVERITY_ACCURACY = 0.8
 
 
 def replay(rows: list[dict], decision: LearnedDecision, *, profile: str = "local", prefer: str = "balanced",
-           time_budget_s: float | None = None) -> list[str]:
-    """The path the learned decision takes for each outcome row (from its recorded features)."""
+           time_budget_s: float | None = None, views: int = 1) -> list[str]:
+    """The path the learned decision takes for each outcome row (from its recorded features), with
+    the U-Net averaging ``views`` views."""
     x = np.array([[r[f"f_{n}"] for n in ROUTING_FEATURE_NAMES] for r in rows], np.float32)
-    gains = decision.predict_gains(x)
+    gains = decision.predict_gains(x, views)
     chosen = []
     for r, g in zip(rows, gains):
-        seconds = decision.expected_seconds(r["height"] * r["width"], profile)
-        chosen.append(decision.choose(dict(zip(decision.paths, map(float, g))), seconds, prefer, time_budget_s)[0])
+        seconds = decision.expected_seconds(r["height"] * r["width"], profile, views)
+        chosen.append(decision.choose(dict(zip(decision.paths, map(float, g))), seconds, prefer, time_budget_s,
+                                      views=views)[0])
     return chosen
 
 
@@ -105,9 +107,10 @@ def _confusion(predicted: list[str], truth: list[str], labels: list[str]) -> dic
     return {"labels": labels, "matrix": matrix}
 
 
-def family_report(rows, decision: LearnedDecision, router_path, profile: str, acceptance=None) -> dict:
-    """The report of one family's rows; ``auto_*`` include the check after the U-Net when
-    ``acceptance`` is given (then ``auto_balanced_unchecked`` is the decision alone)."""
+def family_report(rows, decision: LearnedDecision, router_path, profile: str, acceptance=None, views: int = 1) -> dict:
+    """The report of one family's rows (the U-Net's columns measured with ``views`` views, which the
+    decision is asked with); ``auto_*`` include the check after the U-Net when ``acceptance`` is
+    given (then ``auto_balanced_unchecked`` is the decision alone)."""
     paths = [p for p in decision.paths if f"psnr_{p}" in rows[0]]
     all_paths = [NONE, *paths]
     best = [max(all_paths, key=lambda p: r[f"psnr_{p}"]) for r in rows]
@@ -115,7 +118,7 @@ def family_report(rows, decision: LearnedDecision, router_path, profile: str, ac
     choices["oracle"] = best
     unet_also = {}
     for prefer in PREFERENCES:
-        unchecked = replay(rows, decision, profile=profile, prefer=prefer)
+        unchecked = replay(rows, decision, profile=profile, prefer=prefer, views=views)
         choices[f"auto_{prefer}"], unet_also[f"auto_{prefer}"] = check_unet(rows, unchecked, acceptance)
         if acceptance is not None and prefer == "balanced":
             choices["auto_balanced_unchecked"] = unchecked
