@@ -228,6 +228,17 @@ def test_a_view_count_gets_its_own_gains_times_and_calibration(fitted_views):
     assert (fitted_views / "outcomes_x8.csv").is_file()  # the data it was fitted on travels with it
     entry = decision.metadata["views"]["8"]
     assert entry["calibrated_on_profile"] == "accelerated" and entry["calibration"]["out_of_fold"]["balanced"]
+    # Per preference: the calibrated (margin, cost), or the one-view one where that is safe and gains more.
+    for pref, source in entry["rule_from"].items():
+        kept = entry["calibration"]["one_view_rule_out_of_fold"][pref]
+        calibrated = entry["calibration"]["out_of_fold"][pref]
+        if source == "one_view":
+            assert entry["margin_db"][pref] == decision.margins[pref] and entry["cost_db_per_s"][pref] == decision.costs[pref]
+            assert kept["mean_gain_db"] > calibrated["mean_gain_db"] and kept["worst_severity_gain_db"] >= 0
+        else:
+            assert source == "calibrated"
+            assert kept["mean_gain_db"] <= calibrated["mean_gain_db"] or kept["worst_severity_gain_db"] < 0 \
+                or kept["undamaged_changed_share"] > 0.05
     noisy = np.zeros(len(ROUTING_FEATURE_NAMES), np.float32)
     noisy[BLUR], noisy[NOISE] = 0.2, 9.0
     one, eight = decision.predict_gains(noisy)[0], decision.predict_gains(noisy, 8)[0]
