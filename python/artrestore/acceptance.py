@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
+from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
 from artrestore._resize import shrink_to
 from artrestore._validate import as_rgb
 from artrestore.analysis import ROUTING_FEATURE_NAMES
@@ -103,8 +103,7 @@ class Acceptance:
         if metadata.get("feature_names") != [*ROUTING_FEATURE_NAMES, *CHANGE_FEATURE_NAMES]:
             raise ValueError("acceptance: model was trained on other features")
         arrays_path = folder / "acceptance.npz"
-        check_arrays(arrays_path, metadata.get("arrays_sha256"), "acceptance")
-        arrays = load_arrays(arrays_path, _ARRAYS, "acceptance")
+        arrays = load_arrays(arrays_path, _ARRAYS, "acceptance", metadata.get("arrays_sha256"))
         try:
             return cls(arrays, metadata)
         except (KeyError, TypeError) as error:
@@ -136,8 +135,8 @@ def save_acceptance(folder, forest, metadata: dict) -> pathlib.Path:
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays_path = folder / "acceptance.npz"
-    np.savez_compressed(arrays_path, **flatten_forest(forest))
+    digest = save_arrays(arrays_path, flatten_forest(forest))
     metadata = {**metadata, "format": FORMAT, "feature_names": [*ROUTING_FEATURE_NAMES, *CHANGE_FEATURE_NAMES],
-                "arrays_sha256": sha256(arrays_path)}
+                "arrays_sha256": digest}
     (folder / "model_metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return folder

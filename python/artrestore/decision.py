@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
+from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
 from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
 from artrestore.router import flatten_forest
 
@@ -115,10 +115,9 @@ class LearnedDecision:
         metadata = read_metadata(folder, FORMAT, "decision")
         if metadata.get("feature_names") != list(ROUTING_FEATURE_NAMES):
             raise ValueError("decision: model was trained on other features")
-        check_arrays(arrays_path, metadata.get("arrays_sha256"), "decision")
         forests = (*_FORESTS, *(view_forest(int(v)) for v in metadata.get("views", {})))
         schema = {f"{f}_{a}": spec for f in forests for a, spec in _FOREST_ARRAYS.items()}
-        arrays = load_arrays(arrays_path, schema, "decision")
+        arrays = load_arrays(arrays_path, schema, "decision", metadata.get("arrays_sha256"))
         try:
             return cls(arrays, metadata)
         except (KeyError, TypeError) as error:
@@ -205,8 +204,8 @@ def save_decision(folder, arrays: dict[str, np.ndarray], metadata: dict) -> path
     arrays_path = folder / "decision.npz"
     forests = (*_FORESTS, *(view_forest(int(v)) for v in metadata.get("views", {})))
     names = [f"{f}_{a}" for f in forests for a in _FOREST_ARRAYS]
-    np.savez_compressed(arrays_path, **{k: arrays[k] for k in names})
+    digest = save_arrays(arrays_path, {k: arrays[k] for k in names})
     metadata = {**metadata, "format": FORMAT, "feature_names": list(ROUTING_FEATURE_NAMES),
-                "arrays_sha256": sha256(arrays_path)}
+                "arrays_sha256": digest}
     (folder / "model_metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return folder

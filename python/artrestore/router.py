@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
+from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
 from artrestore.analysis import FEATURE_NAMES
 
 BUNDLED_ROUTER = pathlib.Path(__file__).resolve().parent / "models" / "router"
@@ -110,8 +110,7 @@ class Router:
         metadata = read_metadata(folder, FORMAT, "router")
         if metadata.get("feature_names") != list(FEATURE_NAMES) or metadata.get("outputs") != list(OUTPUTS):
             raise ValueError("router: model was trained on other features or outputs")
-        check_arrays(arrays_path, metadata.get("arrays_sha256"), "router")
-        return cls(load_arrays(arrays_path, _ARRAYS, "router"), metadata)
+        return cls(load_arrays(arrays_path, _ARRAYS, "router", metadata.get("arrays_sha256")), metadata)
 
     @property
     def n_trees(self) -> int:
@@ -171,9 +170,9 @@ def save_router(folder, arrays: dict[str, np.ndarray], metadata: dict) -> pathli
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays_path = folder / "router.npz"
-    # np.savez_compressed stamps zip entries with a fixed date, so equal arrays give equal bytes.
-    np.savez_compressed(arrays_path, **{k: arrays[k] for k in _ARRAYS})
+    # np.savez stamps zip entries with a fixed date, so equal arrays give equal bytes.
+    digest = save_arrays(arrays_path, {k: arrays[k] for k in _ARRAYS})
     metadata = {**metadata, "format": FORMAT, "feature_names": list(FEATURE_NAMES), "outputs": list(OUTPUTS),
-                "arrays_sha256": sha256(arrays_path)}
+                "arrays_sha256": digest}
     (folder / "model_metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return folder

@@ -30,7 +30,7 @@ from dataclasses import fields, replace
 import numpy as np
 
 from artrestore import _core
-from artrestore._modelfile import check_arrays, load_arrays, model_folder, read_metadata, sha256
+from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
 from artrestore.analysis import FEATURE_NAMES
 from artrestore.chain.chain import ChainParams
 from artrestore.chain.features import CHAIN_FEATURE_NAMES
@@ -98,8 +98,7 @@ class ChainRouter:
         metadata = read_metadata(folder, FORMAT, "chain router")
         if metadata.get("input_names") != list(INPUT_NAMES) or metadata.get("param_names") != list(PARAM_NAMES):
             raise ValueError("chain router: model was trained on other features or parameters")
-        check_arrays(arrays_path, metadata.get("arrays_sha256"), "chain router")
-        return cls(load_arrays(arrays_path, _ARRAYS, "chain router"), metadata)
+        return cls(load_arrays(arrays_path, _ARRAYS, "chain router", metadata.get("arrays_sha256")), metadata)
 
     def _standardise(self, inputs: np.ndarray) -> tuple[np.ndarray, bool]:
         x = np.asarray(inputs, np.float64)
@@ -161,9 +160,9 @@ def save_chain_router(folder, arrays: dict[str, np.ndarray], metadata: dict) -> 
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays_path = folder / "chain_router.npz"
-    np.savez_compressed(arrays_path, **{k: np.asarray(arrays[k], _ARRAYS[k][0]) for k in _ARRAYS})
+    digest = save_arrays(arrays_path, {k: np.asarray(arrays[k], _ARRAYS[k][0]) for k in _ARRAYS})
     metadata = {**metadata, "format": FORMAT, "input_names": list(INPUT_NAMES), "param_names": list(PARAM_NAMES),
-                "arrays_sha256": sha256(arrays_path)}
+                "arrays_sha256": digest}
     (folder / "model_metadata.json").write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return folder
 
