@@ -60,6 +60,10 @@ def test_the_refit_learns_the_label_and_keeps_the_gain_forest(tmp_path):
     assert (np.array(new.classes)[new.predict_severity_proba(probe).argmax(1)] == truth).mean() > 0.9
     assert report["accuracy"]["collected_out_of_fold"] > 0.9
     assert report["rows"]["collected"] == n and report["rows"]["outcome_rows"] > 0
+    choice = report["leaf_size_choice"]
+    assert set(choice["out_of_fold_accuracy"]) == {str(k) for k in severity_fit.LEAF_SIZES}
+    assert choice["chosen"] == report["forest"]["min_samples_leaf"] == severity_fit.choose_leaf_size(
+        {int(k): v for k, v in choice["out_of_fold_accuracy"].items()})
     assert (tmp_path / "new" / "outcomes_train.csv").exists()
     # The metadata's cross-validation figures now describe the new forest, not the replaced one.
     assert new.metadata["cross_validation"]["severity_accuracy"] == report["accuracy"]["outcome_rows_unseen"]
@@ -68,3 +72,10 @@ def test_the_refit_learns_the_label_and_keeps_the_gain_forest(tmp_path):
         severity_fit.refit_severity(start, rows, start)
     with pytest.raises(ValueError, match="routing features"):
         severity_fit.refit_severity(start, rows | {"x": x[:, :5]}, tmp_path / "bad")
+
+
+def test_the_leaf_size_is_the_largest_within_the_slack_of_the_best():
+    slack = severity_fit.ACCURACY_SLACK
+    assert severity_fit.choose_leaf_size({2: 0.82, 4: 0.82 - slack / 2, 8: 0.82 - 2 * slack}) == 4
+    assert severity_fit.choose_leaf_size({2: 0.80, 4: 0.81, 8: 0.79}) == 4
+    assert severity_fit.choose_leaf_size({2: 0.70, 32: 0.70}) == 32

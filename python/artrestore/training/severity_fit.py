@@ -15,6 +15,8 @@ the severity the damage was drawn at, so it can learn from every training image 
   costs and time models are copied unchanged (checked: the gain predictions are identical).
   Accuracy is reported out of fold on the collected rows (folds grouped by image) and on the
   outcome rows by a forest that never saw them (their sources are not among the collected ones).
+  The leaf size is chosen on the same folds (``choose_leaf_size``: the smallest forest within
+  ``ACCURACY_SLACK`` of the most accurate), the rest of the setting is ``FOREST``.
 
 Training-family images only: the check family is never read here.
 
@@ -34,12 +36,17 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["collect_rows", "refit_severity", "SEED0", "FOREST"]
+__all__ = ["collect_rows", "refit_severity", "choose_leaf_size", "SEED0", "FOREST", "LEAF_SIZES"]
 
 SEED0 = 7_000_000  # damage seeds of the collected rows (the routing outcomes use small seeds)
-# min_samples_leaf 2 and max_features 0.5 scored best of three settings out of fold on the collected
-# rows (0.82 against 0.80 for decision_fit's "sqrt"), and on the outcome rows (0.80 against 0.77).
-FOREST = {"n_estimators": 200, "min_samples_leaf": 2, "max_features": 0.5}
+# max_features 0.5 scored best of three settings out of fold on the collected rows (0.82 against
+# 0.80 for decision_fit's "sqrt"), and on the outcome rows (0.80 against 0.77).
+FOREST = {"n_estimators": 200, "max_features": 0.5}
+# The leaf size is chosen per refit, on the collected rows out of fold: the largest leaves (the
+# smallest forest) whose accuracy is within ACCURACY_SLACK of the best leaf size's. Leaves of 2
+# made a 319 134-node forest (15 MB of arrays, loaded by every restorer) for no measured gain.
+LEAF_SIZES = (2, 4, 8, 16, 32)
+ACCURACY_SLACK = 0.005
 FOLDS = 5
 
 
@@ -90,9 +97,17 @@ def _outcome_rows(folder: pathlib.Path, names) -> tuple[np.ndarray, np.ndarray]:
             np.array([r["severity"] for r in rows]))
 
 
-def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0) -> dict:
+def choose_leaf_size(accuracy: dict) -> int:
+    """The largest leaf size (key) whose accuracy is within ``ACCURACY_SLACK`` of the best one's."""
+    best = max(accuracy.values())
+    return max(leaf for leaf, value in accuracy.items() if value >= best - ACCURACY_SLACK)
+
+
+def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0,
+                   leaf_sizes=LEAF_SIZES) -> dict:
     """Write a copy of the decision in ``decision_folder`` with the severity forest refitted on
-    ``rows`` (``collect_rows``) plus the decision's damaged outcome rows; returns the report."""
+    ``rows`` (``collect_rows``) plus the decision's damaged outcome rows, its leaf size chosen out
+    of fold among ``leaf_sizes`` (``choose_leaf_size``); returns the report."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.metrics import confusion_matrix
 
@@ -112,13 +127,21 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0) ->
     labels = np.array(SEVERITIES)[level]
     outcome_x, outcome_labels = _outcome_rows(source_folder, ROUTING_FEATURE_NAMES)
 
-    def forest():
-        return RandomForestClassifier(**FOREST, random_state=seed, n_jobs=2)
-
     fold = np.random.default_rng(seed).integers(0, FOLDS, source.max() + 1)[source]
-    out_of_fold = np.empty(len(labels), dtype=object)
-    for k in range(FOLDS):
-        out_of_fold[fold == k] = forest().fit(x[fold != k], labels[fold != k]).predict(x[fold == k])
+    tried = {}
+    for leaf in leaf_sizes:
+        out_of_fold = np.empty(len(labels), dtype=object)
+        for k in range(FOLDS):
+            model = RandomForestClassifier(**FOREST, min_samples_leaf=leaf, random_state=seed, n_jobs=2)
+            out_of_fold[fold == k] = model.fit(x[fold != k], labels[fold != k]).predict(x[fold == k])
+        tried[leaf] = out_of_fold
+        log.info("min_samples_leaf %d: out-of-fold accuracy %.4f", leaf, (out_of_fold == labels).mean())
+    leaf = choose_leaf_size({k: float((v == labels).mean()) for k, v in tried.items()})
+    out_of_fold = tried[leaf]
+
+    def forest():
+        return RandomForestClassifier(**FOREST, min_samples_leaf=leaf, random_state=seed, n_jobs=2)
+
     unseen_outcomes = forest().fit(x, labels).predict(outcome_x) if len(outcome_x) else np.array([])
     final = forest().fit(np.concatenate([x, outcome_x]), np.concatenate([labels, outcome_labels]))
     classes = [str(c) for c in final.classes_]
@@ -130,7 +153,12 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0) ->
                  "outcome_rows": int(len(outcome_labels)), "max_side": int(rows["max_side"]),
                  "draws": int(rows["draws"]), "seed0": int(rows["seed0"]),
                  "folders": sorted({str(pathlib.Path(p).parent) for p in rows["paths"]})},
-        "forest": FOREST | {"random_state": seed, "max_features_note": "fraction of the 27 features"},
+        "forest": FOREST | {"min_samples_leaf": leaf, "random_state": seed,
+                            "max_features_note": "fraction of the 27 features"},
+        "leaf_size_choice": {"rule": f"largest min_samples_leaf within {ACCURACY_SLACK} of the best "
+                                     "out-of-fold accuracy on the collected rows",
+                             "out_of_fold_accuracy": {str(k): float((v == labels).mean()) for k, v in tried.items()},
+                             "chosen": leaf},
         "accuracy": {
             "collected_out_of_fold": float((out_of_fold == labels).mean()),
             "outcome_rows_unseen": float((unseen_outcomes == outcome_labels).mean()) if len(outcome_x) else None,
