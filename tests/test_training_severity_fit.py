@@ -60,10 +60,13 @@ def test_the_refit_learns_the_label_and_keeps_the_gain_forest(tmp_path):
     assert (np.array(new.classes)[new.predict_severity_proba(probe).argmax(1)] == truth).mean() > 0.9
     assert report["accuracy"]["collected_out_of_fold"] > 0.9
     assert report["rows"]["collected"] == n and report["rows"]["outcome_rows"] > 0
-    choice = report["leaf_size_choice"]
-    assert set(choice["out_of_fold_accuracy"]) == {str(k) for k in severity_fit.LEAF_SIZES}
-    assert choice["chosen"] == report["forest"]["min_samples_leaf"] == severity_fit.choose_leaf_size(
-        {int(k): v for k, v in choice["out_of_fold_accuracy"].items()})
+    choice = report["setting_choice"]
+    assert len(choice["tried"]) == len(severity_fit.TREES) * len(severity_fit.LEAF_SIZES)
+    accuracy = {(t["n_estimators"], t["min_samples_leaf"]): t["out_of_fold_accuracy"] for t in choice["tried"]}
+    nodes = {(t["n_estimators"], t["min_samples_leaf"]): t["nodes_fitted_on_collected_rows"] for t in choice["tried"]}
+    chosen = (choice["chosen"]["n_estimators"], choice["chosen"]["min_samples_leaf"])
+    assert chosen == severity_fit.choose_setting(accuracy, nodes)
+    assert (report["forest"]["n_estimators"], report["forest"]["min_samples_leaf"]) == chosen
     assert (tmp_path / "new" / "outcomes_train.csv").exists()
     # The metadata's cross-validation figures now describe the new forest, not the replaced one.
     assert new.metadata["cross_validation"]["severity_accuracy"] == report["accuracy"]["outcome_rows_unseen"]
@@ -74,8 +77,11 @@ def test_the_refit_learns_the_label_and_keeps_the_gain_forest(tmp_path):
         severity_fit.refit_severity(start, rows | {"x": x[:, :5]}, tmp_path / "bad")
 
 
-def test_the_leaf_size_is_the_largest_within_the_slack_of_the_best():
+def test_the_setting_is_the_smallest_forest_within_the_slack_of_the_best():
     slack = severity_fit.ACCURACY_SLACK
-    assert severity_fit.choose_leaf_size({2: 0.82, 4: 0.82 - slack / 2, 8: 0.82 - 2 * slack}) == 4
-    assert severity_fit.choose_leaf_size({2: 0.80, 4: 0.81, 8: 0.79}) == 4
-    assert severity_fit.choose_leaf_size({2: 0.70, 32: 0.70}) == 32
+    nodes = {(200, 2): 300, (200, 4): 200, (100, 4): 100, (50, 8): 20}
+    accuracy = {(200, 2): 0.82, (200, 4): 0.82 - slack / 2, (100, 4): 0.82 - slack / 2, (50, 8): 0.82 - 2 * slack}
+    assert severity_fit.choose_setting(accuracy, nodes) == (100, 4)
+    assert severity_fit.choose_setting({**accuracy, (50, 8): 0.83}, nodes) == (50, 8)
+    # equal nodes: the more accurate
+    assert severity_fit.choose_setting({"a": 0.80, "b": 0.801}, {"a": 5, "b": 5}) == "b"

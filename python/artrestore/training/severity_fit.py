@@ -15,8 +15,9 @@ the severity the damage was drawn at, so it can learn from every training image 
   costs and time models are copied unchanged (checked: the gain predictions are identical).
   Accuracy is reported out of fold on the collected rows (folds grouped by image) and on the
   outcome rows by a forest that never saw them (their sources are not among the collected ones).
-  The leaf size is chosen on the same folds (``choose_leaf_size``: the smallest forest within
-  ``ACCURACY_SLACK`` of the most accurate), the rest of the setting is ``FOREST``.
+  The number of trees and the leaf size are chosen on the same folds (``choose_setting``: the
+  forest with the fewest nodes within ``ACCURACY_SLACK`` of the most accurate setting's accuracy),
+  the rest of the setting is ``FOREST``.
 
 Training-family images only: the check family is never read here.
 
@@ -36,15 +37,18 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-__all__ = ["collect_rows", "refit_severity", "choose_leaf_size", "SEED0", "FOREST", "LEAF_SIZES"]
+__all__ = ["collect_rows", "refit_severity", "choose_setting", "SEED0", "FOREST", "TREES", "LEAF_SIZES"]
 
 SEED0 = 7_000_000  # damage seeds of the collected rows (the routing outcomes use small seeds)
 # max_features 0.5 scored best of three settings out of fold on the collected rows (0.82 against
 # 0.80 for decision_fit's "sqrt"), and on the outcome rows (0.80 against 0.77).
-FOREST = {"n_estimators": 200, "max_features": 0.5}
-# The leaf size is chosen per refit, on the collected rows out of fold: the largest leaves (the
-# smallest forest) whose accuracy is within ACCURACY_SLACK of the best leaf size's. Leaves of 2
-# made a 319 134-node forest (15 MB of arrays, loaded by every restorer) for no measured gain.
+FOREST = {"max_features": 0.5}
+# Trees and leaf size are chosen per refit, on the collected rows out of fold: the setting with the
+# fewest nodes whose accuracy is within ACCURACY_SLACK of the best setting's. 200 trees with leaves
+# of 2 made a 319 134-node forest (15 MB of arrays, loaded by every restorer at start-up). A forest
+# of k trees is the first k trees of the TREES[-1]-tree forest with the same seed (scikit-learn
+# draws the trees' seeds in order), so the folds' forests are fitted once per leaf size.
+TREES = (50, 100, 200)
 LEAF_SIZES = (2, 4, 8, 16, 32)
 ACCURACY_SLACK = 0.005
 FOLDS = 5
@@ -97,17 +101,25 @@ def _outcome_rows(folder: pathlib.Path, names) -> tuple[np.ndarray, np.ndarray]:
             np.array([r["severity"] for r in rows]))
 
 
-def choose_leaf_size(accuracy: dict) -> int:
-    """The largest leaf size (key) whose accuracy is within ``ACCURACY_SLACK`` of the best one's."""
+def choose_setting(accuracy: dict, nodes: dict):
+    """The setting (key of both dicts) with the fewest nodes among those whose accuracy is within
+    ``ACCURACY_SLACK`` of the best one's (ties: the more accurate)."""
     best = max(accuracy.values())
-    return max(leaf for leaf, value in accuracy.items() if value >= best - ACCURACY_SLACK)
+    return min((key for key, value in accuracy.items() if value >= best - ACCURACY_SLACK),
+               key=lambda key: (nodes[key], -accuracy[key]))
 
 
-def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0,
+def _first_trees_predict(model, x: np.ndarray, trees: int) -> np.ndarray:
+    """The class the model's first ``trees`` trees vote for (mean of their probabilities)."""
+    proba = np.mean([tree.predict_proba(x) for tree in model.estimators_[:trees]], axis=0)
+    return model.classes_[proba.argmax(1)]
+
+
+def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0, trees=TREES,
                    leaf_sizes=LEAF_SIZES) -> dict:
     """Write a copy of the decision in ``decision_folder`` with the severity forest refitted on
-    ``rows`` (``collect_rows``) plus the decision's damaged outcome rows, its leaf size chosen out
-    of fold among ``leaf_sizes`` (``choose_leaf_size``); returns the report."""
+    ``rows`` (``collect_rows``) plus the decision's damaged outcome rows, its trees and leaf size
+    chosen out of fold among ``trees`` x ``leaf_sizes`` (``choose_setting``); returns the report."""
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.metrics import confusion_matrix
 
@@ -128,19 +140,31 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0,
     outcome_x, outcome_labels = _outcome_rows(source_folder, ROUTING_FEATURE_NAMES)
 
     fold = np.random.default_rng(seed).integers(0, FOLDS, source.max() + 1)[source]
-    tried = {}
+    def fitted(n_trees, leaf, rows_x, rows_y):
+        model = RandomForestClassifier(**FOREST, n_estimators=n_trees, min_samples_leaf=leaf, random_state=seed,
+                                       n_jobs=2)
+        return model.fit(rows_x, rows_y)
+
+    tried, nodes = {}, {}
     for leaf in leaf_sizes:
-        out_of_fold = np.empty(len(labels), dtype=object)
+        predicted = {n: np.empty(len(labels), dtype=object) for n in trees}
         for k in range(FOLDS):
-            model = RandomForestClassifier(**FOREST, min_samples_leaf=leaf, random_state=seed, n_jobs=2)
-            out_of_fold[fold == k] = model.fit(x[fold != k], labels[fold != k]).predict(x[fold == k])
-        tried[leaf] = out_of_fold
-        log.info("min_samples_leaf %d: out-of-fold accuracy %.4f", leaf, (out_of_fold == labels).mean())
-    leaf = choose_leaf_size({k: float((v == labels).mean()) for k, v in tried.items()})
-    out_of_fold = tried[leaf]
+            model = fitted(max(trees), leaf, x[fold != k], labels[fold != k])
+            for n in trees:
+                predicted[n][fold == k] = _first_trees_predict(model, x[fold == k], n)
+        whole = fitted(max(trees), leaf, x, labels)
+        for n in trees:
+            tried[n, leaf] = predicted[n]
+            nodes[n, leaf] = int(sum(tree.tree_.node_count for tree in whole.estimators_[:n]))
+            log.info("%d trees, min_samples_leaf %d: out-of-fold accuracy %.4f, %d nodes", n, leaf,
+                     (predicted[n] == labels).mean(), nodes[n, leaf])
+    accuracy = {key: float((value == labels).mean()) for key, value in tried.items()}
+    n_trees, leaf = choose_setting(accuracy, nodes)
+    out_of_fold = tried[n_trees, leaf]
 
     def forest():
-        return RandomForestClassifier(**FOREST, min_samples_leaf=leaf, random_state=seed, n_jobs=2)
+        return RandomForestClassifier(**FOREST, n_estimators=n_trees, min_samples_leaf=leaf, random_state=seed,
+                                      n_jobs=2)
 
     unseen_outcomes = forest().fit(x, labels).predict(outcome_x) if len(outcome_x) else np.array([])
     final = forest().fit(np.concatenate([x, outcome_x]), np.concatenate([labels, outcome_labels]))
@@ -153,12 +177,13 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0,
                  "outcome_rows": int(len(outcome_labels)), "max_side": int(rows["max_side"]),
                  "draws": int(rows["draws"]), "seed0": int(rows["seed0"]),
                  "folders": sorted({str(pathlib.Path(p).parent) for p in rows["paths"]})},
-        "forest": FOREST | {"min_samples_leaf": leaf, "random_state": seed,
+        "forest": FOREST | {"n_estimators": n_trees, "min_samples_leaf": leaf, "random_state": seed,
                             "max_features_note": "fraction of the 27 features"},
-        "leaf_size_choice": {"rule": f"largest min_samples_leaf within {ACCURACY_SLACK} of the best "
-                                     "out-of-fold accuracy on the collected rows",
-                             "out_of_fold_accuracy": {str(k): float((v == labels).mean()) for k, v in tried.items()},
-                             "chosen": leaf},
+        "setting_choice": {"rule": f"fewest nodes within {ACCURACY_SLACK} of the best out-of-fold accuracy "
+                                   "on the collected rows",
+                           "tried": [{"n_estimators": n, "min_samples_leaf": lf, "out_of_fold_accuracy": accuracy[n, lf],
+                                      "nodes_fitted_on_collected_rows": nodes[n, lf]} for n, lf in sorted(accuracy)],
+                           "chosen": {"n_estimators": n_trees, "min_samples_leaf": leaf}},
         "accuracy": {
             "collected_out_of_fold": float((out_of_fold == labels).mean()),
             "outcome_rows_unseen": float((unseen_outcomes == outcome_labels).mean()) if len(outcome_x) else None,
