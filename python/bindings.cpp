@@ -82,7 +82,17 @@ py::array map_image(const py::array& image, const char* what, Fn&& fn) {
     return out;
 }
 
-// A forest copied out of NumPy arrays into owned storage, validated once.
+// True when the array's memory belongs to a Python bytes object (np.frombuffer on bytes, as the
+// model files' loader returns its arrays): nothing can write to it, so it may be kept uncopied.
+bool immutable_memory(const py::array& a) {
+    py::object base = a.base();
+    while (py::isinstance<py::array>(base)) base = py::reinterpret_borrow<py::array>(base).base();
+    return base && PyBytes_Check(base.ptr());
+}
+
+// A forest over NumPy arrays, validated once: arrays in immutable memory are kept as they are (a
+// model file's 15 MB are not copied at start-up), any other array is copied, so no later write by
+// the caller can break what validation checked.
 class Forest {
 public:
     Forest(py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> feature,
@@ -91,8 +101,8 @@ public:
            py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> right,
            py::array_t<double, py::array::c_style | py::array::forcecast> value,
            py::array_t<std::int32_t, py::array::c_style | py::array::forcecast> tree_roots, int n_features)
-        : feature_(copy(feature)), threshold_(copy(threshold)), left_(copy(left)), right_(copy(right)),
-          value_(copy(value)), roots_(copy(tree_roots)), n_features_(n_features) {
+        : feature_(keep(feature)), threshold_(keep(threshold)), left_(keep(left)), right_(keep(right)),
+          value_(keep(value)), roots_(keep(tree_roots)), n_features_(n_features) {
         const auto n = static_cast<std::int64_t>(feature_.size());
         if (threshold_.size() != feature_.size() || left_.size() != feature_.size() || right_.size() != feature_.size())
             throw py::value_error("forest: node arrays differ in length");
@@ -123,8 +133,12 @@ public:
 
 private:
     template <class T>
-    static std::vector<T> copy(const py::array_t<T, py::array::c_style | py::array::forcecast>& a) {
-        return std::vector<T>(a.data(), a.data() + a.size());
+    using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+    template <class T>
+    static Array<T> keep(const Array<T>& a) {
+        if (immutable_memory(a)) return a;
+        return Array<T>(a.size(), a.data());  // no base given: pybind11 copies the data
     }
 
     ForestView forest_view() const {
@@ -133,11 +147,11 @@ private:
                 n_outputs_};
     }
 
-    std::vector<std::int32_t> feature_;
-    std::vector<double> threshold_;
-    std::vector<std::int32_t> left_, right_;
-    std::vector<double> value_;
-    std::vector<std::int32_t> roots_;
+    Array<std::int32_t> feature_;
+    Array<double> threshold_;
+    Array<std::int32_t> left_, right_;
+    Array<double> value_;
+    Array<std::int32_t> roots_;
     std::int32_t n_features_;
     std::int32_t n_outputs_ = 0;
 };

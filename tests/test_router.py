@@ -50,6 +50,33 @@ def test_exported_forest_equals_scikit_learn(tmp_path):
     assert single.shape == (3,)
 
 
+def _stump(memory: str):
+    """A one-split tree (x0 <= 0.5 -> 1.0 else 2.0) in writable arrays or in immutable bytes."""
+    arrays = [np.array([0, -2, -2], np.int32), np.array([0.5, -2.0, -2.0]), np.array([1, -1, -1], np.int32),
+              np.array([2, -1, -1], np.int32), np.array([[0.0], [1.0], [2.0]]), np.array([0], np.int32)]
+    if memory == "bytes":
+        arrays = [np.frombuffer(a.tobytes(), a.dtype).reshape(a.shape) for a in arrays]
+    return arrays
+
+
+@pytest.mark.parametrize("memory", ["writable", "bytes"])
+def test_forest_predictions_do_not_follow_later_writes(memory):
+    """Arrays in a model file's bytes are kept as they are; writable ones are copied, so a caller
+    changing them after validation cannot send the walk out of bounds or change the answers."""
+    from artrestore import _core
+
+    arrays = _stump(memory)
+    forest = _core.Forest(*arrays, 1)
+    x = np.array([[0.0], [1.0]], np.float32)
+    np.testing.assert_array_equal(forest.predict(x).ravel(), [1.0, 2.0])
+    if memory == "writable":
+        arrays[2][0], arrays[4][1, 0] = 10**6, 99.0
+    else:
+        with pytest.raises(ValueError):
+            arrays[2][0] = 10**6
+    np.testing.assert_array_equal(forest.predict(x).ravel(), [1.0, 2.0])
+
+
 def _write(tmp_path):
     x, scaler, forest = _fitted()
     save_router(tmp_path, export_forest(forest, scaler), {})
