@@ -119,6 +119,12 @@ def test_other_view_counts_are_refused_by_name(bad):
         SelfEnsemble(Calls(lambda x: x), bad)
 
 
+def test_the_served_graph_offers_the_served_default_and_only_allowed_counts():
+    from artrestore.dl.contract import SERVED_VIEWS
+
+    assert DEFAULT_VIEWS["accelerated"] in SERVED_VIEWS and set(SERVED_VIEWS) <= set(VIEWS) - {1}
+
+
 def test_the_defaults_are_allowed_counts_per_deployment_profile():
     from artrestore.decision import PROFILES
 
@@ -133,3 +139,51 @@ def test_a_failing_backend_fails_the_ensemble():
 
     with pytest.raises(DeepLearningUnavailable, match="server down"):
         SelfEnsemble(Calls(fail), 8).restore(np.zeros((4, 4, 3), np.uint8))
+
+
+class Averaging(Calls):
+    """A backend that can average the views itself (as a served model with an x8 signature)."""
+
+    def __init__(self, fn, offers):
+        super().__init__(fn)
+        self.offers, self.asked = offers, []
+
+    def with_views(self, views):
+        self.asked.append(views)
+        return Calls(lambda x: np.full_like(x, 7)) if views in self.offers else None
+
+
+def test_a_backend_that_averages_the_views_itself_is_used_once_asked():
+    image = np.random.default_rng(2).integers(0, 256, (6, 9, 3), dtype=np.uint8)
+    backend = Averaging(_brighten_top_left, offers=(8,))
+    ensemble = SelfEnsemble(backend, 8)
+    for _ in range(3):
+        np.testing.assert_array_equal(ensemble.restore(image), np.full_like(image, 7))
+    assert backend.asked == [8] and backend.count == 0  # asked once; the views never turned here
+
+
+def test_without_the_offer_the_views_are_turned_here():
+    image = np.full((8, 8, 3), 100, np.uint8)
+    backend = Averaging(_brighten_top_left, offers=(8,))
+    out = SelfEnsemble(backend, 2).restore(image)
+    assert backend.asked == [2] and backend.count == 2
+    assert np.abs(out.astype(float) - _reference(image, _brighten_top_left, 2)).max() <= 0.5
+
+
+def test_a_failing_offer_is_asked_again_next_time():
+    from artrestore.errors import DeepLearningUnavailable
+
+    class Flaky(Calls):
+        tries = 0
+
+        def with_views(self, views):
+            Flaky.tries += 1
+            if Flaky.tries == 1:
+                raise DeepLearningUnavailable("model server: UNAVAILABLE")
+            return None
+
+    ensemble = SelfEnsemble(Flaky(_brighten_top_left), 8)
+    image = np.full((4, 4, 3), 50, np.uint8)
+    with pytest.raises(DeepLearningUnavailable):
+        ensemble.restore(image)
+    assert ensemble.restore(image).shape == image.shape and Flaky.tries == 2

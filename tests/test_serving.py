@@ -111,10 +111,12 @@ def model_base(tmp_path_factory):
     from tensorflow_serving.apis import prediction_log_pb2
 
     logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy()) for r in records]
-    assert [tuple(d.size for d in l.predict_log.request.inputs["image"].tensor_shape.dim)[0] for l in logs] == [1, 8]
+    assert [tuple(d.size for d in l.predict_log.request.inputs["image"].tensor_shape.dim)[0] for l in logs] == [1, 8, 1]
+    assert [l.predict_log.request.model_spec.signature_name for l in logs] == [
+        "serving_default", "serving_default", "serving_default_x8"]
     # The bundled model is a global-context one: warm-up requests carry a thumbnail per tile.
     assert [tuple(d.size for d in l.predict_log.request.inputs["context"].tensor_shape.dim) for l in logs] == [
-        (1, 128, 128, 3), (8, 128, 128, 3)]
+        (1, 128, 128, 3), (8, 128, 128, 3), (1, 128, 128, 3)]
     return base
 
 
@@ -182,6 +184,51 @@ def test_reduced_precision_signature_over_grpc(server, severe, astronaut):
         make_backend(f"grpc://127.0.0.1:{port}", precision="int8")
 
 
+class _CountingClient:
+    """A TFServingClient's predict, counted and its tiles' bytes summed."""
+
+    def __init__(self, client):
+        self.client, self.calls, self.bytes = client, 0, 0
+        self.predict_ = client.predict
+
+    def predict(self, tiles, context=None):
+        self.calls, self.bytes = self.calls + 1, self.bytes + tiles.nbytes
+        return self.predict_(tiles, context)
+
+
+def test_served_views_are_averaged_in_the_graph(server, severe):
+    """``serving_default_x8``: one copy of the tiles goes to the server, which averages the eight
+    views of each tile (and its thumbnail). Reference: the same server's plain signature on the
+    eight views turned on the client (``dl.ensemble``), equal up to rounding for a one-tile image;
+    on a larger image the two differ where tiles are blended (views of tiles, not of the image)."""
+    from artrestore import metrics
+    from artrestore.dl.ensemble import SelfEnsemble
+
+    _, port = server
+    remote = RemoteUNet(f"grpc://127.0.0.1:{port}")
+    in_graph = remote.with_views(8)
+    assert in_graph.client.signature_name == "serving_default_x8" and in_graph.wants_context()
+    assert remote.client.signature_name == "serving_default"  # the original is left as it was
+    assert remote.with_views(4) is None  # not exported: the caller turns the views itself
+
+    class TurnedHere:  # the same server, without its offer
+        restore = remote.restore
+
+    one_tile = np.ascontiguousarray(severe[:256, :256])
+    ensemble = SelfEnsemble(remote, 8)
+    first = ensemble.restore(one_tile)  # asks the server for its eight-view signature
+    counting = _CountingClient(ensemble._averaging.client)
+    ensemble._averaging.client.predict = counting.predict
+    averaged = ensemble.restore(one_tile)
+    assert counting.calls == 1 and counting.bytes == one_tile.size * 4  # one float32 copy
+    np.testing.assert_array_equal(averaged, first)
+    turned_here = SelfEnsemble(TurnedHere(), 8).restore(one_tile)
+    assert np.abs(averaged.astype(int) - turned_here).max() <= 1
+    whole = SelfEnsemble(remote, 8).restore(severe)
+    assert metrics.psnr(whole, SelfEnsemble(TurnedHere(), 8).restore(severe)) > 40
+    assert metrics.psnr(whole, remote.restore(severe)) < metrics.psnr(whole, SelfEnsemble(TurnedHere(), 8).restore(severe))
+
+
 def _predict_raw(client, tiles, context):
     """A Predict request built by hand, for inputs the client would never send."""
     request = predict_pb2.PredictRequest()
@@ -196,7 +243,9 @@ def test_status_metadata_and_errors(server):
     client = TFServingClient(f"127.0.0.1:{port}")
     assert client.status() == [(1, "AVAILABLE")]
     signature = {"inputs": ["context", "image"], "outputs": ["restored"]}
-    assert client.metadata() == {"serving_default": signature, "serving_fp16": signature}
+    assert client.metadata() == {name: signature for name in (
+        "serving_default", "serving_fp16", "serving_default_x2", "serving_default_x8", "serving_fp16_x2",
+        "serving_fp16_x8")}
     tile = np.zeros((1, 256, 256, 3), np.float32)
     with pytest.raises(ServingError, match="INVALID_ARGUMENT.*expected inputs \\['context', 'image'\\]"):
         client.predict(tile)  # the thumbnail is missing
@@ -256,17 +305,28 @@ def test_restorer_over_grpc_and_fallback_when_server_dies(model_base, severe, tm
         small = np.ascontiguousarray(severe[:96, :128])
         averaged, eight_info = eight.restore(small, "dl")
         assert eight_info["params"]["views"] == 8 and "fallback" not in eight_info
-        # Independent reference: the eight views made with flips and transposes, each restored
-        # through the client and turned back, averaged.
-        remote = RemoteUNet(f"127.0.0.1:{port}")
+        # Independent reference: the server averages the eight views of each tile and its
+        # thumbnail (``serving_default_x8``). Here the one tile (the image mirror-padded to 256
+        # px, as the tiler does) and the thumbnail are turned with flips and transposes, each
+        # view restored through the plain signature and turned back, averaged.
+        from artrestore._validate import to_uint8
+        from artrestore.dl.tiling import make_context
+
+        x = small.astype(np.float32) / 255
+        tile = np.pad(x, ((0, 256 - x.shape[0]), (0, 256 - x.shape[1]), (0, 0)), mode="reflect")
+        context = make_context(x)
+        plain = TFServingClient(f"127.0.0.1:{port}")
         outs = []
         for transpose in (False, True):
-            view = np.ascontiguousarray(small.transpose(1, 0, 2)) if transpose else small
             for rows, cols in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-                out = remote.restore(np.ascontiguousarray(view[::rows, ::cols]))[::rows, ::cols].astype(float)
+                def turn(a, rows=rows, cols=cols, transpose=transpose):
+                    a = a.transpose(1, 0, 2) if transpose else a
+                    return np.ascontiguousarray(a[::rows, ::cols])
+                out = plain.predict(turn(tile)[None], turn(context))[0][::rows, ::cols]
                 outs.append(out.transpose(1, 0, 2) if transpose else out)
-        # Rounding of the mean, and a level where batching moves a float output across a rounding edge.
-        assert np.abs(averaged - np.mean(outs, axis=0)).max() <= 1.0
+        expected = to_uint8(np.mean(outs, axis=0)[:small.shape[0], :small.shape[1]])
+        # Rounding, and a level where batching moves a float output across a rounding edge.
+        assert np.abs(averaged.astype(int) - expected).max() <= 1
         src = tmp_path / "in"
         for i in range(6):
             write_image(src / f"s{i}.png", severe[:, 48 * i:])

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = ["TILE", "OVERLAP", "CONTEXT", "FORMAT", "BUNDLED_UNET", "MODEL_NAME", "SIGNATURE_NAME",
            "INPUT_KEY", "OUTPUT_KEY", "CONTEXT_KEY", "COMPUTE_PRECISIONS", "GPU_PRECISION", "REDUCED_SIGNATURES",
-           "UNET_PRECISIONS", "BLOCKS", "UNetConfig"]
+           "UNET_PRECISIONS", "BLOCKS", "UNetConfig", "SERVED_VIEWS", "views_signature"]
 
 TILE = 256          # side of the square tiles the U-Net sees, pixels
 OVERLAP = 32        # pixels shared by neighbouring tiles, blended with a raised-cosine window
@@ -36,6 +36,18 @@ GPU_PRECISION = "fp16"
 # Reduced-precision signatures of the exported SavedModel (same inputs and outputs as SIGNATURE_NAME);
 # a gRPC backend asked for this precision calls that signature.
 REDUCED_SIGNATURES = {"fp16": "serving_fp16"}
+# View counts the exported SavedModel also averages in its graph (``serving.export``): for each
+# signature S, ``views_signature(S, n)`` takes the same inputs and returns the mean of S over n
+# dihedral views of each tile and its thumbnail (``dl.ensemble.TRANSFORMS``), so a client sends
+# one copy of the tiles instead of n.
+SERVED_VIEWS = (2, 8)
+
+
+def views_signature(signature: str, views: int) -> str:
+    """The name of ``signature`` averaged over ``views`` dihedral views in the served graph."""
+    return f"{signature}_x{int(views)}"
+
+
 # Every precision name a U-Net backend accepts (each runtime takes its own subset: ONNX Runtime
 # auto/fp32/int8, Keras auto/fp32/bf16/fp16, gRPC auto/fp32 and REDUCED_SIGNATURES' keys).
 UNET_PRECISIONS = ("auto", "fp32", "int8", "bf16", "fp16")

@@ -10,7 +10,10 @@ it is used (``DEFAULT_VIEWS``); on the in-process CPU path it is an option.
 Inputs: a backend whose ``restore`` maps RGB uint8 H x W x 3 to RGB uint8 of the same shape
 (``dl.backends``), and such an image. Output: RGB uint8 H x W x 3, the rounded mean of the views
 (levels 0-255). Views run concurrently, so a served model's batching sees them together; the
-wrapper is as thread-safe as the backend it wraps.
+wrapper is as thread-safe as the backend it wraps. A backend that can average the views itself
+(``with_views(views)`` returning such a backend, as a served model exported with its eight-view
+signature does: ``serving.export``) is asked first: then each tile and its thumbnail are turned in
+the server's graph and the client sends one copy of the image instead of ``views``.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ TRANSFORMS = ((0, False), (0, True), (1, False), (1, True), (2, False), (2, True
 # ``x8_host_work_1024_ms``).
 _ROTATE = {1: cv2.ROTATE_90_COUNTERCLOCKWISE, 2: cv2.ROTATE_180, 3: cv2.ROTATE_90_CLOCKWISE}
 _MIRROR_LEFT_RIGHT = 1
+_NOT_ASKED = object()
 
 
 def forward(image: np.ndarray, turns: int, mirror: bool) -> np.ndarray:
@@ -63,12 +67,23 @@ class SelfEnsemble:
 
     def __init__(self, backend, views: int):
         self.backend, self.views = backend, check_views(views)
+        self._averaging = _NOT_ASKED  # the backend's own views-averaging variant, or None
+
+    def _averaging_backend(self):
+        """``backend.with_views(views)`` (asked once it has answered; None: turn the views here)."""
+        if self._averaging is _NOT_ASKED:
+            offer = getattr(self.backend, "with_views", None)
+            self._averaging = offer(self.views) if offer is not None else None
+        return self._averaging
 
     def restore(self, image: np.ndarray) -> np.ndarray:
         transforms = TRANSFORMS[:self.views]
 
         if self.views == 1:
             return self.backend.restore(image)
+        averaging = self._averaging_backend()
+        if averaging is not None:
+            return averaging.restore(image)
         image = np.ascontiguousarray(image)  # OpenCV takes row-strided arrays only
 
         def one(transform):
@@ -85,6 +100,6 @@ class SelfEnsemble:
         return total.astype(np.uint8)
 
     def __getattr__(self, name):  # runtime, precision, ... of the wrapped backend
-        if name == "backend":  # not yet set (e.g. while copying): no recursion
+        if name in ("backend", "_averaging"):  # not yet set (e.g. while copying): no recursion
             raise AttributeError(name)
         return getattr(self.backend, name)

@@ -9,6 +9,7 @@ client without a lock; concurrent requests reach the server together and its bat
 """
 from __future__ import annotations
 
+import copy
 import time
 
 import grpc
@@ -22,7 +23,7 @@ from artrestore._proto.tensorflow_serving.apis import (
     prediction_service_pb2_grpc,
 )
 from artrestore._validate import to_uint8
-from artrestore.dl.contract import CONTEXT_KEY, INPUT_KEY, MODEL_NAME, OUTPUT_KEY, SIGNATURE_NAME
+from artrestore.dl.contract import CONTEXT_KEY, INPUT_KEY, MODEL_NAME, OUTPUT_KEY, SIGNATURE_NAME, views_signature
 from artrestore.dl.tiling import per_tile, tiled_restore
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.serving.tensors import from_tensor_proto, to_tensor_proto
@@ -144,6 +145,24 @@ class RemoteUNet:
         """H x W x 3 uint8 -> restored float32 in [0, 1]; ServingError when the server fails."""
         return tiled_restore(image.astype(np.float32) / 255.0, self.client.predict,
                              global_context=self.wants_context(), batch_size=self.batch_size)
+
+    def with_views(self, views: int) -> "RemoteUNet | None":
+        """This model averaged over ``views`` dihedral views by the server, in its graph (the
+        signature ``views_signature(signature, views)``, ``serving.export``), sharing this channel;
+        None when the server does not offer it (an export from before it), so the caller turns the
+        views itself. DeepLearningUnavailable when the server cannot be asked."""
+        name = views_signature(self.client.signature_name, views)
+        try:
+            offered = self.client.metadata()
+        except ServingError as error:
+            raise DeepLearningUnavailable(f"model server: {error}") from error
+        if name not in offered:
+            return None
+        remote = copy.copy(self)
+        remote.client = copy.copy(self.client)  # the same channel and stubs, another signature
+        remote.client.signature_name = name
+        remote._wants_context = CONTEXT_KEY in offered[name]["inputs"]
+        return remote
 
     def restore(self, image: np.ndarray) -> np.ndarray:
         """RGB uint8 -> restored RGB uint8; DeepLearningUnavailable when the server cannot help."""

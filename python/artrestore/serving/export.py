@@ -7,7 +7,11 @@ global-context model also takes float32 ``context`` [N, 128, 128, 3], for each t
 ``make_context`` of its whole image. ``serving_fp16`` (``dl.contract.REDUCED_SIGNATURES``): the
 same inputs and outputs computed in float16 (float32 weights, in and out) for GPUs, where it ran
 1.8x the float32 tile rate within 0.01 dB (``benchmarks/results/unet_gpu_h200.json``); a client
-picks it with ``signature_name``. The version folder is published complete, in one rename.
+picks it with ``signature_name``. For each of them and each count in ``dl.contract.SERVED_VIEWS``,
+``<signature>_x<n>`` (``views_signature``): the same inputs and output, the mean of the n
+dihedral views of each tile and its thumbnail (``dl.ensemble.TRANSFORMS``), each clipped and
+turned back in the graph; the self-ensemble then costs the client one copy of the tiles, not n.
+The version folder is published complete, in one rename.
 Needs TensorFlow (the ``dl`` extra).
 """
 from __future__ import annotations
@@ -27,9 +31,12 @@ from artrestore.dl.contract import (
     MODEL_NAME,
     OUTPUT_KEY,
     REDUCED_SIGNATURES,
+    SERVED_VIEWS,
     SIGNATURE_NAME,
     TILE,
+    views_signature,
 )
+from artrestore.dl.ensemble import DEFAULT_VIEWS, TRANSFORMS
 from artrestore.dl.weights import load_model
 from artrestore.serving.tensors import to_tensor_proto
 
@@ -53,12 +60,14 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, ver
             raise FileExistsError(f"{target} already exists (pass overwrite=True to replace it)")
         shutil.rmtree(target)
     archive = keras.export.ExportArchive()
-    _add_endpoint(archive, SIGNATURE_NAME, model, config.global_context)
     # The reduced-precision variant: the same weights in a model built with a mixed policy
     # (fp16 compute, float32 in and out), as a second signature of the same version.
     reduced = build_unet(config, dtype_policy=COMPUTE_PRECISIONS[REDUCED_PRECISION])
     reduced.set_weights(model.get_weights())
-    _add_endpoint(archive, REDUCED_SIGNATURES[REDUCED_PRECISION], reduced, config.global_context)
+    for name, variant in ((SIGNATURE_NAME, model), (REDUCED_SIGNATURES[REDUCED_PRECISION], reduced)):
+        _add_endpoint(archive, name, variant, config.global_context)
+        for views in SERVED_VIEWS:
+            _add_endpoint(archive, views_signature(name, views), variant, config.global_context, views)
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     archive.write_out(str(tmp), verbose=False)
@@ -69,25 +78,53 @@ def export_for_serving(unet_dir, base_path, *, model_name: str = MODEL_NAME, ver
     return target
 
 
-def _add_endpoint(archive, name: str, model, global_context: bool) -> None:
-    """One serving signature: ``image`` (and ``context``) float32 in, ``restored`` clipped to [0, 1] out."""
+def _add_endpoint(archive, name: str, model, global_context: bool, views: int = 1) -> None:
+    """One serving signature: ``image`` (and ``context``) float32 in, ``restored`` clipped to [0, 1]
+    out; with ``views`` > 1, the mean over that many dihedral views (``_view_mean``)."""
     import tensorflow as tf
 
     archive.track(model)
+
+    def restored(image, context=None):
+        inputs = image if context is None else {INPUT_KEY: image, CONTEXT_KEY: context}
+        return tf.clip_by_value(tf.cast(model(inputs, training=False), tf.float32), 0.0, 1.0)
+
+    def run(image, context=None):
+        return {OUTPUT_KEY: restored(image, context) if views == 1 else _view_mean(restored, image, context, views)}
+
     image_spec = tf.TensorSpec([None, None, None, 3], tf.float32, name=INPUT_KEY)
     if global_context:
-        archive.add_endpoint(
-            name=name,
-            fn=lambda image, context: {OUTPUT_KEY: tf.clip_by_value(tf.cast(
-                model({INPUT_KEY: image, CONTEXT_KEY: context}, training=False), tf.float32), 0.0, 1.0)},
-            input_signature=[image_spec, tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32, name=CONTEXT_KEY)],
-        )
+        archive.add_endpoint(name=name, fn=lambda image, context: run(image, context),
+                             input_signature=[image_spec, tf.TensorSpec([None, CONTEXT, CONTEXT, 3], tf.float32,
+                                                                        name=CONTEXT_KEY)])
     else:
-        archive.add_endpoint(
-            name=name,
-            fn=lambda image: {OUTPUT_KEY: tf.clip_by_value(tf.cast(model(image, training=False), tf.float32), 0.0, 1.0)},
-            input_signature=[image_spec],
-        )
+        archive.add_endpoint(name=name, fn=lambda image: run(image), input_signature=[image_spec])
+
+
+def _view_mean(restored, image, context, views: int):
+    """The mean of ``restored`` over the first ``views`` of ``TRANSFORMS``, each output turned back.
+    Views whose quarter turns share a parity keep one shape, so they go through the model as one
+    batch (two batches for eight views, one for two)."""
+    import tensorflow as tf
+
+    def turn(x, turns, mirror):  # NHWC: as dl.ensemble.forward
+        x = tf.image.rot90(x, turns) if turns else x
+        return tf.reverse(x, axis=[2]) if mirror else x
+
+    def turn_back(x, turns, mirror):  # as dl.ensemble.inverse
+        x = tf.reverse(x, axis=[2]) if mirror else x
+        return tf.image.rot90(x, 4 - turns) if turns else x
+
+    total = 0.0
+    for parity in (0, 1):
+        group = [t for t in TRANSFORMS[:views] if t[0] % 2 == parity]
+        if not group:
+            continue
+        batch = tf.concat([turn(image, *t) for t in group], axis=0)
+        thumbs = None if context is None else tf.concat([turn(context, *t) for t in group], axis=0)
+        for out, t in zip(tf.split(restored(batch, thumbs), len(group), axis=0), group):
+            total += turn_back(out, *t)
+    return total / views
 
 
 # The former two export paths (plain SavedModel, SavedModel + warm-up) are one now.
@@ -97,12 +134,14 @@ export_saved_model = export_for_serving
 def _write_warmup(path: pathlib.Path, model_name: str, wants_context: bool) -> None:
     import tensorflow as tf
 
+    # The plain signature at each warm-up batch size, and the served profile's default, eight views.
+    plans = [(SIGNATURE_NAME, n) for n in WARMUP_TILES] + [(views_signature(SIGNATURE_NAME, DEFAULT_VIEWS["accelerated"]), 1)]
     with tf.io.TFRecordWriter(str(path)) as writer:
-        for n in WARMUP_TILES:
+        for signature, n in plans:
             entry = prediction_log_pb2.PredictionLog()
             request = entry.predict_log.request
             request.model_spec.name = model_name
-            request.model_spec.signature_name = SIGNATURE_NAME
+            request.model_spec.signature_name = signature
             request.inputs[INPUT_KEY].CopyFrom(to_tensor_proto(np.full((n, TILE, TILE, 3), 0.5, np.float32)))
             if wants_context:
                 request.inputs[CONTEXT_KEY].CopyFrom(to_tensor_proto(np.full((n, CONTEXT, CONTEXT, 3), 0.5, np.float32)))
