@@ -18,7 +18,8 @@ fi
 # Byte-compile the package (pip does it for a regular install, not for an editable one): where
 # PYTHONDONTWRITEBYTECODE is set, every start would otherwise compile each module again (about 25 ms
 # of the first image's CPU time). Up-to-date files are skipped.
-"$ARTRESTORE_PY" -m compileall -q python/artrestore
+"$ARTRESTORE_PY" -m compileall -q python/artrestore >/dev/null \
+  || echo "== byte-compiling python/artrestore failed (read-only checkout?); modules compile at each start"
 
 # The stamp: interpreter, extras and every file the build reads. Python sources' contents are not
 # in it (the editable install serves them from python/ directly) but their names are: the editable
