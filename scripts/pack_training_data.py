@@ -4,26 +4,44 @@ Writes, under OUT (default .devdata/, ignored by git):
   clean_train/  the dataset's train-split sources (data.split_sources, seed 0), short side 512, JPEG q95
   clean_val/    the dataset's val-split sources, same encoding (test sources are never packed)
   extra_K/      training-only crops from --extra folders (e.g. the image collection), JPEG q90,
-                split into chunks of at most --chunk-mb MiB so each chunk can travel in its own call
+                split into chunks of at most --chunk-mb MiB so each chunk can travel in its own call;
+                by default what the device tool's 64 MiB per call leaves beside the git-tracked
+                files (which travel with every call), less a 2 MiB margin
 Usage: python scripts/pack_training_data.py --clean ../shared/data/clean [--extra DIR ...] [--out .devdata]
 """
 from __future__ import annotations
 
 import argparse
 import pathlib
+import subprocess
 
 import cv2
 
 from artrestore.imageio import read_image
 from artrestore.training.datasets import fit_size, list_images, split_sources
 
+DEVICE_CALL_MIB = 64   # the working tree one device call may carry
+MARGIN_MIB = 2         # untracked notes, logs and the like that travel too
 
-def _write(image, path: pathlib.Path, quality: int) -> int:
+
+def _encode(image, quality: int) -> bytes:
     ok, buf = cv2.imencode(".jpg", image[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
-        raise ValueError(f"cannot encode {path}")
-    path.write_bytes(buf.tobytes())
-    return len(buf)
+        raise ValueError("cannot encode an image as JPEG")
+    return buf.tobytes()
+
+
+def _write(image, path: pathlib.Path, quality: int) -> int:
+    data = _encode(image, quality)
+    path.write_bytes(data)
+    return len(data)
+
+
+def default_chunk_mib(repo: pathlib.Path) -> float:
+    """What one device call can carry beside the git-tracked files of ``repo``, in MiB."""
+    names = subprocess.run(["git", "-C", str(repo), "ls-files", "-z"], capture_output=True, check=True).stdout
+    tracked = sum((repo / n).stat().st_size for n in names.decode().split("\0") if n and (repo / n).is_file())
+    return max(1.0, DEVICE_CALL_MIB - MARGIN_MIB - tracked / 2**20)
 
 
 def main() -> None:
@@ -31,9 +49,13 @@ def main() -> None:
     parser.add_argument("--clean", required=True)
     parser.add_argument("--extra", action="append", default=[])
     parser.add_argument("--out", default=".devdata")
-    parser.add_argument("--chunk-mb", type=float, default=40)
+    parser.add_argument("--chunk-mb", type=float, default=None,
+                        help="MiB per extra_K folder (default: what a device call leaves beside the tracked files)")
     parser.add_argument("--max-side", type=int, default=512)
     args = parser.parse_args()
+    if args.chunk_mb is None:
+        args.chunk_mb = default_chunk_mib(pathlib.Path(__file__).resolve().parents[1])
+        print(f"chunks of at most {args.chunk_mb:.1f} MiB (64 MiB per device call, less the tracked files)")
     out = pathlib.Path(args.out)
     clean = pathlib.Path(args.clean)
     paths = list_images(clean)
@@ -55,11 +77,13 @@ def main() -> None:
                                    interpolation=cv2.INTER_AREA)
             if min(image.shape[:2]) < 256:
                 continue
-            if used > args.chunk_mb * 2**20:
+            data = _encode(image, 90)
+            if used and used + len(data) > args.chunk_mb * 2**20:
                 chunk, used = chunk + 1, 0.0
             folder = out / f"extra_{chunk}"
             folder.mkdir(parents=True, exist_ok=True)
-            used += _write(image, folder / f"{pathlib.Path(extra).name}__{p.stem}.jpg", 90)
+            (folder / f"{pathlib.Path(extra).name}__{p.stem}.jpg").write_bytes(data)
+            used += len(data)
     for folder in sorted(out.iterdir()):
         files = list(folder.glob("*.jpg"))
         print(f"{folder}: {len(files)} images, {sum(f.stat().st_size for f in files) / 2**20:.1f} MiB")
