@@ -157,16 +157,19 @@ def test_a_backend_that_averages_the_views_itself_is_used_once_asked():
     image = np.random.default_rng(2).integers(0, 256, (6, 9, 3), dtype=np.uint8)
     backend = Averaging(_brighten_top_left, offers=(8,))
     ensemble = SelfEnsemble(backend, 8)
+    assert ensemble.turned_by is None  # not asked yet
     for _ in range(3):
         np.testing.assert_array_equal(ensemble.restore(image), np.full_like(image, 7))
     assert backend.asked == [8] and backend.count == 0  # asked once; the views never turned here
+    assert ensemble.turned_by == "backend"
 
 
 def test_without_the_offer_the_views_are_turned_here():
     image = np.full((8, 8, 3), 100, np.uint8)
     backend = Averaging(_brighten_top_left, offers=(8,))
-    out = SelfEnsemble(backend, 2).restore(image)
-    assert backend.asked == [2] and backend.count == 2
+    ensemble = SelfEnsemble(backend, 2)
+    out = ensemble.restore(image)
+    assert backend.asked == [2] and backend.count == 2 and ensemble.turned_by == "ensemble"
     assert np.abs(out.astype(float) - _reference(image, _brighten_top_left, 2)).max() <= 0.5
 
 

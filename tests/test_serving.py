@@ -305,6 +305,7 @@ def test_restorer_over_grpc_and_fallback_when_server_dies(model_base, severe, tm
         small = np.ascontiguousarray(severe[:96, :128])
         averaged, eight_info = eight.restore(small, "dl")
         assert eight_info["params"]["views"] == 8 and "fallback" not in eight_info
+        assert eight_info["params"]["views_turned_by"] == "backend"  # the server's eight-view signature
         # Independent reference: the server averages the eight views of each tile and its
         # thumbnail (``serving_default_x8``). Here the one tile (the image mirror-padded to 256
         # px, as the tiler does) and the thumbnail are turned with flips and transposes, each

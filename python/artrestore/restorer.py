@@ -178,6 +178,8 @@ class HybridRestorer:
                 restored, kept = self._dl_restore(image, probability)
                 info["params"] = {"model": "unet", "backend": self.dl_backend, "views": self.dl_views,
                                   **{key: round(share, 3) for key, share in kept.items()}}
+                if self.dl_views > 1:  # turned in the served graph ("backend") or here ("ensemble")
+                    info["params"]["views_turned_by"] = self._dl.turned_by
                 if self.dl_backend == "local":
                     info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
                                           precision=getattr(self._dl, "precision", "fp32"))

@@ -76,6 +76,15 @@ class SelfEnsemble:
             self._averaging = offer(self.views) if offer is not None else None
         return self._averaging
 
+    @property
+    def turned_by(self) -> str | None:
+        """Who turns the views: ``"backend"`` (its own averaging variant, e.g. the served graph),
+        ``"ensemble"`` (here), or None while the backend has not been asked (before the first
+        restore of more than one view)."""
+        if self.views == 1 or self._averaging is _NOT_ASKED:
+            return None
+        return "ensemble" if self._averaging is None else "backend"
+
     def restore(self, image: np.ndarray) -> np.ndarray:
         transforms = TRANSFORMS[:self.views]
 
