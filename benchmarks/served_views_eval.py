@@ -24,10 +24,10 @@ import numpy as np
 def measure(clean_dir: str, draws: int, limit: int | None) -> dict:
     from artrestore import metrics
     from artrestore.dl.ensemble import SelfEnsemble
-    from artrestore.serving.client import RemoteUNet, TFServingClient
+    from artrestore.serving.client import RemoteUNet
     from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.unet_broad_data import damage_all, read_rgb, val_plan
-    from test_latency_unet import start_server
+    from test_latency_unet import start_server, wait_until_serving
 
     clean = [im for im in (read_rgb(p) for p in list_images(clean_dir)) if im is not None]
     clean = [fit_size(im, 512) if min(im.shape[:2]) > 512 else im for im in clean]
@@ -37,12 +37,7 @@ def measure(clean_dir: str, draws: int, limit: int | None) -> dict:
     damaged, _ = damage_all([clean[i] for i in sources], severities, seeds, 0)
     proc, port, folder = start_server()
     try:
-        probe = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=60)
-        deadline = time.monotonic() + 300
-        while not probe.healthy():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((folder / "server.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
+        wait_until_serving(proc, port, folder)
         remote = RemoteUNet(f"grpc://127.0.0.1:{port}", timeout_s=120)
 
         class TurnedByClient:  # the same server without its eight-view offer
@@ -81,7 +76,7 @@ def measure(clean_dir: str, draws: int, limit: int | None) -> dict:
 def main() -> None:
     import sys
 
-    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # test_latency_unet's start_server
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # test_latency_unet's server helpers
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clean-val", default=".devdata/clean_val")
     parser.add_argument("--draws", type=int, default=1)

@@ -45,20 +45,31 @@ def start_server() -> tuple[subprocess.Popen, int, pathlib.Path]:
     return proc, port, folder
 
 
-@pytest.fixture(scope="module")
-def grpc_target(pytestconfig):
+def wait_until_serving(proc: subprocess.Popen, port: int, folder: pathlib.Path, timeout_s: float = 300) -> None:
+    """Return once ``start_server``'s stand-in reports a model AVAILABLE; RuntimeError with the end
+    of its log (the process killed) when it exits or takes longer than ``timeout_s``."""
     from artrestore.serving.client import TFServingClient
 
-    proc, port, folder = getattr(pytestconfig, "artrestore_server", None) or start_server()
     client = TFServingClient(f"127.0.0.1:{port}", retries=0, timeout_s=60)
-    deadline = time.monotonic() + 300
-    while not client.healthy():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log = (folder / "server.log").read_text(errors="replace")[-2000:]
-            pytest.fail(f"the serving stand-in did not start:\n{log}")
-        time.sleep(0.2)
-    client.close()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while not client.healthy():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                log = (folder / "server.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"the serving stand-in did not start:\n{log}")
+            time.sleep(0.2)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def grpc_target(pytestconfig):
+    proc, port, folder = getattr(pytestconfig, "artrestore_server", None) or start_server()
+    try:
+        wait_until_serving(proc, port, folder)
+    except RuntimeError as error:
+        pytest.fail(str(error))
     yield f"grpc://127.0.0.1:{port}"
     proc.kill()  # a benchmark server: no need for the graceful (seconds long) TensorFlow shutdown
     proc.wait(timeout=30)
@@ -113,14 +124,17 @@ def test_unet_1024_in_process(benchmark, photo_at):
 @pytest.mark.slow
 def test_unet_1024_grpc(benchmark, photo_at, grpc_target):
     benchmark.group = "U-Net 1024^2 image (25 tiles)"
-    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend=grpc_target, dl_views=1), _image(photo_at, 1024),
-                  rounds=3, warmup_rounds=0)
+    _restore_1024_over_grpc(benchmark, photo_at, grpc_target, views=1)
 
 
 @needs_tf
 @pytest.mark.slow
 def test_unet_1024_grpc_eight_views(benchmark, photo_at, grpc_target):
     """The served profile as it runs by default: eight dihedral views per tile (``dl.ensemble``)."""
+    _restore_1024_over_grpc(benchmark, photo_at, grpc_target, views=8)
+
+
+def _restore_1024_over_grpc(benchmark, photo_at, grpc_target, views: int) -> None:
     benchmark.group = "U-Net 1024^2 image (25 tiles)"
-    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend=grpc_target, dl_views=8), _image(photo_at, 1024),
-                  rounds=3, warmup_rounds=0)
+    _restore_with(benchmark, artrestore.HybridRestorer(dl_backend=grpc_target, dl_views=views),
+                  _image(photo_at, 1024), rounds=3, warmup_rounds=0)

@@ -103,19 +103,21 @@ def load_arrays(path: pathlib.Path, schema: dict, label: str, expected_sha256: s
 def _npz_arrays(data: bytes, names) -> dict[str, np.ndarray]:
     """``names`` from the ``.npz`` held in ``data``: stored (uncompressed) entries as read-only
     views into ``data``, compressed ones through ``np.load``; never pickled objects."""
-    arrays = {}
+    arrays, compressed = {}, []
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in names:
             info = archive.getinfo(f"{name}.npy")  # KeyError names a missing array
             if info.compress_type != zipfile.ZIP_STORED:
-                with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-                    arrays[name] = npz[name]
+                compressed.append(name)
                 continue
             header = _LOCAL_HEADER.unpack_from(data, info.header_offset)
             if header[0] != b"PK\x03\x04":
                 raise ValueError(f"array {name!r}: bad zip entry header")
             start = info.header_offset + _LOCAL_HEADER.size + header[-2] + header[-1]
             arrays[name] = _npy_view(data, start, info.file_size, name)
+    if compressed:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays.update({name: npz[name] for name in compressed})
     return arrays
 
 
