@@ -229,3 +229,38 @@ def test_a_fresh_naf_run_stops_at_its_epoch_cap_and_continues_as_naf(tmp_path):
     _, config, meta = load_model(tmp_path / "more")
     assert config.block == "naf" and config.base_filters == 8 and config.naf_blocks == (1, 1, 1, 1)
     assert len(meta["runs"]) == 2 and second["runs"][-1]["architecture_grown"] == []
+
+
+def test_legacy_pairs_are_the_first_synthesizer_with_an_empty_mask():
+    """``damage_all`` with ``legacy`` draws exactly ``training.synthesis.synthesize_damage`` (the
+    reference) and returns no line mask; broad pairs beside them are ``broad_damage``'s."""
+    from artrestore.training.broad_damage import broad_damage
+    from artrestore.training.synthesis import synthesize_damage
+
+    rng = np.random.default_rng(3)
+    clean = rng.integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    damaged, masks = unet_broad_data.damage_all([clean, clean], ["severe", "severe"], [7, 7], 1, ["legacy", "broad"])
+    np.testing.assert_array_equal(damaged[0], synthesize_damage(clean, "severe", 7)[0])
+    assert masks[0].shape == (64, 80) and not masks[0].any()
+    reference, reference_mask, _ = broad_damage(clean, "severe", 7)
+    np.testing.assert_array_equal(damaged[1], reference)
+    np.testing.assert_array_equal(masks[1], reference_mask)
+
+
+def test_an_unknown_damage_family_is_refused_by_name():
+    clean = np.zeros((32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="families"):
+        unet_broad_data.damage_all([clean], ["light"], [0], 1, ["check"])
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_run_with_legacy_pairs_scores_both_families(tmp_path):
+    options = _tiny_run(tmp_path, 5, legacy_fraction=1.0)
+    run = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "out"), **options))["runs"][-1]
+    assert run["data"]["train_pairs_legacy"] == run["data"]["train_pairs"] == 2
+    assert run["data"]["val_pairs_legacy"] == run["data"]["val_pairs"] == 3
+    assert set(run["validation_legacy"]) == {"light", "moderate", "severe"}
+    assert run["validation_legacy"] != run["validation"]  # another generator, other inputs
+    with pytest.raises(ValueError, match="legacy_fraction"):
+        unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), **options | {"legacy_fraction": 1.5}))

@@ -5,7 +5,8 @@ Inputs: folders of clean RGB images (any size >= 256 px a side): the dataset's t
 plus training-only crops (the packaged and collected image sets). Validation: the dataset's ``val``
 sources, each
 damaged once per severity by the broad damage model with fixed seeds, so every run compares on the
-same pairs. Outputs: a U-Net folder (``unet.npz`` float16 + ``model_metadata.json``) like the
+same pairs (with ``legacy_fraction`` > 0, the same sources and seeds also by the first
+synthesizer, scored apart). Outputs: a U-Net folder (``unet.npz`` float16 + ``model_metadata.json``) like the
 shipped one, whose metadata appends this run (data, damage model, losses per epoch, validation per
 severity with PSNR inside and outside the line/spot mask) to the runs it continued from.
 
@@ -84,6 +85,12 @@ class BroadTrainConfig:
     # Share of training pairs left undamaged (input == target): teaches the network to leave clean
     # content alone, which the first broad run did not (it lowered light images by 3.7 dB).
     clean_fraction: float = 0.1
+    # Share of damaged training pairs drawn by the project's first synthesizer (``legacy``,
+    # ``unet_broad_data.DAMAGE_FAMILIES``) instead of the broad model: a second generator, whose
+    # fading and cast differ, so the network's colour prior is not one generator's (the broad-only
+    # network leaves the bundled legacy-damaged samples pale). With a share above 0 the checkpoint
+    # is chosen on both families' validation pairs, and both are scored.
+    legacy_fraction: float = 0.0
     image_size: int = 512
     seed: int = 0
     workers: int = 0
@@ -109,6 +116,8 @@ def train(cfg: BroadTrainConfig) -> dict:
         raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
     if cfg.precision not in TRAIN_PRECISIONS:
         raise ValueError(f"precision={cfg.precision!r}: expected one of {TRAIN_PRECISIONS}")
+    if not 0.0 <= cfg.legacy_fraction <= 1.0:
+        raise ValueError(f"legacy_fraction={cfg.legacy_fraction}: expected a share in [0, 1]")
     if cfg.init_from and cfg.architecture:
         raise ValueError("architecture applies to fresh models only; a continued model keeps its own")
     _architecture(cfg.architecture)
@@ -131,7 +140,10 @@ def train(cfg: BroadTrainConfig) -> dict:
     owners = [i for i in range(len(train_clean)) for _ in range(cfg.variants)]
     severities = [SEVERITIES[int(rng.choice(3, p=p))] for _ in owners]
     seeds = [cfg.seed * 10_000_000 + k for k in range(len(owners))]
-    damaged, masks = damage_all([train_clean[o] for o in owners], severities, seeds, cfg.workers)
+    # Its own generator, so runs without legacy pairs draw exactly what they drew before.
+    families = ["legacy" if u < cfg.legacy_fraction else "broad"
+                for u in np.random.default_rng([cfg.seed, 2]).random(len(owners))]
+    damaged, masks = damage_all([train_clean[o] for o in owners], severities, seeds, cfg.workers, families)
     for k in np.flatnonzero(rng.random(len(owners)) < cfg.clean_fraction):
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
     # The first version of each (source, severity) keeps its seed from before val_variants, so
@@ -139,18 +151,24 @@ def train(cfg: BroadTrainConfig) -> dict:
     val_sources, val_severity, val_seeds = val_plan(len(val_clean), cfg.val_variants)
     val_d, val_m = damage_all([val_clean[i] for i in val_sources], val_severity, val_seeds, cfg.workers)
     val_pairs = [(d, val_clean[i], m, s) for d, m, i, s in zip(val_d, val_m, val_sources, val_severity)]
-    log.info("pairs: %d train from %d images, %d val (%.0fs)", len(damaged), len(train_clean), len(val_pairs),
-             time.time() - start)
+    legacy_pairs = []
+    if cfg.legacy_fraction > 0:
+        legacy_d, legacy_m = damage_all([val_clean[i] for i in val_sources], val_severity, val_seeds, cfg.workers,
+                                        ["legacy"] * len(val_sources))
+        legacy_pairs = [(d, val_clean[i], m, s) for d, m, i, s in zip(legacy_d, legacy_m, val_sources, val_severity)]
+    log.info("pairs: %d train from %d images (%d legacy), %d val + %d legacy val (%.0fs)", len(damaged),
+             len(train_clean), families.count("legacy"), len(val_pairs), len(legacy_pairs), time.time() - start)
     contexts = [make_context(d.astype(np.float32) / 255) for d in damaged]
 
     # Fixed validation crops (centre) for checkpointing.
     def centre(a):
         y0, x0 = (a.shape[0] - TILE) // 2, (a.shape[1] - TILE) // 2
         return a[y0:y0 + TILE, x0:x0 + TILE]
-    val_x = {"image": np.stack([centre(d).astype(np.float32) / 255 for d, _, _, _ in val_pairs]),
-             "context": np.stack([make_context(d.astype(np.float32) / 255) for d, _, _, _ in val_pairs])}
+    checkpoint_pairs = val_pairs + legacy_pairs
+    val_x = {"image": np.stack([centre(d).astype(np.float32) / 255 for d, _, _, _ in checkpoint_pairs]),
+             "context": np.stack([make_context(d.astype(np.float32) / 255) for d, _, _, _ in checkpoint_pairs])}
     val_y = np.stack([np.concatenate([centre(c).astype(np.float32) / 255, centre(m)[..., None].astype(np.float32)], -1)
-                      for _, c, m, _ in val_pairs])
+                      for _, c, m, _ in checkpoint_pairs])
 
     previous, grown = None, []
     if cfg.init_from:
@@ -210,6 +228,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     if scored is not model:
         scored.set_weights(model.get_weights())
     before = val_scores(scored, config, val_pairs) if cfg.init_from else None
+    legacy_before = val_scores(scored, config, legacy_pairs) if cfg.init_from and legacy_pairs else None
     # The budget is for fitting: the validation just above takes 80-100 s for NAF on 144 images.
     budget_end = time.time() + cfg.minutes * 60
     history = fit_model.fit(Crops(), epochs=cfg.epochs, validation_data=(val_x, val_y), validation_batch_size=16, verbose=2,
@@ -227,11 +246,13 @@ def train(cfg: BroadTrainConfig) -> dict:
         # split_seed: scripts/pack_training_data.py splits the dataset's sources with seed 0.
         "data": {"train_images_per_folder": train_counts, "val_sources": len(val_clean), "split_seed": 0,
                  "image_size": cfg.image_size,
-                 "train_images": len(train_clean), "train_pairs": len(damaged), "val_pairs": len(val_pairs)},
+                 "train_images": len(train_clean), "train_pairs": len(damaged), "val_pairs": len(val_pairs),
+                 "train_pairs_legacy": families.count("legacy"), "val_pairs_legacy": len(legacy_pairs)},
         "epochs_run": len(losses["loss"]), "best_epoch": int(np.argmin(losses["val_loss"])) + 1,
         "loss_history": [float(v) for v in losses["loss"]],
         "val_loss_history": [float(v) for v in losses["val_loss"]],
         "validation_before": before, "validation": None,
+        "validation_legacy_before": legacy_before, "validation_legacy": None,
         "architecture_grown": grown, "detector_validation_crops": None,
         "backend": keras.backend.backend(),
     }
@@ -239,11 +260,13 @@ def train(cfg: BroadTrainConfig) -> dict:
     # a call whose time limit ends it there still returns a folder that loads and continues.
     save_weights(scored, config, out_dir, _metadata(keras, previous, run))
     validation = val_scores(scored, config, val_pairs)
+    validation_legacy = val_scores(scored, config, legacy_pairs) if legacy_pairs else None
     detector = None
     if config.detector_filters:
         detector = detector_scores(build_mask_model(scored), val_x, val_y[..., 3] > 0.5,
                                    [s for _, _, _, s in val_pairs])
-    run.update(validation=validation, detector_validation_crops=detector, seconds=round(time.time() - start, 1))
+    run.update(validation=validation, validation_legacy=validation_legacy, detector_validation_crops=detector,
+               seconds=round(time.time() - start, 1))
     update_metadata(out_dir, _metadata(keras, previous, run))
     checkpoint.unlink(missing_ok=True)
     return read_metadata(out_dir)

@@ -1,8 +1,10 @@
 """Pairs and crops for U-Net training on the broad damage model (``training.unet_broad``).
 
 ``read_rgb(path)``: a uint8 RGB image, None when unreadable or under 256 px a side.
-``damage_all(cleans, severities, seeds)``: the broad damage of every (clean, severity, seed) in a
-process pool: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W).
+``damage_all(cleans, severities, seeds, families=None)``: the damage of every (clean, severity,
+seed) in a process pool, by the broad damage model or, per pair, another ``DAMAGE_FAMILIES``
+generator: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W; all
+false for the ``legacy`` synthesizer, which returns none).
 ``val_damage_seed(source, severity, draw, draws)``: the broad damage seed of a validation pair,
 shared by the trainer's checkpoint choice and the hold's choice (``training.unet_hold``).
 ``crop_batch(...)``: one training batch of random ``tile`` crops with rotations, flips and a
@@ -17,10 +19,15 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "val_plan", "VAL_SEED0", "EXTRA_SEED0"]
+__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "val_plan", "VAL_SEED0", "EXTRA_SEED0",
+           "DAMAGE_FAMILIES"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
+# Damage generators a training pair may come from: the broad damage model (``training.broad_damage``)
+# and the project's first synthesizer (``training.synthesis``), whose fading, cast and cracks are
+# drawn differently. Never the check family, which stays a test.
+DAMAGE_FAMILIES = ("broad", "legacy")
 
 
 def val_damage_seed(source: int, severity: int, draw: int, draws: int) -> int:
@@ -56,15 +63,25 @@ def read_rgb(path: pathlib.Path) -> np.ndarray | None:
 
 def _damage_one(args):
     from artrestore.training.broad_damage import broad_damage
+    from artrestore.training.synthesis import synthesize_damage
 
-    clean, severity, seed = args
-    damaged, mask, _ = broad_damage(clean, severity, seed)
+    clean, severity, seed, family = args
+    if family == "legacy":
+        damaged = synthesize_damage(clean, severity, seed)[0]
+        mask = np.zeros(clean.shape[:2], bool)
+    else:
+        damaged, mask, _ = broad_damage(clean, severity, seed)
     return damaged, np.packbits(mask.astype(bool), axis=None), mask.shape
 
 
-def damage_all(cleans, severities, seeds, workers: int = 0):
-    """Broad damage for every (clean, severity, seed): lists of damaged uint8 and bool masks."""
-    jobs = list(zip(cleans, severities, seeds))
+def damage_all(cleans, severities, seeds, workers: int = 0, families=None):
+    """Damage for every (clean, severity, seed), by ``families`` (one ``DAMAGE_FAMILIES`` name per
+    pair; None: all broad): lists of damaged uint8 and bool masks."""
+    families = ["broad"] * len(cleans) if families is None else list(families)
+    unknown = set(families) - set(DAMAGE_FAMILIES)
+    if unknown or len(families) != len(cleans):
+        raise ValueError(f"families: expected one of {DAMAGE_FAMILIES} per image, got {sorted(unknown) or len(families)}")
+    jobs = list(zip(cleans, severities, seeds, families))
     with ProcessPoolExecutor(workers or os.cpu_count()) as pool:
         out = list(pool.map(_damage_one, jobs, chunksize=4))
     damaged = [d for d, _, _ in out]

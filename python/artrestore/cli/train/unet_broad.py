@@ -10,7 +10,8 @@ import json
 from artrestore.training.unet_broad import LR_SCHEDULES, TRAIN_PRECISIONS, BroadTrainConfig
 
 _TUNABLE = ("architecture", "minutes", "epochs", "steps_per_epoch", "batch_size", "learning_rate", "lr_schedule",
-            "loss", "mask_weight", "variants", "val_variants", "seed", "workers", "clean_fraction", "severity_weights",
+            "loss", "mask_weight", "variants", "val_variants", "seed", "workers", "clean_fraction", "legacy_fraction",
+            "severity_weights",
             "detector_weight", "train_only", "notes", "precision")
 _CHOICES = {"lr_schedule": LR_SCHEDULES, "precision": TRAIN_PRECISIONS}
 
