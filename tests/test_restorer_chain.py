@@ -73,3 +73,19 @@ def test_ml_guided_does_no_harm_on_bundled_clean_images(restorer, name):
 
     clean = read_image(SAMPLES / "clean" / name)
     assert metrics.psnr(restorer.restore(clean, "ml_guided")[0], clean) >= 38
+
+
+@pytest.mark.parametrize("level", [0, 255])
+def test_flat_black_or_white_images_pass_every_fast_path(restorer, level):
+    """An all-black (or all-white) scan is a valid image: its chain features are finite (no cast:
+    the shades-of-grey gains of a neutral image are equal) and every fast path returns it."""
+    from artrestore.chain.features import CHAIN_FEATURE_NAMES, chain_features
+
+    image = np.full((96, 128, 3), level, np.uint8)
+    features = dict(zip(CHAIN_FEATURE_NAMES, chain_features(image)))
+    assert all(np.isfinite(v) for v in features.values())
+    assert features["cast_r"] == features["cast_g"] == features["cast_b"] == 0
+    for strategy in ("classical", "ml_guided", "auto"):
+        restored, info = restorer.restore(image, strategy)
+        assert restored.shape == image.shape and info["method"] in ("classical", "ml_guided", "none", "deep_learning")
+        np.testing.assert_allclose(restored.astype(int), level, atol=2)

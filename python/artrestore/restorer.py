@@ -3,7 +3,8 @@
 Pipeline: the 14 FFT features (core) -> the decision engine (severity, method) -> classical or ML-guided
 (the restoration chain, fixed or predicted setting: ``chain.paths``) or the U-Net (in process, or over gRPC).
 ``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``, ``timings_ms``,
-``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``, ``mask_fraction``.
+``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``, ``mask_fraction``;
+``monochrome`` (True) when the input was grayscale, whose output is then grayscale too (``monochrome``).
 The in-process U-Net runs on ONNX Runtime (TensorFlow only when its graphs are missing or stale).
 """
 from __future__ import annotations
@@ -39,6 +40,7 @@ from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, ho
 from artrestore.dl.onnx_runtime import RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import read_image, write_image
+from artrestore.monochrome import is_monochrome, to_monochrome
 from artrestore.router import DecisionEngine, Router, Thresholds
 from artrestore.strategies import STRATEGIES
 
@@ -199,6 +201,9 @@ class HybridRestorer:
         if method in ("classical", "ml_guided"):
             restored, entries = restore_fast(image, vector, method, self.chain_router, return_mask=return_mask)
             info.update(entries)
+        if method != "none" and is_monochrome(image):  # colour added to a grayscale image is invented
+            restored = to_monochrome(restored)
+            info["monochrome"] = True
         done = time.perf_counter()
         info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - loaded),
                               "routing": 1e3 * (routed - analysed), "restore": 1e3 * (done - routed),

@@ -52,7 +52,9 @@ def chain_features(image, *, noise_sigma: float | None = None) -> np.ndarray:
     r, g, b = (x[:, c].astype(np.float32) for c in range(3))
     top, bottom = np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
     saturation = float(np.mean((top - bottom) / (top + 1)))
-    log_gain = np.log(raw.gain / raw.gain.mean())
+    # An all-black image has no white to keep, so its gains are all 0: read that as no cast, not 0 / 0.
+    gain = np.maximum(raw.gain.astype(np.float64), 1e-6)
+    log_gain = np.log(gain / gain.mean())
     gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     dark, bright = thin_residue(gray, max(1, round(3 * min(small.shape[:2]) / 512)))
     percentiles = [float(np.searchsorted(cdf[c], q)) for c in range(3) for q in _PERCENTILES]

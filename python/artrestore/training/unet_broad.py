@@ -108,7 +108,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.losses import masked_loss
-    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb, val_plan
+    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb, validation_pairs
     from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
@@ -148,14 +148,8 @@ def train(cfg: BroadTrainConfig) -> dict:
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
     # The first version of each (source, severity) keeps its seed from before val_variants, so
     # runs with one version validate on the same pairs as earlier runs.
-    val_sources, val_severity, val_seeds = val_plan(len(val_clean), cfg.val_variants)
-    val_d, val_m = damage_all([val_clean[i] for i in val_sources], val_severity, val_seeds, cfg.workers)
-    val_pairs = [(d, val_clean[i], m, s) for d, m, i, s in zip(val_d, val_m, val_sources, val_severity)]
-    legacy_pairs = []
-    if cfg.legacy_fraction > 0:
-        legacy_d, legacy_m = damage_all([val_clean[i] for i in val_sources], val_severity, val_seeds, cfg.workers,
-                                        ["legacy"] * len(val_sources))
-        legacy_pairs = [(d, val_clean[i], m, s) for d, m, i, s in zip(legacy_d, legacy_m, val_sources, val_severity)]
+    val_pairs = validation_pairs(val_clean, cfg.val_variants, cfg.workers)
+    legacy_pairs = validation_pairs(val_clean, cfg.val_variants, cfg.workers, "legacy") if cfg.legacy_fraction > 0 else []
     log.info("pairs: %d train from %d images (%d legacy), %d val + %d legacy val (%.0fs)", len(damaged),
              len(train_clean), families.count("legacy"), len(val_pairs), len(legacy_pairs), time.time() - start)
     contexts = [make_context(d.astype(np.float32) / 255) for d in damaged]

@@ -5,6 +5,8 @@
 seed) in a process pool, by the broad damage model or, per pair, another ``DAMAGE_FAMILIES``
 generator: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W; all
 false for the ``legacy`` synthesizer, which returns none).
+``validation_pairs(val_clean, draws, workers, family)``: the fixed validation pairs (damaged,
+clean, mask, severity) of ``val_plan``, damaged by one family.
 ``val_damage_seed(source, severity, draw, draws)``: the broad damage seed of a validation pair,
 shared by the trainer's checkpoint choice and the hold's choice (``training.unet_hold``).
 ``crop_batch(...)``: one training batch of random ``tile`` crops with rotations, flips and a
@@ -19,8 +21,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "val_plan", "VAL_SEED0", "EXTRA_SEED0",
-           "DAMAGE_FAMILIES"]
+__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "val_plan", "validation_pairs", "VAL_SEED0",
+           "EXTRA_SEED0", "DAMAGE_FAMILIES"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -87,6 +89,14 @@ def damage_all(cleans, severities, seeds, workers: int = 0, families=None):
     damaged = [d for d, _, _ in out]
     masks = [np.unpackbits(m, count=int(np.prod(s))).reshape(s).astype(bool) for _, m, s in out]
     return damaged, masks
+
+
+def validation_pairs(val_clean, draws: int, workers: int = 0, family: str = "broad") -> list[tuple]:
+    """(damaged, clean, mask, severity) for every pair of ``val_plan(len(val_clean), draws)``, damaged
+    by ``family`` with the plan's seeds (so every family is scored on the same sources and seeds)."""
+    sources, severities, seeds = val_plan(len(val_clean), draws)
+    damaged, masks = damage_all([val_clean[i] for i in sources], severities, seeds, workers, [family] * len(sources))
+    return [(d, val_clean[i], m, s) for d, m, i, s in zip(damaged, masks, sources, severities)]
 
 
 def crop_batch(damaged, cleans, masks, owners, contexts, batch_size, rng, tile):
