@@ -1,6 +1,7 @@
 """The web API: uploads, errors, limits, and the page in a real headless browser."""
 import json
 
+import numpy as np
 import pytest
 
 fastapi = pytest.importorskip("fastapi", reason="the web API needs the [web] extra")
@@ -142,3 +143,15 @@ def test_page_is_static_package_data_with_a_local_only_policy(client):
     assert "http://" not in r.text and "https://" not in r.text
     for path in ("/web/../api.py", "/web/%2e%2e/api.py", "/web/nope.js"):
         assert client.get(path).status_code == 404, path
+
+
+def test_restore_gives_back_the_uploads_alpha_and_grayness(client, astronaut):
+    from artrestore.imageio import decode_image_file
+
+    small = astronaut[::2, ::2].copy()
+    alpha = np.tile(np.arange(small.shape[1], dtype=np.uint8), (small.shape[0], 1))
+    for pixels, check in ((np.dstack([small, alpha]), lambda f: np.array_equal(f.alpha, alpha)),
+                          (small[..., 1].copy(), lambda f: f.gray and f.alpha is None)):
+        r = client.post("/restore", files={"image": ("a.png", encode_image(pixels, ".png"), "image/png")},
+                        data={"strategy": "classical"})
+        assert r.status_code == 200 and check(decode_image_file(r.content))

@@ -72,3 +72,40 @@ def test_write_is_atomic_and_never_overwrites_by_default(tmp_path, astronaut):
     with pytest.raises(ValueError, match="cannot write"):
         write_image(tmp_path / "x.gif", astronaut)
     assert not [p for p in os.listdir(tmp_path / "sub") if p.endswith(".part")]
+
+
+def test_load_image_keeps_alpha_and_grayness(tmp_path, astronaut):
+    from artrestore.imageio import load_image
+
+    alpha = np.tile(np.arange(astronaut.shape[1], dtype=np.uint16) * 100, (astronaut.shape[0], 1))
+    cv2.imwrite(str(tmp_path / "rgba16.png"), np.dstack([astronaut[:, :, ::-1].astype(np.uint16) * 257, alpha]))
+    loaded = load_image(tmp_path / "rgba16.png")
+    np.testing.assert_array_equal(loaded.rgb, astronaut)
+    np.testing.assert_array_equal(loaded.alpha, np.rint(alpha / 257.0).astype(np.uint8))  # 16 -> 8 bit like the colours
+    assert not loaded.gray
+    cv2.imwrite(str(tmp_path / "g.png"), astronaut[..., 0])
+    gray = load_image(tmp_path / "g.png")
+    assert gray.gray and gray.alpha is None and gray.rgb.shape == astronaut.shape
+
+
+def test_output_pixels_give_back_alpha_and_one_channel_where_the_format_keeps_them(tmp_path, astronaut):
+    from artrestore.imageio import ImageFile, load_image, output_pixels
+
+    alpha = np.full(astronaut.shape[:2], 77, np.uint8)
+    source = ImageFile(rgb=astronaut, alpha=alpha)
+    for suffix in (".png", ".tif", ".webp"):
+        out = output_pixels(astronaut, source, suffix)
+        assert out.shape == (*astronaut.shape[:2], 4)
+        written = load_image(write_image(tmp_path / f"a{suffix}", out))
+        np.testing.assert_array_equal(written.alpha, alpha)
+        if suffix != ".webp":  # lossy by default
+            np.testing.assert_array_equal(written.rgb, astronaut)
+    assert output_pixels(astronaut, source, ".jpg").shape == astronaut.shape  # JPEG stores no alpha
+    gray_rgb = np.repeat(astronaut[..., :1], 3, axis=2)
+    one = output_pixels(gray_rgb, ImageFile(rgb=gray_rgb, gray=True), ".png")
+    assert one.shape == astronaut.shape[:2]
+    assert load_image(write_image(tmp_path / "g.png", one)).gray
+    # A gray source whose restoration is not gray (never from the restorer) is written as it is.
+    assert output_pixels(astronaut, ImageFile(rgb=gray_rgb, gray=True), ".png").shape == astronaut.shape
+    with pytest.raises(ValueError, match="RGBA"):
+        write_image(tmp_path / "a.jpg", np.dstack([astronaut, alpha]))

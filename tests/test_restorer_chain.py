@@ -89,3 +89,23 @@ def test_flat_black_or_white_images_pass_every_fast_path(restorer, level):
         restored, info = restorer.restore(image, strategy)
         assert restored.shape == image.shape and info["method"] in ("classical", "ml_guided", "none", "deep_learning")
         np.testing.assert_allclose(restored.astype(int), level, atol=2)
+
+
+def test_restore_file_keeps_the_files_alpha_and_one_channel(restorer, damaged, tmp_path):
+    """What the user's file had beside its colours is not lost: a cut-out's transparency is written
+    back byte for byte (PNG), a grayscale scan stays a one-channel file; JPEG cannot store alpha."""
+    from artrestore.imageio import load_image
+
+    alpha = np.tile(np.arange(damaged.shape[1], dtype=np.uint8), (damaged.shape[0], 1))
+    src = write_image(tmp_path / "cutout.png", np.dstack([damaged, alpha]))
+    row = restorer.restore_file(src, tmp_path / "out", strategy="classical")
+    out = load_image(row["output"])
+    np.testing.assert_array_equal(out.alpha, alpha)
+    restored, _ = restorer.restore(damaged, "classical")
+    np.testing.assert_array_equal(out.rgb, restored)  # the colours are what restore() gives
+    row = restorer.restore_file(src, tmp_path / "jpg", strategy="classical", ext="jpg")
+    assert load_image(row["output"]).alpha is None
+    gray = write_image(tmp_path / "scan.png", damaged[..., 1].copy())
+    row = restorer.restore_file(gray, tmp_path / "out", strategy="ml_guided")
+    assert row["status"] == "restored" and load_image(row["output"]).gray
+    assert read_image(row["output"]).shape == damaged.shape

@@ -50,9 +50,12 @@ class _Stage:
         self.source, self.target, self.strategy = source, target, strategy
         self.restorer = HybridRestorer(**restorer_options)
 
-    def _restore_and_write(self, row: dict, image, dst: str, strategy: str, start: float) -> dict:
-        restored, info = self.restorer.restore(image, strategy)
-        self.target.write_image(dst, restored)
+    def _restore_and_write(self, row: dict, source, dst: str, strategy: str, start: float) -> dict:
+        from artrestore.imageio import output_pixels
+
+        restored, info = self.restorer.restore(source.rgb, strategy)
+        # As restore_file: the source file's alpha and grayscale go back into the output.
+        self.target.write_image(dst, output_pixels(restored, source, os.path.splitext(dst)[1] or ".png"))
         row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
                    status="restored", fallback=(info.get("fallback") or {}).get("reason"))
         return row
@@ -80,7 +83,8 @@ class RestoreStage(_Stage):
         row = _blank_row(self.source.display(src), self.target.display(dst))
         start = time.perf_counter()
         try:
-            image = self.source.read_image(src)
+            source = self.source.load_image(src)
+            image = source.rgb
             if self.defer_unet:
                 forced = STRATEGIES[self.strategy]
                 if forced == "deep_learning":
@@ -89,7 +93,7 @@ class RestoreStage(_Stage):
                     analysis = self.restorer.analyze(image)
                     if analysis["method"] == "deep_learning":
                         return {**row, "status": DEFERRED, "severity": analysis["severity"]}
-            return self._restore_and_write(row, image, dst, self.strategy, start)
+            return self._restore_and_write(row, source, dst, self.strategy, start)
         except (*_BAD_INPUT, DeepLearningUnavailable) as error:
             return _fail(row, error)
         except Exception as error:  # a bug must not stop a million-image job: report it on the file
@@ -111,7 +115,7 @@ class UNetStage(_Stage):
         try:
             # The CPU worker routed it to the U-Net; restoring with the forced strategy gives the same
             # method, severity, fallback and pixels as ``auto`` does on one machine.
-            return self._restore_and_write(row, self.source.read_image(src), dst, "deep_learning", start)
+            return self._restore_and_write(row, self.source.load_image(src), dst, "deep_learning", start)
         except (*_BAD_INPUT, DeepLearningUnavailable) as error:
             return _fail(row, error)
         except Exception as error:

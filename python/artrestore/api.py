@@ -29,7 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from artrestore import __version__
 from artrestore._resources import SAMPLES
 from artrestore.errors import DeepLearningUnavailable
-from artrestore.imageio import decode_image, encode_image
+from artrestore.imageio import decode_image_file, encode_image, output_pixels
 from artrestore.strategies import STRATEGIES
 
 MAX_UPLOAD_BYTES = int(float(os.environ.get("ARTRESTORE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
@@ -67,7 +67,7 @@ async def _read_upload(image: UploadFile):
         raise HTTPException(413, f"upload larger than {MAX_UPLOAD_BYTES} bytes")
     name = re.sub(r"[^\w.\-]", "_", image.filename or "upload")[:100]
     try:
-        return await run_in_threadpool(decode_image, data, name=name)
+        return await run_in_threadpool(decode_image_file, data, name=name)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
 
@@ -105,12 +105,13 @@ async def restore(image: UploadFile = File(..., description="the image file (PNG
                                         description="``png``: the image, info in a header; ``json``: both in JSON")):
     if strategy not in STRATEGIES:
         raise HTTPException(422, f"strategy must be one of {sorted(STRATEGIES)}")
-    rgb = await _read_upload(image)
+    source = await _read_upload(image)
     try:
-        restored, info = await run_in_threadpool(restorer().restore, rgb, strategy)
+        restored, info = await run_in_threadpool(restorer().restore, source.rgb, strategy)
     except DeepLearningUnavailable as error:
         raise HTTPException(503, f"deep learning unavailable: {error}") from None
-    png = await run_in_threadpool(encode_image, restored, ".png")
+    # The upload's alpha and grayscale go back into the PNG, as the command line's files do.
+    png = await run_in_threadpool(encode_image, output_pixels(restored, source, ".png"), ".png")
     if response == "json":
         return JSONResponse({"info": info, "image_png_base64": base64.b64encode(png).decode()})
     return Response(png, media_type="image/png",
@@ -119,8 +120,8 @@ async def restore(image: UploadFile = File(..., description="the image file (PNG
 
 @app.post("/analyze", summary="The 14 damage features and the route the restorer would take")
 async def analyze(image: UploadFile = File(...)):
-    rgb = await _read_upload(image)
-    return await run_in_threadpool(restorer().analyze, rgb)
+    source = await _read_upload(image)
+    return await run_in_threadpool(restorer().analyze, source.rgb)
 
 
 @app.get("/healthz", summary="Liveness and configuration")

@@ -1,7 +1,11 @@
 """Reading and writing image files safely.
 
 ``read_image(path)`` returns RGB uint8 H x W x 3: grayscale is replicated, alpha dropped, 16-bit
-scaled to 8-bit, palette expanded. It refuses, with a typed error naming the file and the
+scaled to 8-bit, palette expanded. ``load_image(path)`` (``decode_image_file(data)`` for bytes)
+also keeps what the file had beside its colours (``ImageFile``: its alpha channel, whether it was
+grayscale), and ``output_pixels(restored, source, suffix)`` gives them back to a restored image
+for writing: a grayscale file gives a one-channel output, an alpha channel is kept where the
+format stores one (PNG, TIFF, WebP). It refuses, with a typed error naming the file and the
 problem: missing paths (``FileNotFoundError``), empty, undecodable or non-image files and images
 above ``max_pixels`` (``ValueError``), the last from the header alone, before any decoding, so a
 decompression bomb costs nothing. ``write_image`` encodes by suffix and writes atomically
@@ -14,6 +18,7 @@ import os
 import pathlib
 import struct
 import tempfile
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -25,6 +30,17 @@ os.umask(_UMASK)
 # Image files artrestore reads from folders and writes (lower case, with the dot).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 WRITABLE_SUFFIXES = IMAGE_SUFFIXES
+ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats whose files keep an alpha channel
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """A decoded image file: ``rgb`` (H x W x 3 uint8, what the restorer works on), ``alpha``
+    (H x W uint8, 16-bit scaled like the colours; None when the file had none) and ``gray`` (the
+    file had one channel)."""
+    rgb: np.ndarray
+    alpha: np.ndarray | None = None
+    gray: bool = False
 
 
 def _declared_size(head: bytes) -> tuple[int, int] | None:
@@ -56,6 +72,11 @@ def _declared_size(head: bytes) -> tuple[int, int] | None:
 
 def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode an image file to RGB uint8 H x W x 3 (see the module docstring for what is refused)."""
+    return load_image(path, max_pixels=max_pixels).rgb
+
+
+def load_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFile:
+    """Decode an image file to an ``ImageFile`` (refuses what ``read_image`` refuses)."""
     path = pathlib.Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
@@ -73,11 +94,16 @@ def read_image(path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError(f"{path}: not a readable image (corrupt, truncated or unsupported format)")
-    return _to_rgb8(image, path, max_pixels)
+    return _split(image, path, max_pixels)
 
 
 def decode_image(data: bytes, *, name: str = "upload", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Like ``read_image`` for bytes already in memory (web uploads)."""
+    return decode_image_file(data, name=name, max_pixels=max_pixels).rgb
+
+
+def decode_image_file(data: bytes, *, name: str = "upload", max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageFile:
+    """Like ``load_image`` for bytes already in memory."""
     if not data:
         raise ValueError(f"{name}: empty file")
     size = _declared_size(data[:65536])
@@ -86,7 +112,27 @@ def decode_image(data: bytes, *, name: str = "upload", max_pixels: int = DEFAULT
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if image is None:
         raise ValueError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
-    return _to_rgb8(image, name, max_pixels)
+    return _split(image, name, max_pixels)
+
+
+def _split(image: np.ndarray, name, max_pixels: int) -> ImageFile:
+    rgb = _to_rgb8(image, name, max_pixels)
+    alpha = None
+    if image.ndim == 3 and image.shape[2] == 4:
+        alpha = image[:, :, 3]
+        alpha = np.ascontiguousarray(np.rint(alpha / 257.0).astype(np.uint8) if alpha.dtype == np.uint16 else alpha)
+    return ImageFile(rgb=rgb, alpha=alpha, gray=image.ndim == 2)
+
+
+def output_pixels(restored: np.ndarray, source: ImageFile, suffix: str) -> np.ndarray:
+    """What to write for ``restored`` (RGB uint8 of ``source``'s size) in a ``suffix`` file: one
+    channel when the source file had one and ``restored`` is gray (the restorer keeps monochrome
+    images monochrome), RGBA with the source's alpha where the format stores it, else RGB."""
+    if source.gray and np.array_equal(restored[..., 0], restored[..., 1]) and np.array_equal(restored[..., 1], restored[..., 2]):
+        return np.ascontiguousarray(restored[..., 0])
+    if source.alpha is not None and suffix.lower() in ALPHA_SUFFIXES and source.alpha.shape == restored.shape[:2]:
+        return np.dstack([restored, source.alpha])
+    return restored
 
 
 def _to_rgb8(image: np.ndarray, name, max_pixels: int) -> np.ndarray:
@@ -110,20 +156,25 @@ def _to_rgb8(image: np.ndarray, name, max_pixels: int) -> np.ndarray:
 
 
 def encode_image(image: np.ndarray, suffix: str = ".png", *, jpeg_quality: int = 95) -> bytes:
-    """Encode RGB uint8 to bytes in the format named by ``suffix``."""
+    """Encode uint8 RGB (H x W x 3), gray (H x W) or, for ``ALPHA_SUFFIXES``, RGBA (H x W x 4) to
+    bytes in the format named by ``suffix``."""
     if suffix.lower() not in WRITABLE_SUFFIXES:
         raise ValueError(f"cannot write {suffix!r} images; use one of {sorted(WRITABLE_SUFFIXES)}")
-    if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"expected RGB uint8 H x W x 3, got {image.dtype} {image.shape}")
+    rgba = image.ndim == 3 and image.shape[2] == 4 and suffix.lower() in ALPHA_SUFFIXES
+    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3) or rgba):
+        raise ValueError(f"expected RGB uint8 H x W x 3 (gray H x W; RGBA H x W x 4 for {', '.join(ALPHA_SUFFIXES)}), "
+                         f"got {image.dtype} {image.shape}")
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix.lower() in (".jpg", ".jpeg") else []
-    ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(image[:, :, ::-1]), params)
+    if image.ndim == 3:  # OpenCV encodes BGR(A)
+        image = image[:, :, [2, 1, 0, 3][:image.shape[2]]]
+    ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(image), params)
     if not ok:
         raise ValueError(f"OpenCV could not encode a {suffix} image")
     return encoded.tobytes()
 
 
 def write_image(path, image: np.ndarray, *, overwrite: bool = False, jpeg_quality: int = 95) -> pathlib.Path:
-    """Atomically write RGB uint8 to ``path`` (format from its suffix); folders are created."""
+    """Atomically write an image ``encode_image`` takes to ``path`` (format from its suffix); folders are created."""
     path = pathlib.Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path}: already exists (pass overwrite=True to replace it)")

@@ -39,7 +39,7 @@ from artrestore.dl.ensemble import DEFAULT_VIEWS, SelfEnsemble, check_views
 from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, read_shares
 from artrestore.dl.onnx_runtime import RUNTIMES
 from artrestore.errors import DeepLearningUnavailable
-from artrestore.imageio import read_image, write_image
+from artrestore.imageio import load_image, output_pixels, read_image, write_image
 from artrestore.monochrome import is_monochrome, to_monochrome
 from artrestore.router import DecisionEngine, Router, Thresholds
 from artrestore.strategies import STRATEGIES
@@ -226,8 +226,9 @@ class HybridRestorer:
                 row["status"] = "skipped"
                 return row
             start = time.perf_counter()
-            restored, info = self.restore(path, strategy, return_mask=save_mask)
-            write_image(target, restored, overwrite=True)
+            source = load_image(path)  # the file's alpha and grayscale go back into the output
+            restored, info = self.restore(source.rgb, strategy, return_mask=save_mask)
+            write_image(target, output_pixels(restored, source, target.suffix), overwrite=True)
             if save_mask and "mask" in info:  # image files are RGB here
                 row["mask"] = str(write_image(mask_target, np.repeat(info["mask"][:, :, None], 3, axis=2), overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),

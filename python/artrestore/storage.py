@@ -25,8 +25,9 @@ import uuid
 from artrestore._optional import require
 from artrestore.imageio import (
     IMAGE_SUFFIXES,
-    decode_image,
+    decode_image_file,
     encode_image,
+    load_image,
     partial_name,
     read_image,
     write_file_atomic,
@@ -77,6 +78,9 @@ class LocalStore:
 
     def read_image(self, path: str):
         return read_image(path)
+
+    def load_image(self, path: str):
+        return load_image(path)
 
     def write_image(self, path: str, image) -> None:
         write_image(path, image, overwrite=True)
@@ -162,9 +166,12 @@ class ArrowStore:
         return found
 
     def read_image(self, path: str):
+        return self.load_image(path).rgb
+
+    def load_image(self, path: str):
         with self.fs.open_input_file(path) as fh:
             data = fh.read()
-        return decode_image(data, name=self.display(path))
+        return decode_image_file(data, name=self.display(path))
 
     def write_image(self, path: str, image) -> None:
         self.write_bytes(path, encode_image(image, posixpath.splitext(path)[1] or ".png"))
