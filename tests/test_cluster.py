@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -60,7 +61,9 @@ def mixed(tmp_path_factory, astronaut):
         write_image(src / f"p{i:02d}.png", synthesize_damage(photo, ("light", "moderate", "severe")[i % 3], seed=i)[0])
     write_image(src / "sub" / "deep.jpg", photos[0])
     write_image(src / "p00.jpg", photos[1])  # same stem as p00.png
-    # A grayscale scan and a cut-out with transparency: their outputs keep one channel and the alpha.
+    # A grayscale scan, a cut-out with transparency and a 16-bit scan: their outputs keep one
+    # channel, the alpha and 16 bits.
+    cv2.imwrite(str(src / "deep.png"), photos[5][:, :, ::-1].astype(np.uint16) * 257 + 3)
     write_image(src / "gray.png", synthesize_damage(photos[3], "moderate", seed=20)[0][..., 1].copy())
     write_image(src / "cutout.png", np.dstack([photos[4], np.tile(np.arange(photos[4].shape[1], dtype=np.uint8),
                                                                   (photos[4].shape[0], 1))]))

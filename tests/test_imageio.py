@@ -109,3 +109,36 @@ def test_output_pixels_give_back_alpha_and_one_channel_where_the_format_keeps_th
     assert output_pixels(astronaut, ImageFile(rgb=gray_rgb, gray=True), ".png").shape == astronaut.shape
     with pytest.raises(ValueError, match="RGBA"):
         write_image(tmp_path / "a.jpg", np.dstack([astronaut, alpha]))
+
+
+def test_a_16_bit_file_is_written_back_in_16_bits_with_the_restorations_change(tmp_path, astronaut):
+    from artrestore.imageio import load_image, output_pixels
+
+    rng = np.random.default_rng(1)
+    deep = astronaut.astype(np.uint16) * 257 + rng.integers(-100, 101, astronaut.shape).clip(0).astype(np.uint16)
+    alpha = np.full(astronaut.shape[:2], 40000, np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), np.dstack([deep, alpha])[:, :, [2, 1, 0, 3]])
+    source = load_image(tmp_path / "deep.png")
+    assert source.deep.dtype == np.uint16 and source.deep.shape == (*astronaut.shape[:2], 4)
+    # Untouched: every bit back, alpha included.
+    np.testing.assert_array_equal(output_pixels(source.rgb, source, ".png"), np.dstack([deep, alpha]))
+    changed = source.rgb.copy()
+    changed[5, 7] = [0, 255, 100]
+    out = output_pixels(changed, source, ".tif")
+    expected = np.clip(deep[5, 7].astype(int) + 257 * (changed[5, 7].astype(int) - source.rgb[5, 7]), 0, 65535)
+    np.testing.assert_array_equal(out[5, 7, :3], expected)
+    np.testing.assert_array_equal(out[6, 7, :3], deep[6, 7])
+    written = cv2.imread(str(write_image(tmp_path / "back.png", out)), cv2.IMREAD_UNCHANGED)
+    assert written.dtype == np.uint16 and np.array_equal(written[:, :, [2, 1, 0, 3]], out)
+    assert output_pixels(changed, source, ".jpg").dtype == np.uint8  # JPEG has 8 bits
+
+
+def test_restore_file_with_none_gives_a_16_bit_grayscale_scan_back_exactly(tmp_path, astronaut):
+    from artrestore import HybridRestorer
+
+    scan = (astronaut[..., 1].astype(np.uint16) * 257 + 99).clip(0, 65535).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "scan.png"), scan)
+    row = HybridRestorer(use_dl=False).restore_file(tmp_path / "scan.png", tmp_path / "out", strategy="none")
+    back = cv2.imread(row["output"], cv2.IMREAD_UNCHANGED)
+    assert back.dtype == np.uint16
+    np.testing.assert_array_equal(back, scan)

@@ -3,9 +3,11 @@
 ``read_image(path)`` returns RGB uint8 H x W x 3: grayscale is replicated, alpha dropped, 16-bit
 scaled to 8-bit, palette expanded. ``load_image(path)`` (``decode_image_file(data)`` for bytes)
 also keeps what the file had beside its colours (``ImageFile``: its alpha channel, whether it was
-grayscale), and ``output_pixels(restored, source, suffix)`` gives them back to a restored image
-for writing: a grayscale file gives a one-channel output, an alpha channel is kept where the
-format stores one (PNG, TIFF, WebP). It refuses, with a typed error naming the file and the
+grayscale, its 16-bit values), and ``output_pixels(restored, source, suffix)`` gives them back to
+a restored image for writing: a grayscale file gives a one-channel output, an alpha channel is
+kept where the format stores one (PNG, TIFF, WebP), and a 16-bit file gives a 16-bit output where
+the format stores one (PNG, TIFF): its own values plus the restoration's change x 257, so a pixel
+the restoration left alone keeps every bit it had. It refuses, with a typed error naming the file and the
 problem: missing paths (``FileNotFoundError``), empty, undecodable or non-image files and images
 above ``max_pixels`` (``ValueError``), the last from the header alone, before any decoding, so a
 decompression bomb costs nothing. ``write_image`` encodes by suffix and writes atomically
@@ -31,16 +33,19 @@ os.umask(_UMASK)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 WRITABLE_SUFFIXES = IMAGE_SUFFIXES
 ALPHA_SUFFIXES = (".png", ".tif", ".tiff", ".webp")  # formats whose files keep an alpha channel
+DEEP_SUFFIXES = (".png", ".tif", ".tiff")  # formats whose files keep 16 bits per channel
 
 
 @dataclass(frozen=True)
 class ImageFile:
     """A decoded image file: ``rgb`` (H x W x 3 uint8, what the restorer works on), ``alpha``
     (H x W uint8, 16-bit scaled like the colours; None when the file had none) and ``gray`` (the
-    file had one channel)."""
+    file had one channel); ``deep``: a 16-bit file's values (uint16, laid out as ``output_pixels``
+    lays out the 8-bit output: H x W gray, RGB or RGBA), None for an 8-bit file."""
     rgb: np.ndarray
     alpha: np.ndarray | None = None
     gray: bool = False
+    deep: np.ndarray | None = None
 
 
 def _declared_size(head: bytes) -> tuple[int, int] | None:
@@ -121,18 +126,26 @@ def _split(image: np.ndarray, name, max_pixels: int) -> ImageFile:
     if image.ndim == 3 and image.shape[2] == 4:
         alpha = image[:, :, 3]
         alpha = np.ascontiguousarray(np.rint(alpha / 257.0).astype(np.uint8) if alpha.dtype == np.uint16 else alpha)
-    return ImageFile(rgb=rgb, alpha=alpha, gray=image.ndim == 2)
+    deep = None
+    if image.dtype == np.uint16:  # OpenCV's BGR(A) -> RGB(A)
+        deep = np.ascontiguousarray(image if image.ndim == 2 else image[:, :, [2, 1, 0, 3][:image.shape[2]]])
+    return ImageFile(rgb=rgb, alpha=alpha, gray=image.ndim == 2, deep=deep)
 
 
 def output_pixels(restored: np.ndarray, source: ImageFile, suffix: str) -> np.ndarray:
     """What to write for ``restored`` (RGB uint8 of ``source``'s size) in a ``suffix`` file: one
     channel when the source file had one and ``restored`` is gray (the restorer keeps monochrome
-    images monochrome), RGBA with the source's alpha where the format stores it, else RGB."""
+    images monochrome), RGBA with the source's alpha where the format stores it, else RGB; in 16
+    bits (``deep`` + change x 257) when the source was 16-bit and the format stores that."""
+    out, before = restored, source.rgb
     if source.gray and np.array_equal(restored[..., 0], restored[..., 1]) and np.array_equal(restored[..., 1], restored[..., 2]):
-        return np.ascontiguousarray(restored[..., 0])
-    if source.alpha is not None and suffix.lower() in ALPHA_SUFFIXES and source.alpha.shape == restored.shape[:2]:
-        return np.dstack([restored, source.alpha])
-    return restored
+        out, before = restored[..., 0], source.rgb[..., 0]
+    elif source.alpha is not None and suffix.lower() in ALPHA_SUFFIXES and source.alpha.shape == restored.shape[:2]:
+        out, before = np.dstack([restored, source.alpha]), np.dstack([source.rgb, source.alpha])
+    if source.deep is not None and suffix.lower() in DEEP_SUFFIXES and source.deep.shape == out.shape:
+        change = out.astype(np.int32) - before.astype(np.int32)
+        return np.clip(source.deep.astype(np.int32) + 257 * change, 0, 65535).astype(np.uint16)
+    return np.ascontiguousarray(out)
 
 
 def _to_rgb8(image: np.ndarray, name, max_pixels: int) -> np.ndarray:
@@ -157,13 +170,14 @@ def _to_rgb8(image: np.ndarray, name, max_pixels: int) -> np.ndarray:
 
 def encode_image(image: np.ndarray, suffix: str = ".png", *, jpeg_quality: int = 95) -> bytes:
     """Encode uint8 RGB (H x W x 3), gray (H x W) or, for ``ALPHA_SUFFIXES``, RGBA (H x W x 4) to
-    bytes in the format named by ``suffix``."""
+    bytes in the format named by ``suffix``; uint16 for ``DEEP_SUFFIXES``."""
     if suffix.lower() not in WRITABLE_SUFFIXES:
         raise ValueError(f"cannot write {suffix!r} images; use one of {sorted(WRITABLE_SUFFIXES)}")
     rgba = image.ndim == 3 and image.shape[2] == 4 and suffix.lower() in ALPHA_SUFFIXES
-    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3) or rgba):
-        raise ValueError(f"expected RGB uint8 H x W x 3 (gray H x W; RGBA H x W x 4 for {', '.join(ALPHA_SUFFIXES)}), "
-                         f"got {image.dtype} {image.shape}")
+    deep = image.dtype == np.uint16 and suffix.lower() in DEEP_SUFFIXES
+    if (image.dtype != np.uint8 and not deep) or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3) or rgba):
+        raise ValueError(f"expected RGB uint8 H x W x 3 (gray H x W; RGBA H x W x 4 for {', '.join(ALPHA_SUFFIXES)}; "
+                         f"uint16 for {', '.join(DEEP_SUFFIXES)}), got {image.dtype} {image.shape}")
     params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if suffix.lower() in (".jpg", ".jpeg") else []
     if image.ndim == 3:  # OpenCV encodes BGR(A)
         image = image[:, :, [2, 1, 0, 3][:image.shape[2]]]

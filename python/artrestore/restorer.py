@@ -212,7 +212,8 @@ class HybridRestorer:
 
     def restore_file(self, path, output_dir, *, strategy="auto", suffix="restored", ext="png",
                      overwrite=False, output_path=None, save_mask=False) -> dict:
-        """Restore one file into ``output_dir``; returns a summary row (never raises for bad input).
+        """Restore one file into ``output_dir``, keeping its alpha, grayscale and 16 bits where the output
+        format can (``imageio.output_pixels``); returns a summary row (never raises for bad input).
         ``save_mask``: also write the chain's mask as ``<output stem>_mask.png`` (row ``mask``; none for the U-Net)."""
         path = pathlib.Path(path)
         target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
