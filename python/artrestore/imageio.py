@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from artrestore.monochrome import is_monochrome
+
 # 100 megapixels: a 10000 x 10000 scan decodes to 300 MB of RGB; larger is refused unless raised.
 DEFAULT_MAX_PIXELS = int(os.environ.get("ARTRESTORE_MAX_PIXELS", 100_000_000))
 _UMASK = os.umask(0)
@@ -138,7 +140,7 @@ def output_pixels(restored: np.ndarray, source: ImageFile, suffix: str) -> np.nd
     images monochrome), RGBA with the source's alpha where the format stores it, else RGB; in 16
     bits (``deep`` + change x 257) when the source was 16-bit and the format stores that."""
     out, before = restored, source.rgb
-    if source.gray and np.array_equal(restored[..., 0], restored[..., 1]) and np.array_equal(restored[..., 1], restored[..., 2]):
+    if source.gray and is_monochrome(restored):
         out, before = restored[..., 0], source.rgb[..., 0]
     elif source.alpha is not None and suffix.lower() in ALPHA_SUFFIXES and source.alpha.shape == restored.shape[:2]:
         out, before = np.dstack([restored, source.alpha]), np.dstack([source.rgb, source.alpha])
