@@ -7,11 +7,17 @@ Writes, under OUT (default .devdata/, ignored by git):
                 split into chunks of at most --chunk-mb MiB so each chunk can travel in its own call;
                 by default what the device tool's 64 MiB per call leaves beside the git-tracked
                 files (which travel with every call), less a 2 MiB margin
+  val_extra/    with --holdout-fraction F: the crops of about F of the --extra source images (all
+                crops of one source together, chosen by a hash of its name, so the choice never
+                changes), kept out of every extra_K: more validation sources for choices the
+                dataset's 12 validation images decide too noisily (the U-Net's hold); only a
+                network trained without them (on extra_K packed this way) has never seen them
 Usage: python scripts/pack_training_data.py --clean ../shared/data/clean [--extra DIR ...] [--out .devdata]
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import pathlib
 import subprocess
 
@@ -37,6 +43,18 @@ def _write(image, path: pathlib.Path, quality: int) -> int:
     return len(data)
 
 
+def source_group(stem: str) -> str:
+    """The source image a crop came from: the collection names crops ``<source>_<k>``."""
+    head, _, tail = stem.rpartition("_")
+    return head if head and tail.isdigit() else stem
+
+
+def held_out(stem: str, fraction: float) -> bool:
+    """Whether the crop ``stem``'s source image is among the ``fraction`` kept for validation."""
+    digest = hashlib.sha256(source_group(stem).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
 def default_chunk_mib(repo: pathlib.Path) -> float:
     """What one device call can carry beside the git-tracked files of ``repo``, in MiB."""
     names = subprocess.run(["git", "-C", str(repo), "ls-files", "-z"], capture_output=True, check=True).stdout
@@ -52,6 +70,8 @@ def main() -> None:
     parser.add_argument("--chunk-mb", type=float, default=None,
                         help="MiB per extra_K folder (default: what a device call leaves beside the tracked files)")
     parser.add_argument("--max-side", type=int, default=512)
+    parser.add_argument("--holdout-fraction", type=float, default=0.0,
+                        help="share of the --extra source images kept out of training, in val_extra/")
     args = parser.parse_args()
     if args.chunk_mb is None:
         args.chunk_mb = default_chunk_mib(pathlib.Path(__file__).resolve().parents[1])
@@ -78,11 +98,16 @@ def main() -> None:
             if min(image.shape[:2]) < 256:
                 continue
             data = _encode(image, 90)
+            name = f"{pathlib.Path(extra).name}__{p.stem}.jpg"
+            if held_out(p.stem, args.holdout_fraction):
+                (out / "val_extra").mkdir(parents=True, exist_ok=True)
+                (out / "val_extra" / name).write_bytes(data)
+                continue
             if used and used + len(data) > args.chunk_mb * 2**20:
                 chunk, used = chunk + 1, 0.0
             folder = out / f"extra_{chunk}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{pathlib.Path(extra).name}__{p.stem}.jpg").write_bytes(data)
+            (folder / name).write_bytes(data)
             used += len(data)
     for folder in sorted(out.iterdir()):
         files = list(folder.glob("*.jpg"))

@@ -1,6 +1,7 @@
 """training.unet_hold: the rule picks the hold and, per severity class, the share a known case needs."""
 import cv2
 import numpy as np
+import pytest
 
 from artrestore.training import unet_hold
 
@@ -22,7 +23,7 @@ def test_a_wrong_cast_on_light_images_is_dropped_and_a_right_one_on_damaged_imag
         ("moderate", clean, _shift_blue(clean, -20), clean, {"light": 0.0, "moderate": 1.0, "severe": 0.0}),
         ("severe", clean, _shift_blue(clean, -40), clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0}),
     ]
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1, views=1: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda *args: outcomes)
     report = unet_hold.choose("unused")
     # Either hold removes a pure cast exactly; the colour family is tried first and wins the tie.
     assert report["chosen"]["shares"] == {"light": 0.0, "moderate": 1.0, "severe": 1.0}
@@ -38,7 +39,7 @@ def test_no_share_is_taken_when_every_hold_loses_a_level(monkeypatch):
     # Every level is classified as light and the network's colour is right everywhere.
     outcomes = [(level, clean, _shift_blue(clean, -10 * (k + 1)), clean, {"light": 1.0})
                 for k, level in enumerate(unet_hold.LEVELS)]
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1, views=1: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda *args: outcomes)
     assert unet_hold.choose("unused")["chosen"]["shares"] == {"light": 1.0, "moderate": 1.0, "severe": 1.0}
 
 
@@ -52,7 +53,7 @@ def test_a_detail_removing_network_on_light_images_gets_its_change_halved(monkey
     outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
                 ("severe", clean, smooth, clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0})]
     monkeypatch.setattr(unet_hold, "LEVELS", ("clean", "light", "severe"))
-    monkeypatch.setattr(unet_hold, "_outcomes", lambda clean_dir, model_dir, draws=1, views=1: outcomes)
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda *args: outcomes)
     report = unet_hold.choose("unused")
     assert report["chosen"] == {"hold": unet_hold.CHANGE_KEEP_KEY,
                                 "shares": {"light": 0.0, "moderate": 1.0, "severe": 1.0}}
@@ -95,3 +96,22 @@ def test_an_eight_view_choice_is_recorded_beside_the_one_view_shares_and_read_ba
     assert read_shares(folder, 8)[unet_hold.CHANGE_KEEP_KEY] == {"light": 0.3, "moderate": 0.9, "severe": 0.7}
     # Two views have no choice of their own: they fall back to the one-view shares.
     assert read_shares(folder, 2)[unet_hold.CHANGE_KEEP_KEY] == one_view
+
+
+@pytest.mark.dl
+def test_held_out_sources_join_the_validation_sources(monkeypatch, astronaut):
+    """``extra_val`` reaches the source loader, and each source it adds is scored clean and at every
+    severity like the split's own."""
+    pytest.importorskip("onnxruntime")
+    from artrestore.training import routing_outcomes
+
+    asked = {}
+
+    def sources(clean_dir, split, *, max_side, extra_dir=None):
+        asked.update(split=split, extra_dir=extra_dir)
+        return [("val/a.png", astronaut[::8, ::8].copy()), ("extra/b.png", astronaut[::-8, ::8].copy())], []
+
+    monkeypatch.setattr(routing_outcomes, "source_images", sources)
+    outcomes = unet_hold._outcomes("clean", None, 1, 1, "held_out")
+    assert asked == {"split": "val", "extra_dir": "held_out"}
+    assert [level for level, *_ in outcomes] == ["clean", "light", "moderate", "severe"] * 2

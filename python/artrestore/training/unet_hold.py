@@ -15,11 +15,12 @@ Two families of holds are tried on the same outputs, as the restorer applies the
 no level against keeping everything.
 
 Run: ``python -m artrestore.training.unet_hold --clean ../shared/data/clean --out FILE.json
-[--draws N] [--views V] [--write-metadata]`` (more draws: a choice less tied to 12 damaged images
-per level; ``--views 8``: the U-Net as the self-ensemble ``dl.ensemble`` runs it, whose shares are
-recorded under their own keys, ``dl.hold.shares_key``; ``--write-metadata`` records the choice in
-the U-Net folder's metadata). The
-check family is never used here.
+[--draws N] [--views V] [--extra-val DIR] [--write-metadata]`` (more draws: a choice less tied to 12
+damaged images per level; ``--extra-val``: more sources, images the U-Net never trained on, such as
+the collected crops ``scripts/pack_training_data.py --holdout-fraction`` keeps out of training;
+``--views 8``: the U-Net as the self-ensemble ``dl.ensemble`` runs it, whose shares are recorded
+under their own keys, ``dl.hold.shares_key``; ``--write-metadata`` records the choice in the U-Net
+folder's metadata). The check family is never used here.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 
 
-def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1):
+def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=None):
     """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision)."""
     from artrestore.analysis import routing_vector
     from artrestore.decision import load_decision
@@ -60,7 +61,8 @@ def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1):
     backend = SelfEnsemble(make_backend("local", model_dir=model_dir), views)
     decision = load_decision("learned")  # the bundled one, as the restorer uses it
     out = []
-    sources, _ = source_images(clean_dir, "val", max_side=MAX_SIDE)  # unreadable files are logged and skipped
+    # Unreadable files are logged and skipped; ``extra_val``: held-out sources added to the split's.
+    sources, _ = source_images(clean_dir, "val", max_side=MAX_SIDE, extra_dir=extra_val)
     for i, (_, clean) in enumerate(sources):
         inputs = [("clean", clean)]
         for d in range(draws):
@@ -87,12 +89,12 @@ def _scores(outcomes, hold: str, keep_by_class: dict, with_ssim: bool = True) ->
             for level, v in rows.items()}
 
 
-def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1) -> dict:
+def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=None) -> dict:
     from artrestore.metrics import psnr, ssim
 
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
-    outcomes = _outcomes(clean_dir, model_dir, draws, views)
+    outcomes = _outcomes(clean_dir, model_dir, draws, views, extra_val)
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
               for level in LEVELS}
@@ -110,6 +112,7 @@ def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1) -> dict:
             if mean > best_mean + 1e-9:
                 best, best_mean = (hold, keep), mean
     return {"sources": sum(level == "clean" for level, *_ in outcomes), "draws": draws, "views": views,
+            "extra_val": None if extra_val is None else str(extra_val),
             "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
             "input": inputs, "uniform": uniform, "chosen": {"hold": best[0], "shares": best[1]},
             "chosen_scores": _scores(outcomes, *best),
@@ -143,10 +146,13 @@ def main(argv=None) -> int:
     parser.add_argument("--draws", type=int, default=1, help="damaged versions per source and severity")
     parser.add_argument("--views", type=int, default=1, choices=VIEWS,
                         help="dihedral views the U-Net's output is averaged over (dl.ensemble)")
+    parser.add_argument("--extra-val", default=None,
+                        help="more validation sources: a folder of images the U-Net never trained on "
+                             "(scripts/pack_training_data.py --holdout-fraction writes val_extra/)")
     parser.add_argument("--write-metadata", action="store_true", help="record the choice in the U-Net's metadata")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    report = choose(args.clean, args.unet, args.draws, args.views)
+    report = choose(args.clean, args.unet, args.draws, args.views, args.extra_val)
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     if args.write_metadata:
         record_choice(args.unet, report, pathlib.Path(args.out).name)
