@@ -25,16 +25,10 @@ def measure(clean_dir: str, draws: int, limit: int | None) -> dict:
     from artrestore import metrics
     from artrestore.dl.ensemble import SelfEnsemble
     from artrestore.serving.client import RemoteUNet
-    from artrestore.training.datasets import fit_size, list_images
-    from artrestore.training.unet_broad_data import damage_all, read_rgb, val_plan
+    from artrestore.training.unet_broad_data import load_images, validation_pairs
     from test_latency_unet import start_server, wait_until_serving
 
-    clean = [im for im in (read_rgb(p) for p in list_images(clean_dir)) if im is not None]
-    clean = [fit_size(im, 512) if min(im.shape[:2]) > 512 else im for im in clean]
-    sources, severities, seeds = val_plan(len(clean), draws)
-    if limit:
-        sources, severities, seeds = sources[:limit], severities[:limit], seeds[:limit]
-    damaged, _ = damage_all([clean[i] for i in sources], severities, seeds, 0)
+    pairs = validation_pairs(load_images(clean_dir, 512), draws, limit=limit or None)
     proc, port, folder = start_server()
     try:
         wait_until_serving(proc, port, folder)
@@ -47,8 +41,7 @@ def measure(clean_dir: str, draws: int, limit: int | None) -> dict:
         sent = {"x1": 1, "x8_client": 8, "x8_in_graph": 1}  # copies of the tiles per image
         rows: dict[str, list] = {}
         seconds = {name: 0.0 for name in variants}
-        for image, source, severity in zip(damaged, sources, severities):
-            truth = clean[source]
+        for image, truth, _, severity in pairs:
             scores = [metrics.psnr(image, truth), metrics.ssim(image, truth)]
             for name, backend in variants.items():
                 start = time.perf_counter()
@@ -67,7 +60,7 @@ def measure(clean_dir: str, draws: int, limit: int | None) -> dict:
                            "ssim": dict(zip(names, v[:, 1::2].mean(0).round(4).tolist())),
                            "in_graph_minus_client_db": round(float(diff.mean()), 3),
                            "in_graph_minus_client_se_db": round(float(diff.std(ddof=1) / np.sqrt(len(v))), 3)}
-    n = len(damaged)
+    n = len(pairs)
     return {"draws": draws, "images": n, "server": "artrestore serve stand-in, TensorFlow on this machine's CPU",
             "seconds_per_image": {k: round(s / n, 3) for k, s in seconds.items()},
             "tile_copies_sent_per_image": sent, "severities": table}

@@ -5,9 +5,10 @@ metadata records its hold (``training.unet_hold --write-metadata``), a damage fa
 (the training family) or ``legacy`` (the project's first synthesizer, ``training.synthesis``).
 Never the check family: this is for choosing between models. Each source is damaged ``draws``
 times per severity with the hold's validation seeds (``unet_broad_data.val_damage_seed``) and also
-kept clean. Output (JSON): per level (clean, light, moderate, severe) mean PSNR / SSIM of the input,
-of the network's output and of the output with its hold (``dl.hold.keep_for`` on the learned
-decision's severity probabilities), and the per-image rows.
+kept clean (``training.unet_hold``'s outcomes). Output (JSON): per level (clean, light, moderate,
+severe) mean PSNR / SSIM of the input, of the network's output and of the output with its hold
+(``dl.hold.keep_for`` on the learned decision's severity probabilities), and the per-image rows
+(``source``: the source's index in the split).
 
 Run: ``python benchmarks/unet_family_hold.py --clean ../shared/data/clean --unet DIR --family legacy
 --draws 4 --out FILE.json``.
@@ -24,37 +25,22 @@ PSNR_CAP = 100.0  # dB, as training.unet_hold: an unchanged clean image is infin
 
 
 def evaluate(clean_dir, model_dir, family: str, draws: int) -> dict:
-    from artrestore.analysis import routing_vector
-    from artrestore.decision import load_decision
-    from artrestore.dl.backends import make_backend
     from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, read_shares
     from artrestore.metrics import psnr, ssim
-    from artrestore.training.broad_damage import broad_damage
-    from artrestore.training.damage_ranges import SEVERITIES
-    from artrestore.training.routing_outcomes import source_images
-    from artrestore.training.synthesis import synthesize_damage
-    from artrestore.training.unet_broad_data import val_damage_seed
+    from artrestore.training.unet_hold import _outcomes
 
-    damage = {"broad": lambda c, s, seed: broad_damage(c, s, seed)[0],
-              "legacy": lambda c, s, seed: synthesize_damage(c, s, seed)[0]}[family]
-    backend = make_backend("local", model_dir=model_dir)
-    decision = load_decision("learned")
     shares = read_shares(model_dir)
     holds = [(hold_colour, shares[COLOUR_KEEP_KEY]), (hold_change, shares[CHANGE_KEEP_KEY])]
+    outcomes = _outcomes(clean_dir, model_dir, draws, family=family)
+    per_source = 1 + 3 * draws  # _outcomes gives each source clean, then draws x three severities
     rows = []
-    sources, _ = source_images(clean_dir, "val", max_side=512)
-    for i, (name, clean) in enumerate(sources):
-        inputs = [("clean", clean)] + [(s, damage(clean, s, val_damage_seed(i, k, d, draws)))
-                                       for d in range(draws) for k, s in enumerate(SEVERITIES)]
-        for level, image in inputs:
-            restored = backend.restore(image)
-            probability = dict(zip(decision.classes, map(float, decision.predict_severity_proba(routing_vector(image))[0])))
-            held = restored
-            for apply, keep_by_class in holds:
-                held = apply(image, held, keep_for(probability, keep_by_class))
-            rows.append({"source": name, "level": level, **{
-                f"{what}_{metric}": value for what, im in (("input", image), ("output", restored), ("held", held))
-                for metric, value in (("psnr", min(psnr(clean, im), PSNR_CAP)), ("ssim", ssim(clean, im)))}})
+    for n, (level, clean, image, restored, probability) in enumerate(outcomes):
+        held = restored
+        for apply, keep_by_class in holds:
+            held = apply(image, held, keep_for(probability, keep_by_class))
+        rows.append({"source": n // per_source, "level": level, **{
+            f"{what}_{metric}": value for what, im in (("input", image), ("output", restored), ("held", held))
+            for metric, value in (("psnr", min(psnr(clean, im), PSNR_CAP)), ("ssim", ssim(clean, im)))}})
     levels = dict.fromkeys(r["level"] for r in rows)
     summary = {level: {key: float(np.mean([r[key] for r in rows if r["level"] == level]))
                        for key in rows[0] if key not in ("source", "level")} for level in levels}

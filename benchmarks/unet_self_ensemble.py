@@ -29,20 +29,15 @@ def measure(draws: int, clean_dir: str, workers: int) -> dict:
     from artrestore import metrics
     from artrestore._validate import to_uint8
     from artrestore.dl.onnx_runtime import OnnxUNetRestorer
-    from artrestore.training.datasets import fit_size, list_images
-    from artrestore.training.unet_broad_data import damage_all, read_rgb, val_plan
+    from artrestore.training.unet_broad_data import load_images, validation_pairs
 
-    clean = [im for im in (read_rgb(p) for p in list_images(clean_dir)) if im is not None]
-    clean = [fit_size(im, 512) if min(im.shape[:2]) > 512 else im for im in clean]
-    sources, severities, seeds = val_plan(len(clean), draws)
-    damaged, _ = damage_all([clean[i] for i in sources], severities, seeds, workers)
+    pairs = validation_pairs(load_images(clean_dir, 512), draws, workers)
     unet = OnnxUNetRestorer(precision="fp32")
     rows: dict[str, list] = {}  # per image: PSNR input, x1, x2, x8; SSIM the same; views' spread
     start = time.time()
-    for image, source, severity in zip(damaged, sources, severities):
+    for image, truth, _, severity in pairs:
         x = image.astype(np.float32) / 255
         outs = [inverse(unet.restore_float(forward(x, t, m)), t, m) for t, m in TRANSFORMS]
-        truth = clean[source]
         passes = {"x1": outs[0], "x2": (outs[0] + outs[1]) / 2, "x8": np.mean(outs, axis=0)}
         scored = {name: to_uint8(out) for name, out in passes.items()}
         rows.setdefault(severity, []).append(

@@ -139,13 +139,17 @@ def output_pixels(restored: np.ndarray, source: ImageFile, suffix: str) -> np.nd
     channel when the source file had one and ``restored`` is gray (the restorer keeps monochrome
     images monochrome), RGBA with the source's alpha where the format stores it, else RGB; in 16
     bits (``deep`` + change x 257) when the source was 16-bit and the format stores that."""
-    out, before = restored, source.rgb
+    out = restored
     if source.gray and is_monochrome(restored):
-        out, before = restored[..., 0], source.rgb[..., 0]
+        out = restored[..., 0]
     elif source.alpha is not None and suffix.lower() in ALPHA_SUFFIXES and source.alpha.shape == restored.shape[:2]:
-        out, before = np.dstack([restored, source.alpha]), np.dstack([source.rgb, source.alpha])
+        out = np.dstack([restored, source.alpha])
     if source.deep is not None and suffix.lower() in DEEP_SUFFIXES and source.deep.shape == out.shape:
-        change = out.astype(np.int32) - before.astype(np.int32)
+        change = restored.astype(np.int32) - source.rgb
+        if out.ndim == 2:
+            change = change[..., 0]
+        elif out.shape[2] == 4:  # the alpha channel is written back unchanged
+            change = np.dstack([change, np.zeros(out.shape[:2], np.int32)])
         return np.clip(source.deep.astype(np.int32) + 257 * change, 0, 65535).astype(np.uint16)
     return np.ascontiguousarray(out)
 

@@ -106,9 +106,8 @@ def train(cfg: BroadTrainConfig) -> dict:
     from artrestore.dl.tiling import make_context
     from artrestore.dl.weights import load_model, read_metadata, save_weights, update_metadata
     from artrestore.training.damage_ranges import SEVERITIES
-    from artrestore.training.datasets import fit_size, list_images
     from artrestore.training.losses import masked_loss
-    from artrestore.training.unet_broad_data import crop_batch, damage_all, read_rgb, validation_pairs
+    from artrestore.training.unet_broad_data import crop_batch, damage_all, load_images, validation_pairs
     from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
@@ -125,16 +124,12 @@ def train(cfg: BroadTrainConfig) -> dict:
     start = time.time()
     keras.utils.set_random_seed(cfg.seed)
 
-    def load(folder):
-        found = [im for im in (read_rgb(p) for p in list_images(folder)) if im is not None]
-        return [fit_size(im, cfg.image_size) if min(im.shape[:2]) > cfg.image_size else im for im in found]
-
     train_clean, train_counts = [], {}
     for folder in cfg.train_dirs:
-        images = load(folder)
+        images = load_images(folder, cfg.image_size)
         train_counts[pathlib.Path(folder).name] = len(images)
         train_clean += images
-    val_clean = load(cfg.val_dir)
+    val_clean = load_images(cfg.val_dir, cfg.image_size)
     rng = np.random.default_rng([cfg.seed, 1])
     p = np.asarray(cfg.severity_weights) / np.sum(cfg.severity_weights)
     owners = [i for i in range(len(train_clean)) for _ in range(cfg.variants)]

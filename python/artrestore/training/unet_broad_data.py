@@ -1,6 +1,9 @@
 """Pairs and crops for U-Net training on the broad damage model (``training.unet_broad``).
 
 ``read_rgb(path)``: a uint8 RGB image, None when unreadable or under 256 px a side.
+``load_images(folder, image_size)``: every readable image of a folder, short side at most
+``image_size`` px.
+``damage_one(clean, severity, seed, family)``: one damaged image and its line/spot mask.
 ``damage_all(cleans, severities, seeds, families=None)``: the damage of every (clean, severity,
 seed) in a process pool, by the broad damage model or, per pair, another ``DAMAGE_FAMILIES``
 generator: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W; all
@@ -21,8 +24,8 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
-__all__ = ["read_rgb", "damage_all", "crop_batch", "val_damage_seed", "val_plan", "validation_pairs", "VAL_SEED0",
-           "EXTRA_SEED0", "DAMAGE_FAMILIES"]
+__all__ = ["read_rgb", "load_images", "damage_one", "damage_all", "crop_batch", "val_damage_seed", "val_plan",
+           "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -63,16 +66,28 @@ def read_rgb(path: pathlib.Path) -> np.ndarray | None:
     return np.ascontiguousarray(image[:, :, ::-1])
 
 
-def _damage_one(args):
+def load_images(folder, image_size: int) -> list[np.ndarray]:
+    """Every image of ``folder`` ``read_rgb`` accepts, shrunk to a short side of ``image_size`` px."""
+    from artrestore.training.datasets import fit_size, list_images
+
+    found = [im for im in (read_rgb(p) for p in list_images(folder)) if im is not None]
+    return [fit_size(im, image_size) if min(im.shape[:2]) > image_size else im for im in found]
+
+
+def damage_one(clean, severity: str, seed: int, family: str = "broad") -> tuple[np.ndarray, np.ndarray]:
+    """(damaged uint8 RGB, line/spot mask bool H x W) of ``clean`` by one ``DAMAGE_FAMILIES``
+    generator; the ``legacy`` synthesizer returns no mask (all false)."""
     from artrestore.training.broad_damage import broad_damage
     from artrestore.training.synthesis import synthesize_damage
 
-    clean, severity, seed, family = args
     if family == "legacy":
-        damaged = synthesize_damage(clean, severity, seed)[0]
-        mask = np.zeros(clean.shape[:2], bool)
-    else:
-        damaged, mask, _ = broad_damage(clean, severity, seed)
+        return synthesize_damage(clean, severity, seed)[0], np.zeros(clean.shape[:2], bool)
+    damaged, mask, _ = broad_damage(clean, severity, seed)
+    return damaged, mask
+
+
+def _damage_one(args):
+    damaged, mask = damage_one(*args)
     return damaged, np.packbits(mask.astype(bool), axis=None), mask.shape
 
 
@@ -91,10 +106,12 @@ def damage_all(cleans, severities, seeds, workers: int = 0, families=None):
     return damaged, masks
 
 
-def validation_pairs(val_clean, draws: int, workers: int = 0, family: str = "broad") -> list[tuple]:
-    """(damaged, clean, mask, severity) for every pair of ``val_plan(len(val_clean), draws)``, damaged
-    by ``family`` with the plan's seeds (so every family is scored on the same sources and seeds)."""
-    sources, severities, seeds = val_plan(len(val_clean), draws)
+def validation_pairs(val_clean, draws: int, workers: int = 0, family: str = "broad",
+                     limit: int | None = None) -> list[tuple]:
+    """(damaged, clean, mask, severity) for every pair of ``val_plan(len(val_clean), draws)`` (the
+    first ``limit`` of them), damaged by ``family`` with the plan's seeds (so every family is scored
+    on the same sources and seeds)."""
+    sources, severities, seeds = (v[:limit] for v in val_plan(len(val_clean), draws))
     damaged, masks = damage_all([val_clean[i] for i in sources], severities, seeds, workers, [family] * len(sources))
     return [(d, val_clean[i], m, s) for d, m, i, s in zip(damaged, masks, sources, severities)]
 

@@ -48,15 +48,17 @@ MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 
 
-def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=None):
-    """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision)."""
+def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=None, family: str = "broad"):
+    """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision),
+    source by source (clean first, then ``draws`` x light / moderate / severe), damaged by ``family``
+    (``unet_broad_data.DAMAGE_FAMILIES``; the hold is chosen on ``broad``, the others are for reports)."""
     from artrestore.analysis import routing_vector
     from artrestore.decision import load_decision
     from artrestore.dl.backends import make_backend
     from artrestore.dl.ensemble import SelfEnsemble
-    from artrestore.training.broad_damage import broad_damage
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.routing_outcomes import source_images
+    from artrestore.training.unet_broad_data import damage_one
 
     backend = SelfEnsemble(make_backend("local", model_dir=model_dir), views)
     decision = load_decision("learned")  # the bundled one, as the restorer uses it
@@ -67,7 +69,7 @@ def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=No
         inputs = [("clean", clean)]
         for d in range(draws):
             for k, severity in enumerate(SEVERITIES):
-                inputs.append((severity, broad_damage(clean, severity, damage_seed(i, k, d, draws))[0]))
+                inputs.append((severity, damage_one(clean, severity, damage_seed(i, k, d, draws), family)[0]))
         for level, image in inputs:
             probability = dict(zip(decision.classes, map(float, decision.predict_severity_proba(routing_vector(image))[0])))
             out.append((level, clean, image, backend.restore(image), probability))
