@@ -11,9 +11,14 @@ Inputs: ground truth ``y`` and prediction ``p``, float32 N x H x W x 3 in [0, 1]
 - ``charbonnier_ssim``: Charbonnier + 0.2 (1 - SSIM);
 - ``mse_ssim_freq``: all three. The frequency term rewards restoring the high frequencies blur
   removed, which MSE and SSIM alone let the net leave out (a smooth guess scores well on both).
+- ``psnr``: minus the mean PSNR of the tiles in dB, each tile's squared error floored at
+  ``PSNR_EPS`` (BasicSR / NAFNet's PSNRLoss). MSE over a batch weighs a severe tile's error ~25x a
+  light one's, so a network trained on it may trade decibels on light damage for gains on severe
+  damage; the reports average PSNR per image, and this loss weighs every tile's decibels alike.
 
 ``masked_loss(base, mask_weight, detector_weight)``: the broad-damage U-Net's loss, on ``y`` =
-clean RGB + the damage mask (4 channels): the base loss, the error inside the mask, and with a
+clean RGB + the damage mask (4 channels): the base loss, the error inside the mask (for a
+``LOG_LOSSES`` base, in the same decibels: minus the PSNR inside each tile's mask), and with a
 damage detector the mask it predicts (``p``'s fourth channel).
 """
 from __future__ import annotations
@@ -23,11 +28,15 @@ import numpy as np
 from artrestore.dl.arch import import_keras
 from artrestore.dl.contract import TILE
 
-__all__ = ["LOSSES", "DEFAULT_LOSS", "BROAD_LOSS", "make_loss", "masked_loss"]
+__all__ = ["LOSSES", "LOG_LOSSES", "DEFAULT_LOSS", "BROAD_LOSS", "make_loss", "masked_loss"]
 
 SSIM_WEIGHT = 0.2
 CHARBONNIER_EPS = 1e-3
 FREQ_WEIGHT = 0.05
+# Squared-error floor of the PSNR loss: 1e-4 is 40 dB, past which a tile's error is invisible (the
+# chain's do-no-harm bar is 38 dB); without it an almost clean tile's gradient grows without bound.
+PSNR_EPS = 1e-4
+DB = 10.0 / np.log(10.0)  # natural log -> decibels
 
 
 def _gaussian_window(size=11, sigma=1.5):
@@ -70,6 +79,11 @@ def _freq(ops, y, p):
     return ops.mean(ops.abs(ops.sqrt(yr * yr + yi * yi + 1e-8) - ops.sqrt(pr * pr + pi * pi + 1e-8))) / TILE
 
 
+def _psnr(ops, y, p):
+    per_tile = ops.mean(ops.square(y - p), axis=(1, 2, 3))
+    return DB * ops.mean(ops.log(per_tile + PSNR_EPS))
+
+
 # name -> loss(ops, y, p)
 LOSSES = {
     "mse": _mse,
@@ -80,7 +94,10 @@ LOSSES = {
     "mse_freq": lambda ops, y, p: _mse(ops, y, p) + FREQ_WEIGHT * _freq(ops, y, p),
     "mse_ssim_freq": lambda ops, y, p: (_mse(ops, y, p) + SSIM_WEIGHT * (1 - _ssim(ops, y, p))
                                         + FREQ_WEIGHT * _freq(ops, y, p)),
+    "psnr": _psnr,
 }
+# Losses in decibels (per tile): masked_loss scores the error inside the mask the same way.
+LOG_LOSSES = frozenset({"psnr"})
 DEFAULT_LOSS = "mse"
 # The broad-damage U-Net's base loss (chosen on the seen family's validation split, issue 15).
 BROAD_LOSS = "mse_ssim"
@@ -111,7 +128,13 @@ def masked_loss(base_name: str, mask_weight: float, detector_weight: float = 0.0
 
     def loss(y, p):
         rgb, mask, restored = y[..., :3], y[..., 3:4], p[..., :3]
-        inside = ops.sum(mask * ops.square(rgb - restored)) / (3.0 * ops.sum(mask) + 1.0)
+        if base_name in LOG_LOSSES:
+            # Per tile; a tile without damage adds a constant (the floor), so no gradient.
+            inside = (ops.sum(mask * ops.square(rgb - restored), axis=(1, 2, 3))
+                      / (3.0 * ops.sum(mask, axis=(1, 2, 3)) + 1.0))
+            inside = DB * ops.mean(ops.log(inside + PSNR_EPS))
+        else:
+            inside = ops.sum(mask * ops.square(rgb - restored)) / (3.0 * ops.sum(mask) + 1.0)
         total = base(rgb, restored) + mask_weight * inside
         if detector_weight:
             guess = ops.clip(p[..., 3:4], 1e-6, 1 - 1e-6)
