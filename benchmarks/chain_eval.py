@@ -90,7 +90,7 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             vector = analyze_vector(damaged)
             outputs = {"input": damaged}
             start = time.perf_counter()
-            outputs["classical"] = run_chain(damaged).image
+            outputs["classical"] = run_chain(damaged, DEFAULT_CHAIN).image
             chain_ms = 1e3 * (time.perf_counter() - start)
             noise = estimate_noise(damaged)
             inputs = np.concatenate([vector, chain_features(damaged, noise_sigma=noise)])

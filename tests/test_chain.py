@@ -91,3 +91,18 @@ def test_float_and_grayscale_inputs(photo):
     assert out.dtype == np.uint8 and out.shape == photo.shape
     gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY)
     assert run_chain(gray).image.shape == photo.shape
+
+
+def test_fading_dead_zones_leave_a_low_key_or_hazy_scene_alone(photo):
+    # A neutral photograph squeezed into levels 20..170 (blacks lifted by 20, whites 85 short of
+    # 255): the classical setting reads that as the scene's own tonality (dead zones 24 / 90 levels)
+    # and returns it as it is, where the former 16 / 60 levels stretched it.
+    grey = cv2.cvtColor(cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB).astype(np.float64)
+    low = np.rint(20 + grey / 255 * 150).astype(np.uint8)
+    assert low.min() == 20 and low.max() == 170
+    assert np.array_equal(run_chain(low, DEFAULT_CHAIN).image, low)
+    former = run_chain(low, ChainParams(colour_strength=0.75, black_tolerance=16, white_tolerance=60)).image
+    assert metrics.psnr(former, low) < 38
+    # Beyond the dead zones it still acts: lifted by 60 levels, the blacks come down.
+    faded = np.rint(60 + grey / 255 * 150).astype(np.uint8)
+    assert run_chain(faded, DEFAULT_CHAIN).image.min() < faded.min() - 10

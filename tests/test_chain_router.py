@@ -99,3 +99,26 @@ def test_bundled_router_loads_and_predicts_a_valid_setting(astronaut):
     gains, offsets = router.predict_colour_map(inputs)
     assert np.all(gains > 0) and np.all(np.isfinite(offsets))
     assert BUNDLED_CHAIN_ROUTER.is_dir()
+
+
+def test_a_router_fitted_before_the_fading_tolerances_loads_with_the_chain_it_was_fitted_on(tmp_path):
+    # The bundled router predates ChainParams.black_tolerance / white_tolerance: its configs have the
+    # first seven parameters, and the missing ones take the field defaults (16 / 60 levels, as then).
+    older = list(PARAM_NAMES[:PARAM_NAMES.index("black_tolerance")])
+    arrays = stump_arrays([0, 1], [0, 1])
+    arrays["configs"] = arrays["configs"][:, :len(older)]
+    folder = tmp_path / "older"
+    folder.mkdir()
+    np.savez(folder / "chain_router.npz", **arrays)
+    import hashlib
+    digest = hashlib.sha256((folder / "chain_router.npz").read_bytes()).hexdigest()
+    meta = {"format": "artrestore-chain-router/1", "input_names": list(INPUT_NAMES), "param_names": older,
+            "arrays_sha256": digest}
+    (folder / "model_metadata.json").write_text(json.dumps(meta))
+    router = ChainRouter.load(folder)
+    assert router.configs == [IDENTITY, STRONG]
+    assert {(c.black_tolerance, c.white_tolerance) for c in router.configs} == {(16.0, 60.0)}
+    meta["param_names"] = older[::-1]  # not a prefix of today's parameters: refused
+    (folder / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="other features or parameters"):
+        ChainRouter.load(folder)

@@ -10,7 +10,8 @@ from artrestore.training import chain_cv, chain_fit  # noqa: E402
 
 
 def _setting(**stages):
-    values = dict(zip(PARAM_NAMES, (0.0, 0.0, 6.0, 0.0, 0.18, 0.0, 1.0)))
+    values = {**dict.fromkeys(PARAM_NAMES, 0.0), "noise_ceiling": 6.0, "cast_tolerance": 0.18, "sharpen_sigma": 1.0,
+              "black_tolerance": 16.0, "white_tolerance": 60.0}
     values.update(stages)
     return [values[n] for n in PARAM_NAMES]
 

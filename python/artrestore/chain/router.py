@@ -63,11 +63,14 @@ class ChainRouter:
         if self._mean.shape != (n_inputs,) or self._scale.shape != (n_inputs,) or not np.all(self._scale > 0):
             raise ValueError(f"chain router: scaler arrays do not match the {n_inputs} input features")
         configs = arrays["configs"]
-        if configs.ndim != 2 or configs.shape[1] != len(PARAM_NAMES) or not np.all(np.isfinite(configs)):
+        names = tuple(metadata.get("param_names", PARAM_NAMES))
+        if configs.ndim != 2 or configs.shape[1] != len(names) or not np.all(np.isfinite(configs)):
             raise ValueError("chain router: configs must be a finite (n_settings, n_params) array")
         if arrays["value"].shape != (arrays["feature"].shape[0], configs.shape[0]):
             raise ValueError("chain router: value array must be (n_nodes, n_settings)")
-        self.configs = [ChainParams(**dict(zip(PARAM_NAMES, map(float, row)))).validated() for row in configs]
+        # Parameters added to ChainParams after a router was fitted take their field defaults, which
+        # are the chain as it ran before they existed (``_known_params``).
+        self.configs = [ChainParams(**dict(zip(names, map(float, row)))).validated() for row in configs]
         identity = [i for i, c in enumerate(self.configs) if _is_identity(c)]
         if not identity:
             raise ValueError("chain router: the bank must hold the identity setting (every stage off)")
@@ -96,7 +99,7 @@ class ChainRouter:
         folder = model_folder(path, BUNDLED_CHAIN_ROUTER)
         arrays_path = folder / "chain_router.npz"
         metadata = read_metadata(folder, FORMAT, "chain router")
-        if metadata.get("input_names") != list(INPUT_NAMES) or metadata.get("param_names") != list(PARAM_NAMES):
+        if metadata.get("input_names") != list(INPUT_NAMES) or not _known_params(metadata.get("param_names")):
             raise ValueError("chain router: model was trained on other features or parameters")
         return cls(load_arrays(arrays_path, _ARRAYS, "chain router", metadata.get("arrays_sha256")), metadata)
 
@@ -148,6 +151,12 @@ def map_from_anchors(anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo, hi = anchors[:3], anchors[3:]
     gains = np.clip((hi - lo) / (ANCHORS[1] - ANCHORS[0]), *GAIN_RANGE)
     return gains, lo - gains * ANCHORS[0]
+
+
+def _known_params(names) -> bool:
+    """Whether a router's ``param_names`` are ``PARAM_NAMES`` or a prefix of them (fitted before
+    the later parameters were added to ``ChainParams``)."""
+    return isinstance(names, list) and 0 < len(names) <= len(PARAM_NAMES) and names == list(PARAM_NAMES[:len(names)])
 
 
 def _is_identity(params: ChainParams) -> bool:

@@ -36,18 +36,24 @@ log = logging.getLogger(__name__)
 PSNR_CAP = 60.0  # dB; identical images (inf) and near-identical ones are all "no change"
 LINE_CHOICES = (0.0, 0.3, 0.7, 1.2)
 DENOISE_CHOICES = ((0.0, 6.0), (0.7, 6.0), (0.7, 20.0), (1.5, 6.0), (1.5, 20.0))  # (strength, noise ceiling)
-# (strength, cast tolerance); the two gentle ones (a quarter strength, a cast only beyond 0.3 in
-# log gain) give the classical default a choice that touches light damage less.
-COLOUR_CHOICES = ((0.0, 0.18), (0.25, 0.18), (0.5, 0.18), (0.5, 0.3), (0.8, 0.18), (1.0, 0.08), (1.0, 0.18))
+# (strength, cast tolerance, black tolerance, white tolerance); the two gentle ones (a quarter
+# strength, a cast only beyond 0.3 in log gain) give the classical default a choice that touches
+# light damage less; the wider fading dead zones (black lift 24 / 32 levels, white 90 levels,
+# against 16 / 60) leave the tonality of hazy and low-key clean photographs alone.
+COLOUR_CHOICES = ((0.0, 0.18, 16, 60), (0.25, 0.18, 16, 60), (0.5, 0.18, 16, 60), (0.5, 0.3, 16, 60),
+                  (0.8, 0.18, 16, 60), (1.0, 0.08, 16, 60), (1.0, 0.18, 16, 60),
+                  (0.5, 0.3, 24, 90), (0.5, 0.3, 32, 90), (0.75, 0.3, 16, 90), (0.75, 0.3, 24, 90),
+                  (0.75, 0.3, 32, 90), (1.0, 0.3, 24, 90), (1.0, 0.3, 32, 90))
 SHARPEN_CHOICES = ((0.0, 1.0), (0.3, 1.0), (0.6, 1.5))  # (strength, sigma px)
 
 
 def setting_grid() -> list[ChainParams]:
     """Every combination of the stage choices above, lines varying slowest (the search order)."""
     return [ChainParams(line_sensitivity=lines, denoise_strength=d, noise_ceiling=c, colour_strength=cs,
-                        cast_tolerance=ct, sharpen_strength=s, sharpen_sigma=sg)
-            for lines, (d, c), (cs, ct), (s, sg) in itertools.product(LINE_CHOICES, DENOISE_CHOICES, COLOUR_CHOICES,
-                                                                        SHARPEN_CHOICES)]
+                        cast_tolerance=ct, black_tolerance=bt, white_tolerance=wt, sharpen_strength=s,
+                        sharpen_sigma=sg)
+            for lines, (d, c), (cs, ct, bt, wt), (s, sg) in itertools.product(
+                LINE_CHOICES, DENOISE_CHOICES, COLOUR_CHOICES, SHARPEN_CHOICES)]
 
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -72,7 +78,7 @@ def search_settings(damaged: np.ndarray, clean: np.ndarray, grid: list[ChainPara
         a = stage_out(("l", p.line_sensitivity), damaged, p, "lines")
         b = stage_out(("d", p.line_sensitivity, p.denoise_strength, p.noise_ceiling), a, p, "denoise")
         c = stage_out(("c", p.line_sensitivity, p.denoise_strength, p.noise_ceiling, p.colour_strength,
-                       p.cast_tolerance), b, p, "colour")
+                       p.cast_tolerance, p.black_tolerance, p.white_tolerance), b, p, "colour")
         # The sharpening threshold depends on the denoising strength: not shared beyond its prefix.
         d = run_chain(c, p, skip=only["sharpen"], noise_sigma=noise).image if p.sharpen_strength > 0 else c
         out[i] = _psnr(d, clean)
