@@ -59,3 +59,18 @@ def test_score_charges_a_mean_loss_at_any_severity_more_than_it_credits_a_gain()
     # Mean gain +0.25 dB, but it was bought with a loss on light damage.
     assert chain_cv.score(traded) < chain_cv.score(even)
     assert chain_cv.score(traded) == pytest.approx((-0.5 - chain_cv.HARM_PENALTY * 0.5 + 1.0) / 2)
+
+
+def test_the_shipped_classical_setting_and_the_former_one_are_settings_of_the_grid():
+    # choose_default picks among the grid's settings, so the shipped DEFAULT_CHAIN must be one of
+    # them (else the rule could not have chosen it); the former setting stays in the grid so a
+    # refit can compare against it, and exactly one setting is the identity.
+    from artrestore.chain import DEFAULT_CHAIN, ChainParams
+    from artrestore.training.chain_outcomes import setting_grid
+
+    grid = setting_grid()
+    assert grid.count(DEFAULT_CHAIN) == 1
+    assert grid.count(ChainParams()) == 1
+    assert len(set(grid)) == len(grid)
+    assert sum(p.line_sensitivity == p.denoise_strength == p.colour_strength == p.sharpen_strength == 0
+               for p in grid) == 1
