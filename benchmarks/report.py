@@ -12,7 +12,11 @@ from collections import defaultdict
 
 
 def print_and_save(results: dict, out: str | None) -> None:
-    """Print a stand-alone benchmark script's results as JSON and, given ``out``, write them there."""
+    """Print a stand-alone benchmark script's results as JSON and, given ``out``, write them there,
+    with the versions of the libraries they depend on (``evaluation.library_versions``)."""
+    from artrestore.evaluation import library_versions
+
+    results = {**results, "libraries": results.get("libraries") or library_versions()}
     text = json.dumps(results, indent=2)
     print(text)
     if out:

@@ -54,3 +54,22 @@ def test_evaluate_without_dl_on_a_small_dataset(tmp_path, astronaut):
     # Without deep learning, auto never reports the U-Net as the method it used.
     counts = re.search(r"Method chosen by `auto`: (.*)", report).group(1)
     assert "deep_learning 0 (0 %)" in counts
+
+
+def test_library_versions_name_the_installed_numpy_and_opencv():
+    import platform
+
+    import cv2
+
+    versions = evaluation.library_versions()
+    assert versions["numpy"] == np.__version__ and versions["opencv"] == cv2.__version__
+    assert versions["python"] == platform.python_version()
+    assert all(isinstance(v, str) and v for v in versions.values())
+
+
+def test_routing_report_header_names_the_libraries_when_recorded():
+    from artrestore.training.routing_report import _libraries
+
+    assert _libraries({"libraries": {"python": "3.11.7", "numpy": "2.4.6", "opencv": "5.1.0"}}) == \
+        ", numpy 2.4.6, opencv 5.1.0"
+    assert _libraries({}) == ""  # a report written before versions were recorded

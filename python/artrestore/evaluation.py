@@ -23,6 +23,22 @@ COLOURS = {"input": (128, 128, 128), "classical": (0, 114, 178), "ml_guided": (0
            "dl": (213, 94, 0), "auto": (204, 121, 167)}
 
 
+def library_versions() -> dict:
+    """Versions of the libraries a quality figure depends on, for result files. The damage
+    generators' JPEG, resampling and blur are OpenCV's and NumPy's: the same seeds gave other
+    damaged images after the OpenCV 5 upgrade, so figures compare only within one set of versions."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version(), "numpy": np.__version__, "opencv": cv2.__version__}
+    for dist in ("scikit-image", "scikit-learn", "onnxruntime"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
 def _label(image: np.ndarray, text: str, height: int = 160) -> np.ndarray:
     scale = height / image.shape[0]
     tile = cv2.resize(image, (max(1, round(image.shape[1] * scale)), height), interpolation=cv2.INTER_AREA)

@@ -83,6 +83,7 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
     from artrestore.acceptance import load_acceptance
     from artrestore.decision import LearnedDecision
     from artrestore.dl.ensemble import DEFAULT_VIEWS, check_views
+    from artrestore.evaluation import library_versions
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, broad_family, collect_outcomes, read_outcomes
     from artrestore.training.routing_report import family_report, markdown, targets
 
@@ -122,7 +123,7 @@ def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int =
                      "trained_on": decision.metadata.get("data")},
         "acceptance": None if acceptance is None else {"folder": str(acceptance_path or "bundled"),
                                                        "margin_db": acceptance.margin_db},
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores", "libraries": library_versions(),
         "max_side": max_side, "seeds": list(range(seeds)), "accelerated_views": views,
         "decide_us_per_image": (time.perf_counter() - start) / 200 * 1e6, "errors": errors, "families": families,
         "targets_unseen_local": families["check"]["local"]["targets"],

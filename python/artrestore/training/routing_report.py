@@ -158,11 +158,16 @@ def targets(report: dict) -> dict:
     }
 
 
+def _libraries(report: dict) -> str:
+    """", numpy 2.4.6, opencv 5.1.0, ..." for a report that records its libraries (older ones do not)."""
+    return "".join(f", {name} {version}" for name, version in report.get("libraries", {}).items() if name != "python")
+
+
 def markdown(report: dict) -> str:
     lines = ["# Routing report (issue 16)", "",
              f"Decision: `{report['decision']['folder']}` (paths {', '.join(report['decision']['paths'])}; margin "
              f"{report['decision']['margin_db']} dB; cost dB/s {report['decision']['cost_db_per_s']}). "
-             f"Machine: {report['machine']}. Test split sources, max side {report['max_side']} px, seeds "
+             f"Machine: {report['machine']}{_libraries(report)}. Test split sources, max side {report['max_side']} px, seeds "
              f"{report['seeds']}. PSNR dB (gain over input) / SSIM; time = mean seconds per image (wall, this machine).", ""]
     for family, label in (("check", "unseen (check family)"), ("broad", "seen (broad training family)")):
         if family not in report["families"]:
