@@ -25,10 +25,10 @@ COLOURS = {"input": (128, 128, 128), "classical": (0, 114, 178), "ml_guided": (0
 
 def library_versions() -> dict:
     """Versions of the libraries a quality figure depends on, for result files. The damage
-    generators' JPEG, resampling and blur are OpenCV's and NumPy's: on 2026-12-06 the same seeds
-    gave other damaged images than on 2026-12-01 with no change to their code (the environment had
-    been rebuilt with OpenCV 5.1 and NumPy 2.4; the earlier versions were not recorded), so figures
-    compare only within one set of versions."""
+    generators' JPEG, resampling and blur are OpenCV's and NumPy's. On 2026-12-06 the chain
+    evaluation's damaged test images no longer matched those of 2026-12-01, with no change to the
+    damage code and no record of the versions then; a result file that names its versions rules that
+    cause in or out next time."""
     import platform
     from importlib import metadata
 
