@@ -1,4 +1,6 @@
 """Outcome data and the routing report, with a stand-in restorer whose paths have known effects."""
+import argparse
+
 import numpy as np
 import pytest
 
@@ -223,3 +225,26 @@ def test_the_cli_remeasures_training_outcomes_with_more_views_and_never_overwrit
     other.mkdir()
     with pytest.raises(ValueError, match="sources not found"):
         cli_routing.views_outcomes(one, tmp_path / "x8b.csv", 8, clean_dir=other)
+
+
+def test_the_cli_measures_the_validation_sources_when_asked(astronaut, tmp_path, monkeypatch):
+    from artrestore.cli import routing as cli_routing
+    from artrestore.training.datasets import list_images, split_sources
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for k in range(7):  # the split gives 5 train, 1 val, 1 test
+        write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
+    names = [p.name for p in list_images(folder)]
+    want = {split: sorted(n for n, s in split_sources(names, 0).items() if s == split) for split in ("train", "val")}
+    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: {"classical": "classical"})
+    monkeypatch.setattr(cli_routing, "_restorer", lambda **kwargs: StandIn())
+    parser = argparse.ArgumentParser()
+    cli_routing.outcomes_arguments(parser)
+    for split in ("train", "val"):
+        out = tmp_path / f"{split}.csv"
+        args = parser.parse_args(["--out", str(out), "--clean", str(folder), "--seeds", "1", "--split", split])
+        assert cli_routing.run_outcomes(args) == 0
+        assert sorted({r["source"] for r in ro.read_outcomes(out)}) == want[split]
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out", "x.csv", "--split", "test"])  # the test split is for reports only

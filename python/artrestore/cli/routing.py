@@ -33,13 +33,14 @@ __all__ = ["train_outcomes", "train_decision", "views_outcomes", "evaluate_routi
 
 
 def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = 384, split_seed: int = 0,
-                   limit: int | None = None, resume: bool = False, progress: bool = True):
-    """Measure the training outcomes into ``out`` (CSV); returns (path, errors)."""
+                   limit: int | None = None, resume: bool = False, progress: bool = True, split: str = "train"):
+    """Measure the training family's outcomes into ``out`` (CSV); returns (path, errors). ``split``:
+    ``train`` (what the decision is fitted on) or ``val`` (sources no shipped model trained on)."""
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, collect_outcomes
 
     # A path's outcome depends on the decision only through the U-Net's hold (its severity
     # probabilities): the bundled decision gives the hold users get.
-    return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split="train", family="broad",
+    return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split=split, family="broad",
                             extra_dir=extra_dir, seeds=tuple(range(seeds)), max_side=max_side,
                             split_seed=split_seed, limit=limit, resume=resume, progress=progress)
 
@@ -92,6 +93,8 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--seeds", type=int, default=2, help="damage draws per image and severity (shipped: 2)")
     p.add_argument("--max-side", type=int, default=384)
     p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--split", choices=("train", "val"), default="train",
+                   help="val: the validation sources, which no shipped model trained on (for measuring, not fitting)")
     p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="keep rows already in --out")
     p.add_argument("--views", type=int, default=None,
@@ -143,7 +146,7 @@ def run_outcomes(args) -> int:
         return 0
     path, errors = train_outcomes(args.out, clean_dir=args.clean, extra_dir=args.extra, seeds=args.seeds,
                                   max_side=args.max_side, split_seed=args.split_seed, limit=args.limit,
-                                  resume=args.resume)
+                                  resume=args.resume, split=args.split)
     print(f"wrote {path}" + (f"; {len(errors)} failures, first: {errors[:3]}" if errors else ""))
     return 1 if errors else 0
 
