@@ -95,3 +95,32 @@ def test_env_script_prefers_an_active_environment(tmp_path):
                               env=dict(env, ARTRESTORE_PYTHON=sys.executable)).stdout.strip()
     assert explicit == sys.executable
     assert sysconfig.get_path("stdlib")  # the interpreter we point at is a real one
+
+
+def test_device_train_builds_run_10s_command_with_the_staged_folders(tmp_path):
+    stage = tmp_path / "stage"
+    for folder in ("clean_train", "extra_0", "extra_1", "clean_val"):
+        (stage / folder).mkdir(parents=True)
+    env = {**os.environ, "STAGE": str(stage), "RUNS": str(tmp_path / "runs"), "DRY_RUN": "1"}
+
+    def dry(*args):
+        done = subprocess.run(["bash", "scripts/device_train.sh", "run", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True)
+        return done.returncode, done.stdout.split(), done.stderr
+
+    rc, words, _ = dry("dt2", "dt1", "5", "2e-5", "22", "--loss", "psnr")
+    assert rc == 0
+    trains = [words[i + 1] for i, w in enumerate(words) if w == "--train"]
+    assert trains == [str(stage / f) for f in ("clean_train", "extra_0", "extra_1")]
+    assert words[words.index("--init") + 1] == str(tmp_path / "runs" / "dt1")
+    assert words[words.index("--val") + 1] == str(stage / "clean_val")
+    assert words[words.index("--minutes") + 1] == "5" and words[words.index("--seed") + 1] == "22"
+    # The caller's options come after run 10's, so they win (argparse keeps the last).
+    losses = [words[i + 1] for i, w in enumerate(words) if w == "--loss"]
+    assert losses == ["mse_ssim", "psnr"]
+    rc, words, _ = dry("dt1", "bundled", "3", "1e-3", "21")
+    assert words[words.index("--init") + 1] == "python/artrestore/models/unet"
+    assert dry("dt1")[0] == 2
+    shutil.rmtree(stage / "clean_val")
+    rc, _, err = dry("dt1", "bundled", "3", "1e-3", "21")
+    assert rc == 1 and "clean_val" in err
