@@ -248,3 +248,5 @@ def test_the_cli_measures_the_validation_sources_when_asked(astronaut, tmp_path,
         assert sorted({r["source"] for r in ro.read_outcomes(out)}) == want[split]
     with pytest.raises(SystemExit):
         parser.parse_args(["--out", "x.csv", "--split", "test"])  # the test split is for reports only
+    with pytest.raises(ValueError, match="train split only"):
+        cli_routing.train_outcomes(tmp_path / "x.csv", clean_dir=folder, extra_dir=folder, split="val")

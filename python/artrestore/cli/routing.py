@@ -2,7 +2,8 @@
 
 - ``train_outcomes(out, ...)`` -> ``artrestore routing outcomes``: every path of a ``HybridRestorer``
   on the TRAIN split (plus training-only extra images) damaged by the broad training family
-  (``training.routing_outcomes``), one CSV.
+  (``training.routing_outcomes``), one CSV; ``--split val``: the validation sources instead, which
+  no shipped model trained on (for measuring what the paths do to unseen images).
 - ``train_decision(outcomes, out, ...)`` -> ``artrestore routing decision``: the gain forest, the
   severity classifier and the choice rule's constants fitted on those outcomes
   (``training.decision_fit``), a decision folder.
@@ -38,6 +39,8 @@ def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_s
     ``train`` (what the decision is fitted on) or ``val`` (sources no shipped model trained on)."""
     from artrestore.training.routing_outcomes import DEFAULT_CLEAN, collect_outcomes
 
+    if split != "train" and extra_dir is not None:
+        raise ValueError("extra images are training images: give them with the train split only")
     # A path's outcome depends on the decision only through the U-Net's hold (its severity
     # probabilities): the bundled decision gives the hold users get.
     return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split=split, family="broad",
