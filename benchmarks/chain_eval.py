@@ -13,13 +13,16 @@ severity: PSNR (dB) and SSIM, mean over images, for ``input``, ``classical`` (th
 setting), ``ml_guided`` (the chain, router's setting), ``classical without <stage>`` for each
 stage, and the paths before the chain: ``old_classical`` (grey-world + stretch + unsharp mask,
 the seed's fixed parameters) and ``old_ml_guided`` (the same with the old router's parameters).
-Also the median chain ms per image and the share of images below the input. ``--draws N``: N
+Also the median chain ms per image and the share of images below the input, and ``images``: per
+damaged image its source, draw, severity, the digest of the damaged input (sha256, 16 hex) and the
+input / classical / ml_guided PSNR, so that two runs can be compared image by image. ``--draws N``: N
 damaged versions of each source per severity (the first with the one-draw seed), for gains whose
 standard error (reported beside each) is small enough to tell a harm from draw noise.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import pathlib
@@ -45,6 +48,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from report import print_and_save  # noqa: E402
 
 DRAW_SEED_STEP = 100_000   # seed offset between damaged versions of one source (draws)
+IMAGE_PATHS = ("input", "classical", "ml_guided")  # the per-image PSNRs a result file keeps
 
 
 def damage_function(family: str):
@@ -106,8 +110,10 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
                                                                       colour_map=colour_map).image
             outputs["old_classical"] = classical.color_correct_sharpen(damaged, **DEFAULT_PARAMS.as_dict())
             outputs["old_ml_guided"] = classical.color_correct_sharpen(damaged, **old_router.predict(vector).as_dict())
+            # The damaged input's digest: a later run shows image by image whether it drew the same damage.
+            digest = hashlib.sha256(damaged.tobytes()).hexdigest()[:16]
             for name, image in outputs.items():
-                rows.append({"source": (path.name, draw), "severity": severity, "path": name,
+                rows.append({"source": (path.name, draw), "severity": severity, "path": name, "digest": digest,
                              "psnr": metrics.psnr(image, clean), "ssim": metrics.ssim(image, clean),
                              "ms": chain_ms if name == "classical" else None, "ml_params": params.as_dict()
                              if name == "ml_guided" else None})
@@ -140,10 +146,15 @@ def summarise(rows, family, size, seed, split, draws: int = 1) -> dict:
             if name == "classical":
                 entry["median_ms"] = round(float(np.median([r["ms"] for r in mine])), 2)
             table[severity][name] = entry
+    # Per damaged image: its input and each full path's PSNR (dB), so runs can be compared image by image.
+    images = [{"source": r["source"][0], "draw": r["source"][1], "severity": r["severity"], "digest": r.get("digest"),
+               **{name: round(float(o["psnr"]), 3) for o in rows if o["source"] == r["source"]
+                  and o["severity"] == r["severity"] for name in (o["path"],) if name in IMAGE_PATHS}}
+              for r in rows if r["path"] == "input"]
     return {"family": family, "split": split, "size": size, "seed": seed, "draws": draws,
             "n_images": len({r["source"][0] for r in rows}),
             "machine": f"{platform.processor() or platform.machine()}, one OpenCV thread, shared",
-            "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table}
+            "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table, "images": images}
 
 
 def markdown(results: list[dict]) -> str:

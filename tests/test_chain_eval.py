@@ -30,3 +30,12 @@ def test_summary_per_damaged_image_with_standard_error():
     assert classical["n"] == 2 and classical["share_below_input"] == 0.0
     assert table["per_severity"]["light"]["ml_guided"]["share_below_input"] == pytest.approx(0.5)
     assert "± 1.00 dB" in chain_eval.markdown([table])
+
+
+def test_result_keeps_every_damaged_image_with_its_digest():
+    rows = [dict(r, digest=f"d{r['source'][1]}{r['severity'][0]}") for s in ("light", "severe") for r in _rows(s)]
+    images = chain_eval.summarise(rows, "broad", 512, 7, "test", draws=2)["images"]
+    assert len(images) == 4  # 1 source x 2 draws x 2 severities
+    second_light = next(i for i in images if i["draw"] == 1 and i["severity"] == "light")
+    assert second_light == {"source": "a.png", "draw": 1, "severity": "light", "digest": "d1l",
+                            "input": 30.0, "classical": 33.0, "ml_guided": 30.0}
