@@ -147,14 +147,16 @@ def summarise(rows, family, size, seed, split, draws: int = 1) -> dict:
                 entry["median_ms"] = round(float(np.median([r["ms"] for r in mine])), 2)
             table[severity][name] = entry
     # Per damaged image: its input and each full path's PSNR (dB), so runs can be compared image by image.
-    images = [{"source": r["source"][0], "draw": r["source"][1], "severity": r["severity"], "digest": r.get("digest"),
-               **{name: round(float(o["psnr"]), 3) for o in rows if o["source"] == r["source"]
-                  and o["severity"] == r["severity"] for name in (o["path"],) if name in IMAGE_PATHS}}
-              for r in rows if r["path"] == "input"]
+    images: dict = {}
+    for r in rows:
+        if r["path"] in IMAGE_PATHS:
+            image = images.setdefault((r["source"], r["severity"]), {
+                "source": r["source"][0], "draw": r["source"][1], "severity": r["severity"], "digest": r.get("digest")})
+            image[r["path"]] = round(float(r["psnr"]), 3)
     return {"family": family, "split": split, "size": size, "seed": seed, "draws": draws,
             "n_images": len({r["source"][0] for r in rows}),
             "machine": f"{platform.processor() or platform.machine()}, one OpenCV thread, shared",
-            "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table, "images": images}
+            "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table, "images": list(images.values())}
 
 
 def markdown(results: list[dict]) -> str:

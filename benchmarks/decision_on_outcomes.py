@@ -2,11 +2,12 @@
 
 Inputs: an outcome CSV (``artrestore routing outcomes``; ``--split val`` measures the validation
 sources, which no shipped model trained on) and decision folders (``bundled`` = the shipped one).
-Each decision chooses per row by its own rule (``decision_rows.route_table``: its gain forest, its
-margins and costs per ``prefer``, its time models at the row's size) and gets the chosen path's
-measured gain. Output (JSON): per path, oracle and decision x prefer, the mean gain over the input
-(dB) per severity, over all damaged rows and on undamaged rows, and the mean seconds per damaged
-image. Measuring only: nothing is fitted, and check-family rows are refused.
+Each decision is replayed by the routing report's own code (``training.routing_report.family_report``:
+the runtime rule ``LearnedDecision.choose`` on each row's recorded features, in-process profile).
+Output (JSON): per path, oracle and decision x prefer, the mean gain over the input (dB) per
+severity, over all damaged rows and on undamaged rows, and the mean seconds per damaged image;
+per decision its severity accuracy. Measuring only: nothing is fitted, and check-family rows are
+refused.
 
 Run: ``python benchmarks/decision_on_outcomes.py --outcomes outcomes_val.csv --decision bundled DIR
 --out FILE.json``.
@@ -17,52 +18,41 @@ import argparse
 import pathlib
 import sys
 
-import numpy as np
-
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from report import print_and_save  # noqa: E402
 
 LEVELS = ("light", "moderate", "severe")
 
 
-def summary(severity: np.ndarray, gain: np.ndarray, seconds: np.ndarray) -> dict:
+def summary(strategy: dict) -> dict:
+    """One strategy of ``family_report``: gains (dB) per level, all damaged and undamaged; seconds."""
     from artrestore.training.routing_outcomes import CLEAN
 
-    damaged = severity != CLEAN
-    out = {level: round(float(np.mean(gain[severity == level])), 3) for level in LEVELS}
-    return {**out, "all_damaged": round(float(np.mean(gain[damaged])), 3),
-            "undamaged": round(float(np.mean(gain[~damaged])), 3) if (~damaged).any() else None,
-            "seconds": round(float(np.mean(seconds[damaged])), 4)}
+    out = {level: round(strategy[level]["gain_db"], 3) for level in LEVELS + ("all_damaged",)}
+    undamaged = strategy.get(CLEAN)
+    return {**out, "undamaged": round(undamaged["gain_db"], 3) if undamaged else None,
+            "seconds": round(strategy["all_damaged"]["seconds"], 4)}
 
 
 def evaluate(outcomes, decisions) -> dict:
     from artrestore.decision import NONE, PREFERENCES, LearnedDecision
-    from artrestore.training.decision_rows import outcome_matrix, path_names, realised, route_table
     from artrestore.training.routing_outcomes import read_outcomes
+    from artrestore.training.routing_report import family_report
 
     rows = read_outcomes(outcomes)
     if any(r["family"] != "broad" for r in rows):
         raise ValueError("outcome rows of the training family only (the check family is for the report)")
-    paths = path_names(rows)
-    x, gains, seconds = outcome_matrix(rows, paths)
-    severity = np.array([r["severity"] for r in rows])
-    none_s = np.array([r[f"ms_{NONE}"] / 1e3 for r in rows])
     result = {"outcomes": str(outcomes), "rows": len(rows), "sources": len({r["source"] for r in rows}),
-              "paths": {p: summary(severity, gains[:, j], seconds[:, j]) for j, p in enumerate(paths)}}
-    best = gains.argmax(1)
-    result["oracle"] = summary(severity, np.maximum(gains.max(1), 0.0),
-                               np.where(gains.max(1) > 0, seconds[np.arange(len(rows)), best], none_s))
-    result["decisions"] = {}
+              "decisions": {}, "severity_accuracy": {}}
     for folder in decisions:
-        decision = LearnedDecision.load(None if folder == "bundled" else folder)
-        if list(decision.paths) != paths:
-            raise ValueError(f"{folder}: paths {decision.paths} differ from the outcomes' {paths}")
-        predicted = decision.predict_gains(x)
-        expected = np.array([[decision.expected_seconds(r["height"] * r["width"])[p] for p in paths] for r in rows])
-        result["decisions"][folder] = {
-            prefer: summary(severity, *realised(route_table(predicted, expected, decision.margins[prefer],
-                                                             decision.costs[prefer]), gains, seconds, none_s))
-            for prefer in PREFERENCES}
+        report = family_report(rows, LearnedDecision.load(None if folder == "bundled" else folder), None, "local")
+        strategies = report["strategies"]
+        # Every path and the oracle are the same whichever decision replays them.
+        result["paths"] = {name[len("always_"):]: summary(v) for name, v in strategies.items()
+                           if name.startswith("always_") and name != f"always_{NONE}"}
+        result["oracle"] = summary(strategies["oracle"])
+        result["decisions"][folder] = {prefer: summary(strategies[f"auto_{prefer}"]) for prefer in PREFERENCES}
+        result["severity_accuracy"][folder] = report["severity_accuracy"]
     return result
 
 

@@ -25,10 +25,10 @@ COLOURS = {"input": (128, 128, 128), "classical": (0, 114, 178), "ml_guided": (0
 
 def library_versions() -> dict:
     """Versions of the libraries a quality figure depends on, for result files. The damage
-    generators' JPEG, resampling and blur are OpenCV's and NumPy's. On 2026-12-06 the chain
-    evaluation's damaged test images no longer matched those of 2026-12-01, with no change to the
-    damage code and no record of the versions then; a result file that names its versions rules that
-    cause in or out next time."""
+    generators' JPEG, resampling and blur are OpenCV's and NumPy's, and their draws are keyed to the
+    pixels they damage: OpenCV 4.13's bicubic enlargement, different in a few pixels, redrew every
+    enlarged test image between the 2026-11-30 and 2026-12-06 reports (README, "Eight damaged
+    versions"). A result file that names its versions says which resampling it was made with."""
     import platform
     from importlib import metadata
 
