@@ -195,17 +195,22 @@ def make_data(devdata: pathlib.Path, work: pathlib.Path, rounds: int, workers: i
 # ---------------------------------------------------------------- model
 
 def build_model(width: int = 32):
+    """The CNN; ``width`` 0 gives the ablation without the image: the same dense head on the features
+    alone (the thumbnail stays an input, unused, so both variants have one signature)."""
     import keras
     from keras import layers
 
     image = keras.Input((THUMB, THUMB, 3), name="thumb")
     feats = keras.Input((N_FEATURES,), name="features")
     x = image
-    for filters in (width // 2, width, 2 * width, 2 * width):
-        x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
-        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-    pooled = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
-    h = layers.Concatenate()([pooled, feats])
+    if width:
+        for filters in (width // 2, width, 2 * width, 2 * width):
+            x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
+            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        pooled = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
+        h = layers.Concatenate()([pooled, feats])
+    else:
+        h = feats
     h = layers.Dense(128, activation="relu")(h)
     h = layers.Dense(64, activation="relu")(h)
     # Near-zero head: the untrained network predicts (nearly) the identity map.
@@ -340,12 +345,14 @@ class OnnxColour:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.names = [i.name for i in self.session.get_inputs()]
+        self.names = [i.name for i in self.session.get_inputs()]  # an unused input may be dropped
+
+    def feeds(self, image: np.ndarray) -> dict:
+        feeds = {"thumb": thumbnail(image).astype(np.float32)[None] / 255.0, "features": features(image)[None]}
+        return {name: feeds[name] for name in self.names}
 
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        thumb = thumbnail(image).astype(np.float32)[None] / 255.0
-        feeds = dict(zip(self.names, (thumb, features(image)[None])))
-        return map_from_output(self.session.run(None, feeds)[0][0])
+        return map_from_output(self.session.run(None, self.feeds(image))[0][0])
 
 
 def evaluate(devdata: pathlib.Path, work: pathlib.Path, seeds: int, out_dir: pathlib.Path,
@@ -404,9 +411,7 @@ def evaluate(devdata: pathlib.Path, work: pathlib.Path, seeds: int, out_dir: pat
         print(f"{k + 1}/{len(paths)} {path.name}", flush=True)
 
     # The network alone (thumbnail + features + session), timed apart from the maps' application.
-    image = resize(read_image(paths[0]))
-    thumb = thumbnail(image).astype(np.float32)[None] / 255.0
-    feeds = dict(zip(cnn.names, (thumb, features(image)[None])))
+    feeds = cnn.feeds(resize(read_image(paths[0])))
     for _ in range(20):
         cnn.session.run(None, feeds)
     for _ in range(200):
@@ -484,7 +489,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--clean-fraction", type=float, default=0.3)
-    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--width", type=int, default=32, help="train: CNN width; 0: features-only ablation")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--init", type=pathlib.Path, default=None, help="train: start from this .keras model")
     parser.add_argument("--eps-levels", type=float, default=1.0,
