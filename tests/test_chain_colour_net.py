@@ -1,6 +1,6 @@
-"""The classical path's colour network: its NumPy forward pass against ONNX Runtime on the graph it
-was exported from and against a loop convolution, the model file's checks, and do no harm on clean
-images / a gain on a faded one through the classical path."""
+"""The classical path's colour network: its pass (OpenCV DNN) against ONNX Runtime on the graph the
+experiment exported, its histogram features against NumPy, the model file's checks, and do no harm
+on clean images / a gain on a faded one through the classical path."""
 import json
 import pathlib
 import shutil
@@ -11,10 +11,10 @@ import pytest
 from artrestore import metrics
 from artrestore.chain.colour_net import (
     BUNDLED_COLOUR_NET,
+    GRAPH_FILE,
     N_FEATURES,
     THUMB,
     ColourNet,
-    _conv3x3,
     bundled_colour_net,
     histogram_features,
 )
@@ -29,36 +29,9 @@ SAMPLES = REPO / "python" / "artrestore" / "samples"
 SHARED_CLEAN = ["set14/baboon.bmp", "set14/face.bmp", "set14/pepper.bmp", "set14/monarch.bmp"]
 
 
-def _loop_conv(x, w, b, stride):
-    """Reference: TensorFlow "same" 3x3 convolution + ReLU by explicit loops (C x H x W)."""
-    c, h, width = x.shape
-    out_h, out_w = -(-h // stride), -(-width // stride)
-    pad_h = max((out_h - 1) * stride + 3 - h, 0)
-    pad_w = max((out_w - 1) * stride + 3 - width, 0)
-    padded = np.pad(x, ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2)))
-    out = np.zeros((w.shape[0], out_h, out_w), np.float64)
-    for i in range(out_h):
-        for j in range(out_w):
-            patch = padded[:, i * stride:i * stride + 3, j * stride:j * stride + 3]
-            out[:, i, j] = np.tensordot(w, patch, axes=([1, 2, 3], [0, 1, 2])) + b
-    return np.maximum(out, 0)
-
-
-@pytest.mark.parametrize("stride", [1, 2])
-def test_convolution_matches_a_loop_reference(stride):
-    rng = np.random.default_rng(stride)
-    x = rng.standard_normal((3, 10, 10)).astype(np.float32)
-    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
-    b = rng.standard_normal(4).astype(np.float32)
-    np.testing.assert_allclose(_conv3x3(x, w, b, stride), _loop_conv(x, w, b, stride), atol=1e-4)
-
-
 def test_forward_pass_matches_onnx_runtime_on_the_exported_graph():
     ort = pytest.importorskip("onnxruntime")
-    meta = json.loads((BUNDLED_COLOUR_NET / "model_metadata.json").read_text())
-    from artrestore._modelfile import sha256
-
-    assert meta["onnx_sha256"] == sha256(ONNX_GRAPH)  # the bundled arrays are that graph's
+    assert (BUNDLED_COLOUR_NET / GRAPH_FILE).read_bytes() == ONNX_GRAPH.read_bytes()  # the experiment's network
     session = ort.InferenceSession(str(ONNX_GRAPH), providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
     net = bundled_colour_net()
@@ -85,7 +58,7 @@ def test_histogram_features_match_numpy_statistics():
 def test_refuses_tampered_arrays_and_a_strength_out_of_range(tmp_path):
     tampered = tmp_path / "tampered"
     shutil.copytree(BUNDLED_COLOUR_NET, tampered)
-    with open(tampered / "colour_net.npz", "ab") as fh:
+    with open(tampered / GRAPH_FILE, "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(ValueError, match="SHA-256"):
         ColourNet.load(tampered)
