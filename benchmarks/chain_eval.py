@@ -38,7 +38,6 @@ from artrestore.analysis import analyze_vector
 from artrestore.chain import DEFAULT_CHAIN, STAGES, run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
-from artrestore.chain.paths import classical_setting, run_classical
 from artrestore.chain.router import ChainRouter
 from artrestore.imageio import read_image
 from artrestore.router import DEFAULT_PARAMS, Router
@@ -95,7 +94,7 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             vector = analyze_vector(damaged)
             outputs = {"input": damaged}
             start = time.perf_counter()
-            outputs["classical"] = run_classical(damaged).image
+            outputs["classical"] = run_chain(damaged, DEFAULT_CHAIN).image
             chain_ms = 1e3 * (time.perf_counter() - start)
             noise = estimate_noise(damaged)
             inputs = np.concatenate([vector, chain_features(damaged, noise_sigma=noise)])
@@ -105,7 +104,7 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             for stage in STAGES:
                 skip = (stage, "inpaint") if stage == "lines" else (stage,)
                 if stage != "inpaint" and _active(DEFAULT_CHAIN, stage, None):
-                    outputs[f"classical without {stage}"] = run_classical(damaged, skip=skip).image
+                    outputs[f"classical without {stage}"] = run_chain(damaged, DEFAULT_CHAIN, skip=skip).image
                 if stage != "inpaint" and _active(params, stage, colour_map):
                     outputs[f"ml_guided without {stage}"] = run_chain(damaged, params, skip=skip, noise_sigma=noise,
                                                                       colour_map=colour_map).image
@@ -157,9 +156,7 @@ def summarise(rows, family, size, seed, split, draws: int = 1) -> dict:
     return {"family": family, "split": split, "size": size, "seed": seed, "draws": draws,
             "n_images": len({r["source"][0] for r in rows}),
             "machine": f"{platform.processor() or platform.machine()}, one OpenCV thread, shared",
-            "default_setting": DEFAULT_CHAIN.as_dict(),
-            "classical_colour_strength": classical_setting(np.zeros((8, 8, 3), np.uint8))[0].colour_strength,
-            "per_severity": table, "images": list(images.values())}
+            "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table, "images": list(images.values())}
 
 
 def markdown(results: list[dict]) -> str:

@@ -51,17 +51,38 @@ import time
 import cv2
 import numpy as np
 
-# The network's inputs and outputs are the runtime's (the classical path runs this network).
-from artrestore.chain.colour_net import N_FEATURES, THUMB, map_from_output, thumbnail  # noqa: F401
-from artrestore.chain.colour_net import histogram_features as features
-from artrestore.chain.router import ANCHORS, GAIN_RANGE
-
+THUMB = 64                        # thumbnail side, pixels
 SIZE = 384                        # fit_size short side before damage
+PERCENTILES = (0.5, 2.0, 10.0, 25.0, 50.0, 75.0, 90.0, 98.0, 99.5)
+N_FEATURES = 3 * (len(PERCENTILES) + 2)
+ANCHORS = (64.0, 192.0)           # as chain.router.ANCHORS: the map is predicted as clean values there
+GAIN_RANGE = (0.25, 4.0)
 FAMILIES = ("broad", "synthesize")
 SEVERITIES = ("light", "moderate", "severe")
 TRAIN_FOLDERS = ("clean_train", "collect/crops", "extra_0", "extra_1")
 STRENGTHS = (0.5, 0.75, 1.0)
 CLEAN_OK_DB = 38.0
+
+
+# ---------------------------------------------------------------- inputs
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    """THUMB x THUMB uint8 RGB thumbnail (area filter, aspect squashed)."""
+    return cv2.resize(image, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
+
+
+def features(image: np.ndarray) -> np.ndarray:
+    """Per channel: PERCENTILES (from the 256-bin histogram), mean and standard deviation, in [0, 1]."""
+    out = []
+    for c in range(3):
+        hist = cv2.calcHist([image], [c], None, [256], [0, 256]).ravel().astype(np.float64)
+        cdf = np.cumsum(hist) / hist.sum()
+        levels = np.arange(256.0)
+        out.extend(float(np.searchsorted(cdf, p / 100.0)) / 255.0 for p in PERCENTILES)
+        mean = float((hist * levels).sum() / hist.sum())
+        out.append(mean / 255.0)
+        out.append(float(np.sqrt((hist * (levels - mean) ** 2).sum() / hist.sum())) / 255.0)
+    return np.asarray(out, np.float32)
 
 
 def damage_fn(family: str):
@@ -96,7 +117,13 @@ def apply_map(image: np.ndarray, gains, offsets, strength: float) -> np.ndarray:
     return apply_lut(image, affine_lut(gains, offsets, unclipped_top(image), strength))
 
 
-
+def map_from_output(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(gains, offsets) in levels from the network's 6 outputs: the clean values at ANCHORS (r, g, b
+    at the low anchor, then the high one) are ``ANCHORS / 255 + out`` on the [0, 1] scale."""
+    lo = ANCHORS[0] + 255.0 * np.asarray(out[:3], np.float64)
+    hi = ANCHORS[1] + 255.0 * np.asarray(out[3:], np.float64)
+    gains = np.clip((hi - lo) / (ANCHORS[1] - ANCHORS[0]), *GAIN_RANGE)
+    return gains, lo - gains * ANCHORS[0]
 
 
 # ---------------------------------------------------------------- data

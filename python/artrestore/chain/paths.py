@@ -1,21 +1,17 @@
 """The fast paths' use of the chain, for the restorer: ``classical`` runs the chain with its fixed
-setting (``DEFAULT_CHAIN``'s stages) and the colour map of the colour network (``colour_net``: a
-1 ms NumPy pass) at the network's own strength, ``ml_guided`` with the setting and colour map the
-chain's router predicts from the image's 14 FFT features and the chain features.
+setting (``DEFAULT_CHAIN``), ``ml_guided`` with the setting and colour map the chain's router
+predicts from the image's 14 FFT features and the chain features.
 
 ``restore_fast(image, vector, method, router)``: uint8 RGB image and its FFT feature vector in;
 the restored image and the info entries out: ``params`` (the setting), ``stages`` (name, params,
-ms), ``mask_fraction``, ``predicted_gain_db`` (ml_guided), ``colour_map`` (the learned map:
-always for classical, for ml_guided when its router uses one) and, with ``return_mask``, ``mask`` (H x W uint8, 255 = inpainted).
+ms), ``mask_fraction``, ``predicted_gain_db`` (ml_guided), ``colour_map`` (ml_guided, when the
+learned map is used) and, with ``return_mask``, ``mask`` (H x W uint8, 255 = inpainted).
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from artrestore.chain.chain import DEFAULT_CHAIN, ChainParams, ChainResult, run_chain
-from artrestore.chain.colour_net import bundled_colour_net
+from artrestore.chain.chain import DEFAULT_CHAIN, ChainParams, run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import ChainRouter
@@ -44,33 +40,19 @@ def analysis_entries(image: np.ndarray, vector: np.ndarray, router: ChainRouter)
     return {"params": params.as_dict(), "colour_map": colour_map_info(colour_map), "predicted_gain_db": round(gain, 3)}
 
 
-def classical_setting(image: np.ndarray) -> tuple[ChainParams, tuple[np.ndarray, np.ndarray]]:
-    """The classical path's setting and colour map for a uint8 RGB image: ``DEFAULT_CHAIN``'s stages
-    with the colour network's map at the network's strength (chosen on the validation split)."""
-    net = bundled_colour_net()
-    return dataclasses.replace(DEFAULT_CHAIN, colour_strength=net.strength), net.predict_map(image)
-
-
-def run_classical(image: np.ndarray, **kwargs) -> ChainResult:
-    """The classical path's chain on a uint8 RGB image (``run_chain``'s keyword arguments pass on)."""
-    params, colour_map = classical_setting(image)
-    return run_chain(image, params, colour_map=colour_map, **kwargs)
-
-
 def restore_fast(image: np.ndarray, vector: np.ndarray, method: str, router: ChainRouter, *,
                  return_mask: bool = False) -> tuple[np.ndarray, dict]:
     """(restored image, info entries) of the ``classical`` or ``ml_guided`` path."""
     if method not in FAST_METHODS:
         raise ValueError(f"method must be one of {FAST_METHODS}, got {method!r}")
     info: dict = {}
-    noise = None
+    params: ChainParams = DEFAULT_CHAIN
+    colour_map, noise = None, None
     if method == "ml_guided":
         params, gain, colour_map, noise = predict_setting(image, vector, router)
         info["predicted_gain_db"] = round(gain, 3)
-    else:
-        params, colour_map = classical_setting(image)
-    if colour_map is not None:
-        info["colour_map"] = colour_map_info(colour_map)
+        if colour_map is not None:
+            info["colour_map"] = colour_map_info(colour_map)
     result = run_chain(image, params, noise_sigma=noise, colour_map=colour_map)
     info.update(params=params.as_dict(), stages=result.stages,
                 mask_fraction=round(float(np.count_nonzero(result.mask)) / result.mask.size, 6))
@@ -79,5 +61,4 @@ def restore_fast(image: np.ndarray, vector: np.ndarray, method: str, router: Cha
     return result.image, info
 
 
-__all__ = ["restore_fast", "run_classical", "classical_setting", "predict_setting",
-           "analysis_entries", "colour_map_info", "FAST_METHODS"]
+__all__ = ["restore_fast", "predict_setting", "analysis_entries", "colour_map_info", "FAST_METHODS"]
