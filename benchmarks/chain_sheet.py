@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from artrestore.analysis import analyze_vector
-from artrestore.chain import DEFAULT_CHAIN, run_chain
+from artrestore.chain import run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.lines import detect_lines
@@ -26,7 +26,7 @@ from artrestore.training.datasets import fit_size
 
 
 def sheet_row(image: np.ndarray, name: str, router: ChainRouter, height: int = 220) -> np.ndarray:
-    classical = run_chain(image, DEFAULT_CHAIN)  # the classical path's setting, not ChainParams()'s
+    classical = run_chain(image)
     noise = estimate_noise(image)
     inputs = np.concatenate([analyze_vector(image), chain_features(image, noise_sigma=noise)])
     params, gain, colour_map = router.predict(inputs)
