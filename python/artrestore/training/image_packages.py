@@ -96,18 +96,18 @@ ADDED_PACKAGES: tuple[PackageSpec, ...] = (
 # The third collection (docs/image_collection.md, "The third run"). freecol: the founding fathers'
 # portraits (historical paintings in a painted frame; the unsuffixed files are the < 256 px copies),
 # four engravings of its event dialogs (palette images: the rules drop them as few colours) and the
-# old map behind the start screen; left out its
-# declaration of independence (a page of text), the Inca drawing (caption, white page) and the
-# paper panels (UI). sddm-theme-maldives: the beach photograph, not the preview with the login box.
-# scikit-learn: its two sample photographs. hugin-data: the photographs of its help pages (panoramas
-# and their projections); left out its screenshots, the chromatic-aberration and aliasing examples
-# (artefacts shown on purpose), the drawings, the church projections `Big_ben_*` (a grid drawn over
-# the photograph) and the Pantheon panini page (two views with captions). darktable: the style
-# preview photograph. xplanet: NASA's day map of the earth (night and sun maps are dark or one
-# colour). scribus: the photographs of two newsletter templates. flightgear: its terrain textures, aerial photographs of fields,
-# forests, towns, rock and sand (not the winter recolourings in Terrain.winter, nor the masks, relief
-# maps, overlays and grain noise that are maps for the renderer; its splash screens and the cloud
-# pictures of its docs are renders of the simulator). supertuxkart: the 41 of its textures that are
+# old map behind the start screen; left out its declaration of independence (a page of text), the
+# Inca drawing (caption, white page) and the paper panels (UI). sddm-theme-maldives: the beach
+# photograph, not the preview with the login box. scikit-learn: its two sample photographs.
+# hugin-data: the photographs of its help pages (panoramas and their projections); left out its
+# screenshots, the chromatic-aberration and aliasing examples (artefacts shown on purpose), the
+# drawings, the church projections `Big_ben_*` (a grid drawn over the photograph) and the Pantheon
+# panini page (two views with captions). darktable: the style preview photograph. xplanet: NASA's
+# day map of the earth (night and sun maps are dark or one colour). scribus: the photographs of two
+# newsletter templates. flightgear: its terrain textures, aerial photographs of fields, forests,
+# towns, rock and sand (not the winter recolourings in Terrain.winter, nor the masks, relief maps,
+# overlays and grain noise that are maps for the renderer; its splash screens and the cloud pictures
+# of its docs are renders of the simulator). supertuxkart: the 41 of its textures that are
 # photographs (stone walls, rock, bark, wood, ground, water, sky; named one by one after a contact
 # sheet of all 246 that pass the rules: the rest are normal maps, drawn or rendered textures, signs,
 # logos and foliage cut-outs). Textures of both games tile, so they are photographs of surfaces.
@@ -120,9 +120,9 @@ _STK_PHOTOS = ("HortonRockWall.jpg", "HortonRockWall2.jpg", "HortonStone6.jpg", 
                "cottage_wall2.jpg", "cottage_wall3.jpg", "cracked-earth-texture.jpg", "dark-wall-wood.png",
                "grass2.jpg", "hacienda_ground.jpg", "hd_beach_01_d.png", "hd_palmTreeBark_a_Albedo.png",
                "hd_rock_01_d.png", "lantern.jpg", "deprecated/logs.png", "oldWood.png", "palmBark.jpg",
-               "racetrack_grass.jpg", "ribbed_steel.jpg", "rock1.jpg", "rockMountain.jpg", "rockTograss.jpg", "rock_mountain.jpg",
-               "rockwall.jpg", "rockwaterfall.jpg", "sea2.jpg", "sky.jpg", "snowrock.jpg", "tarmac.jpg",
-               "tree_cut.jpg", "woodBridge.jpg")
+               "racetrack_grass.jpg", "ribbed_steel.jpg", "rock1.jpg", "rockMountain.jpg", "rockTograss.jpg",
+               "rock_mountain.jpg", "rockwall.jpg", "rockwaterfall.jpg", "sea2.jpg", "sky.jpg", "snowrock.jpg",
+               "tarmac.jpg", "tree_cut.jpg", "woodBridge.jpg")
 THIRD_PACKAGES: tuple[PackageSpec, ...] = (
     PackageSpec("freecol", (f"{_FREECOL_IMAGES}/foundingFathers/*.jpg",
                             *(f"{_FREECOL_IMAGES}/ui/{n}.png" for n in _FREECOL_PRINTS),
