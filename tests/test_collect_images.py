@@ -221,6 +221,29 @@ def test_exclude_drops_named_files(fake_deb, tmp_path):
     assert dropped["usr/share/fake-art/art/painting.png"].startswith("excluded")
 
 
+def test_maps_are_not_pictures(fake_deb, tmp_path):
+    deb, _ = fake_deb
+    spec = dataclasses.replace(SPEC, maps=("*/art/painting*",))
+    collect_images(tmp_path / "out", packages=(spec,), download=lambda package, dest: deb)
+    assert [r["path"] for r in read_csv(tmp_path / "out" / "images.csv")] == ["usr/share/fake-art/photos/scene.png"]
+    dropped = {r["path"]: r["reason"] for r in read_csv(tmp_path / "out" / "dropped.csv")}
+    assert dropped["usr/share/fake-art/art/painting.png"].startswith("not a picture")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["packages"]["fake-art"]["dropped"]["not a picture"] == 1
+
+
+def test_moved_files_take_their_source_licence(fake_deb, tmp_path):
+    deb, _ = fake_deb
+    spec = dataclasses.replace(SPEC, moved=(("usr/share/fake-art/art/", "photos/"),))
+    assert spec.source_path("usr/share/fake-art/art/painting.png") == "photos/painting.png"
+    assert spec.source_path("usr/share/fake-art/photos/scene.png") == "usr/share/fake-art/photos/scene.png"
+    collect_images(tmp_path / "out", packages=(spec,), download=lambda package, dest: deb)
+    rows = {r["path"]: r for r in read_csv(tmp_path / "out" / "images.csv")}
+    painting = rows["usr/share/fake-art/art/painting.png"]
+    assert (painting["licence"], painting["licence_source"]) == ("CC-BY-4.0", "dep5:photos/*")
+    assert painting["path"] == "usr/share/fake-art/art/painting.png"   # the installed path is what is recorded
+
+
 def test_copyright_dep5_and_text():
     notice = Copyright.parse(COPYRIGHT)
     assert notice.licence_for("usr/share/fake-art/photos/a/b.png").licence == "CC-BY-4.0"

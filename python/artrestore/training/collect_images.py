@@ -81,7 +81,7 @@ def collect_images(out_dir, *, packages=DEFAULT_PACKAGES, crop: int = 512, crops
                       if copyright_file.is_file() else None)
             jobs = []
             for rel in _listed(contents.root, spec, criteria, dropped):
-                licence = notice.licence_for(rel) if notice else None
+                licence = notice.licence_for(spec.source_path(rel)) if notice else None
                 if licence is None or licence.licence == "unknown":
                     dropped.append((spec.name, rel, "no licence in the package's copyright file", ""))
                     continue
@@ -139,6 +139,9 @@ def _listed(root: pathlib.Path, spec: PackageSpec, criteria, dropped) -> list[st
         rel = path.relative_to(root).as_posix()
         if (path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file() or path.is_symlink()
                 or not any(fnmatch.fnmatchcase(rel, g) for g in spec.include)):
+            continue
+        if any(fnmatch.fnmatchcase(rel, g) for g in spec.maps):
+            dropped.append((spec.name, rel, "not a picture: a map for a renderer (mask, relief, overlay)", ""))
             continue
         if any(fnmatch.fnmatchcase(rel, g) for g in spec.exclude):
             dropped.append((spec.name, rel, "excluded: the same picture as a source of another collection", ""))

@@ -4,14 +4,16 @@ Each package was looked at one by one (docs/image_collection.md): its copyright 
 file a free licence, and wallpaper sets are named file by file where a package mixes photographs
 with abstract art. ukui-wallpapers, sway-backgrounds, gnome-backgrounds, desktop-base, mate's
 abstract/desktop folders, xfdesktop4-data and lxqt's logo/origami wallpapers are abstract or vector
-art and left out.
+art and left out. ``DEFAULT_PACKAGES`` is every collection (first + added + third); a run for one
+collection names its packages with ``--packages`` (docs/image_collection.md).
 """
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
 
-__all__ = ["ADDED_PACKAGES", "DEFAULT_PACKAGES", "FIRST_PACKAGES", "PackageSpec", "WESNOTH_CAMPAIGNS"]
+__all__ = ["ADDED_PACKAGES", "DEFAULT_PACKAGES", "FIRST_PACKAGES", "PackageSpec", "THIRD_PACKAGES",
+           "WESNOTH_CAMPAIGNS"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,17 @@ class PackageSpec:
     group_by_dir: bool = False          # a directory holds one picture at several sizes
     exclude: tuple[str, ...] = ()       # included files left out: the same picture as a source of
                                         # another collection (dropped as "excluded")
+    maps: tuple[str, ...] = ()          # included files that are maps for a renderer (masks, relief,
+                                        # overlays), not pictures (dropped as "not a picture")
+    moved: tuple[tuple[str, str], ...] = ()  # (installed prefix, source prefix): files the packaging
+                                        # moved, looked up in the copyright file by their source path
+
+    def source_path(self, path: str) -> str:
+        """The path the copyright file names ``path`` by (the first ``moved`` prefix that fits)."""
+        for installed, source in self.moved:
+            if path.startswith(installed):
+                return source + path[len(installed):]
+        return path
 
     def kind(self, path: str) -> str:
         if any(fnmatch.fnmatchcase(path, g) for g in self.paintings):
@@ -79,4 +92,51 @@ ADDED_PACKAGES: tuple[PackageSpec, ...] = (
     PackageSpec("lxqt-themes", tuple(f"usr/share/lxqt/wallpapers/{n}" for n in _LXQT_PHOTOS)),
     PackageSpec("python3-skimage", tuple(f"*/skimage/data/{n}" for n in _SKIMAGE_PHOTOS)),
 )
-DEFAULT_PACKAGES: tuple[PackageSpec, ...] = FIRST_PACKAGES + ADDED_PACKAGES
+
+# The third collection (docs/image_collection.md, "The third run"). freecol: the founding fathers'
+# portraits (historical paintings in a painted frame; the unsuffixed files are the < 256 px copies),
+# four engravings of its event dialogs (palette images: the rules drop them as few colours) and the
+# old map behind the start screen; left out its declaration of independence (a page of text), the
+# Inca drawing (caption, white page) and the paper panels (UI). sddm-theme-maldives: the beach
+# photograph, not the preview with the login box. scikit-learn: its two sample photographs.
+# hugin-data: the photographs of its help pages (panoramas and their projections); left out its
+# screenshots, the chromatic-aberration and aliasing examples (artefacts shown on purpose), the
+# drawings, the church projections `Big_ben_*` (a grid drawn over the photograph) and the Pantheon
+# panini page (two views with captions). darktable: the style preview photograph. xplanet: NASA's
+# day map of the earth (night and sun maps are dark or one colour). scribus: the photographs of two
+# newsletter templates. flightgear: its terrain textures, aerial photographs of fields, forests,
+# towns, rock and sand (not the winter recolourings in Terrain.winter, nor the masks, relief maps,
+# overlays and grain noise that are maps for the renderer; its splash screens and the cloud pictures
+# of its docs are renders of the simulator). supertuxkart: the 41 of its textures that are
+# photographs (stone walls, rock, bark, wood, ground, water, sky; named one by one after a contact
+# sheet of all 246 that pass the rules: the rest are normal maps, drawn or rendered textures, signs,
+# logos and foliage cut-outs). Textures of both games tile, so they are photographs of surfaces.
+_FREECOL_IMAGES = "usr/share/games/freecol/default/resources/images"
+_FREECOL_PRINTS = ("discovery", "landing", "meet_aztec", "meet_natives")
+_HUGIN_PHOTOS = ("800px-C_Marchi-GrandCentral-*.jpg", "Medinet_habu_*.jpg", "Vertical-*.jpg")
+_STK_PHOTOS = ("HortonRockWall.jpg", "HortonRockWall2.jpg", "HortonStone6.jpg", "Paving_stones_2.jpg",
+               "TiZeta_barkM.png", "TiZeta_ivy.png", "canyon.jpg", "castelwall.jpg", "city_asphalt_2.jpg",
+               "city_concrete.png", "city_ground.jpg", "city_rock.jpg", "concrete2.png", "cottage_wall1.jpg",
+               "cottage_wall2.jpg", "cottage_wall3.jpg", "cracked-earth-texture.jpg", "dark-wall-wood.png",
+               "grass2.jpg", "hacienda_ground.jpg", "hd_beach_01_d.png", "hd_palmTreeBark_a_Albedo.png",
+               "hd_rock_01_d.png", "lantern.jpg", "deprecated/logs.png", "oldWood.png", "palmBark.jpg",
+               "racetrack_grass.jpg", "ribbed_steel.jpg", "rock1.jpg", "rockMountain.jpg", "rockTograss.jpg",
+               "rock_mountain.jpg", "rockwall.jpg", "rockwaterfall.jpg", "sea2.jpg", "sky.jpg", "snowrock.jpg",
+               "tarmac.jpg", "tree_cut.jpg", "woodBridge.jpg")
+THIRD_PACKAGES: tuple[PackageSpec, ...] = (
+    PackageSpec("freecol", (f"{_FREECOL_IMAGES}/foundingFathers/*.jpg",
+                            *(f"{_FREECOL_IMAGES}/ui/{n}.png" for n in _FREECOL_PRINTS),
+                            "usr/share/games/freecol/base/resources/images/ui/map.jpg"), paintings=("*",)),
+    PackageSpec("sddm-theme-maldives", ("usr/share/sddm/themes/maldives/background.jpg",),
+                moved=(("usr/share/sddm/themes/", "data/themes/"),)),    # its CC-BY-3.0 stanza, not `*`
+    PackageSpec("python3-sklearn", ("*/sklearn/datasets/images/*.jpg",)),
+    PackageSpec("hugin-data", tuple(f"usr/share/hugin/xrc/data/help_en_EN/{n}" for n in _HUGIN_PHOTOS)),
+    PackageSpec("darktable", ("usr/share/darktable/style/image-1.jpg",)),
+    PackageSpec("xplanet-images", ("usr/share/xplanet/images/earth.jpg",)),
+    PackageSpec("flightgear-data-base", ("usr/share/games/flightgear/Textures/Terrain/*",),
+                maps=tuple(f"*/Terrain/*{m}*" for m in ("mask", "relief", "overlay", "structure", "grain"))),
+    PackageSpec("supertuxkart-data", tuple(f"*/data/textures/{n}" for n in _STK_PHOTOS)),
+    PackageSpec("scribus-data", ("usr/share/scribus/templates/nl1/kites.jpg",
+                                 "usr/share/scribus/templates/nl2/flowers.jpg")),
+)
+DEFAULT_PACKAGES: tuple[PackageSpec, ...] = FIRST_PACKAGES + ADDED_PACKAGES + THIRD_PACKAGES
