@@ -51,6 +51,8 @@ import time
 import cv2
 import numpy as np
 
+from artrestore.training.chain_outcomes import _damage_fn  # a family's damaged image (broad / synthesize)
+
 THUMB = 64                        # thumbnail side, pixels
 SIZE = 384                        # fit_size short side before damage
 PERCENTILES = (0.5, 2.0, 10.0, 25.0, 50.0, 75.0, 90.0, 98.0, 99.5)
@@ -85,29 +87,13 @@ def features(image: np.ndarray) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def damage_fn(family: str):
-    if family == "broad":
-        from artrestore.training.broad_damage import broad_damage
-
-        return lambda clean, severity, seed: broad_damage(clean, severity, seed)[0]
-    if family == "synthesize":
-        from artrestore.training.synthesis import synthesize_damage
-
-        return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
-    raise ValueError(f"unknown family {family!r}")
-
-
 def oracle_map(damaged: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(gains, offsets) of the per-channel least-squares affine map damaged -> clean (levels)."""
-    gains, offsets = [], []
-    for c in range(3):
-        x = damaged[:, :, c].ravel().astype(np.float64)
-        y = clean[:, :, c].ravel().astype(np.float64)
-        var = x.var()
-        gain = float(np.clip(np.cov(x, y, bias=True)[0, 1] / var, *GAIN_RANGE)) if var > 1e-6 else 1.0
-        gains.append(gain)
-        offsets.append(y.mean() - gain * x.mean())
-    return np.array(gains), np.array(offsets)
+    """(gains, offsets) of the per-channel least-squares affine map damaged -> clean (levels): the
+    colour forest's target (``training.chain_colour.colour_target``) as a map."""
+    from artrestore.chain.router import map_from_anchors
+    from artrestore.training.chain_colour import colour_target
+
+    return map_from_anchors(colour_target(damaged, clean))
 
 
 def apply_map(image: np.ndarray, gains, offsets, strength: float) -> np.ndarray:
@@ -158,7 +144,7 @@ def _cases(job):
     thumb_c = thumbnail(clean)
     rows = [(thumb_c, thumb_c, features(clean), -1, -1, k)]
     for f, family in enumerate(FAMILIES):
-        damage = damage_fn(family)
+        damage = _damage_fn(family)
         for s, severity in enumerate(SEVERITIES):
             seed = 900_000 + 10_000 * round_ + 10 * k + 3 * f + s
             damaged = damage(clean, severity, seed)
@@ -403,7 +389,7 @@ def evaluate(devdata: pathlib.Path, work: pathlib.Path, seeds: int, out_dir: pat
         clean = resize(read_image(path))
         score(path.name, "clean", "none", None, clean, clean)
         for family in FAMILIES:
-            damage = damage_fn(family)
+            damage = _damage_fn(family)
             for severity in SEVERITIES:
                 for draw in range(seeds):
                     seed = 7000 + k + 100_000 * draw

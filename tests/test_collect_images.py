@@ -212,21 +212,23 @@ def test_shards_round_trip(collected, tmp_path):
         pack_shards(out, tmp_path / "shards")
 
 
-def test_exclude_drops_named_files(fake_deb, tmp_path):
+def _collect_with(fake_deb, out, **spec_fields):
+    """Collect the fake package under ``SPEC`` changed by ``spec_fields``: (kept paths, {dropped path: reason})."""
     deb, _ = fake_deb
-    spec = dataclasses.replace(SPEC, exclude=("*/art/painting.png",))
-    collect_images(tmp_path / "out", packages=(spec,), download=lambda package, dest: deb)
-    assert [r["path"] for r in read_csv(tmp_path / "out" / "images.csv")] == ["usr/share/fake-art/photos/scene.png"]
-    dropped = {r["path"]: r["reason"] for r in read_csv(tmp_path / "out" / "dropped.csv")}
+    collect_images(out, packages=(dataclasses.replace(SPEC, **spec_fields),), download=lambda package, dest: deb)
+    return ([r["path"] for r in read_csv(out / "images.csv")],
+            {r["path"]: r["reason"] for r in read_csv(out / "dropped.csv")})
+
+
+def test_exclude_drops_named_files(fake_deb, tmp_path):
+    kept, dropped = _collect_with(fake_deb, tmp_path / "out", exclude=("*/art/painting.png",))
+    assert kept == ["usr/share/fake-art/photos/scene.png"]
     assert dropped["usr/share/fake-art/art/painting.png"].startswith("excluded")
 
 
 def test_maps_are_not_pictures(fake_deb, tmp_path):
-    deb, _ = fake_deb
-    spec = dataclasses.replace(SPEC, maps=("*/art/painting*",))
-    collect_images(tmp_path / "out", packages=(spec,), download=lambda package, dest: deb)
-    assert [r["path"] for r in read_csv(tmp_path / "out" / "images.csv")] == ["usr/share/fake-art/photos/scene.png"]
-    dropped = {r["path"]: r["reason"] for r in read_csv(tmp_path / "out" / "dropped.csv")}
+    kept, dropped = _collect_with(fake_deb, tmp_path / "out", maps=("*/art/painting*",))
+    assert kept == ["usr/share/fake-art/photos/scene.png"]
     assert dropped["usr/share/fake-art/art/painting.png"].startswith("not a picture")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["packages"]["fake-art"]["dropped"]["not a picture"] == 1
