@@ -38,6 +38,10 @@ Subcommands (run in this order; every intermediate file goes under ``--work``, d
            the results.
 
 Usage: ``python benchmarks/colour_cnn_experiment.py {data,train,eval} [options]``.
+
+The data live in ``colour_cnn_data.py`` (the ``data`` cases and the network's inputs) and the network in
+``colour_cnn_model.py`` (definition, training, ONNX export and inference); this module is the command line and
+the evaluation.
 """
 from __future__ import annotations
 
@@ -46,6 +50,7 @@ import json
 import os
 import pathlib
 import platform
+import sys
 import time
 
 import cv2
@@ -53,39 +58,16 @@ import numpy as np
 
 from artrestore.training.chain_outcomes import _damage_fn  # a family's damaged image (broad / synthesize)
 
-THUMB = 64                        # thumbnail side, pixels
-SIZE = 384                        # fit_size short side before damage
-PERCENTILES = (0.5, 2.0, 10.0, 25.0, 50.0, 75.0, 90.0, 98.0, 99.5)
-N_FEATURES = 3 * (len(PERCENTILES) + 2)
-ANCHORS = (64.0, 192.0)           # as chain.router.ANCHORS: the map is predicted as clean values there
-GAIN_RANGE = (0.25, 4.0)
-FAMILIES = ("broad", "synthesize")
-SEVERITIES = ("light", "moderate", "severe")
-TRAIN_FOLDERS = ("clean_train", "collect/crops", "extra_0", "extra_1")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))  # the colour_cnn_* modules beside this one
+from colour_cnn_data import FAMILIES, SEVERITIES, SIZE, THUMB, make_data
+from colour_cnn_model import CLEAN_OK_DB, OnnxColour, train
+
+__all__ = ["STRENGTHS", "oracle_map", "apply_map", "evaluate", "markdown", "main"]
+
 STRENGTHS = (0.5, 0.75, 1.0)
-CLEAN_OK_DB = 38.0
 
 
-# ---------------------------------------------------------------- inputs
-
-def thumbnail(image: np.ndarray) -> np.ndarray:
-    """THUMB x THUMB uint8 RGB thumbnail (area filter, aspect squashed)."""
-    return cv2.resize(image, (THUMB, THUMB), interpolation=cv2.INTER_AREA)
-
-
-def features(image: np.ndarray) -> np.ndarray:
-    """Per channel: PERCENTILES (from the 256-bin histogram), mean and standard deviation, in [0, 1]."""
-    out = []
-    for c in range(3):
-        hist = cv2.calcHist([image], [c], None, [256], [0, 256]).ravel().astype(np.float64)
-        cdf = np.cumsum(hist) / hist.sum()
-        levels = np.arange(256.0)
-        out.extend(float(np.searchsorted(cdf, p / 100.0)) / 255.0 for p in PERCENTILES)
-        mean = float((hist * levels).sum() / hist.sum())
-        out.append(mean / 255.0)
-        out.append(float(np.sqrt((hist * (levels - mean) ** 2).sum() / hist.sum())) / 255.0)
-    return np.asarray(out, np.float32)
-
+# ---------------------------------------------------------------- maps
 
 def oracle_map(damaged: np.ndarray, clean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(gains, offsets) of the per-channel least-squares affine map damaged -> clean (levels): the
@@ -103,243 +85,7 @@ def apply_map(image: np.ndarray, gains, offsets, strength: float) -> np.ndarray:
     return apply_lut(image, affine_lut(gains, offsets, unclipped_top(image), strength))
 
 
-def map_from_output(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(gains, offsets) in levels from the network's 6 outputs: the clean values at ANCHORS (r, g, b
-    at the low anchor, then the high one) are ``ANCHORS / 255 + out`` on the [0, 1] scale."""
-    lo = ANCHORS[0] + 255.0 * np.asarray(out[:3], np.float64)
-    hi = ANCHORS[1] + 255.0 * np.asarray(out[3:], np.float64)
-    gains = np.clip((hi - lo) / (ANCHORS[1] - ANCHORS[0]), *GAIN_RANGE)
-    return gains, lo - gains * ANCHORS[0]
-
-
-# ---------------------------------------------------------------- data
-
-def train_sources(devdata: pathlib.Path) -> list[pathlib.Path]:
-    """Training-family image files, deduplicated by content digest, in a fixed order."""
-    import hashlib
-
-    from artrestore.training.datasets import list_images
-
-    seen, paths = set(), []
-    for folder in TRAIN_FOLDERS:
-        for path in list_images(devdata / folder):
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            if digest not in seen:
-                seen.add(digest)
-                paths.append(path)
-    return paths
-
-
-def _cases(job):
-    """Every case of one source for one round: [(thumb_d, thumb_c, features, family, severity, k)]."""
-    k, path, round_ = job
-    from artrestore.imageio import read_image
-    from artrestore.training.datasets import fit_size
-
-    cv2.setNumThreads(1)
-    try:
-        clean = fit_size(read_image(path), SIZE)
-    except Exception:  # noqa: BLE001 - an unreadable crop is skipped
-        return []
-    thumb_c = thumbnail(clean)
-    rows = [(thumb_c, thumb_c, features(clean), -1, -1, k)]
-    for f, family in enumerate(FAMILIES):
-        damage = _damage_fn(family)
-        for s, severity in enumerate(SEVERITIES):
-            seed = 900_000 + 10_000 * round_ + 10 * k + 3 * f + s
-            damaged = damage(clean, severity, seed)
-            rows.append((thumbnail(damaged), thumb_c, features(damaged), f, s, k))
-    return rows
-
-
-def make_data(devdata: pathlib.Path, work: pathlib.Path, rounds: int, workers: int, limit: int | None,
-              first_round: int = 0) -> None:
-    """Rounds ``first_round`` .. ``first_round + rounds - 1`` of the first ``limit`` sources (the
-    first 59 are ``clean_train``'s natural photographs, which extra rounds over-sample)."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    paths = train_sources(devdata)[:limit]
-    print(f"{len(paths)} training sources")
-    for round_ in range(first_round, first_round + rounds):
-        out = work / f"data_round{round_}.npz"
-        if out.exists():
-            continue
-        start = time.perf_counter()
-        jobs = [(k, p, round_) for k, p in enumerate(paths)]
-        rows = []
-        with ProcessPoolExecutor(workers) as pool:
-            for n, case_rows in enumerate(pool.map(_cases, jobs, chunksize=8)):
-                rows.extend(case_rows)
-                if n % 500 == 0:
-                    print(f"round {round_}: {n}/{len(jobs)} sources, {time.perf_counter() - start:.0f} s", flush=True)
-        np.savez(out, damaged=np.stack([r[0] for r in rows]), clean=np.stack([r[1] for r in rows]),
-                 features=np.stack([r[2] for r in rows]), family=np.array([r[3] for r in rows], np.int8),
-                 severity=np.array([r[4] for r in rows], np.int8), source=np.array([r[5] for r in rows], np.int32))
-        print(f"round {round_}: {len(rows)} cases in {time.perf_counter() - start:.0f} s -> {out}")
-
-
-# ---------------------------------------------------------------- model
-
-def build_model(width: int = 32):
-    """The CNN; ``width`` 0 gives the ablation without the image: the same dense head on the features
-    alone (the thumbnail stays an input, unused, so both variants have one signature)."""
-    import keras
-    from keras import layers
-
-    image = keras.Input((THUMB, THUMB, 3), name="thumb")
-    feats = keras.Input((N_FEATURES,), name="features")
-    x = image
-    if width:
-        for filters in (width // 2, width, 2 * width, 2 * width):
-            x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
-            x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        pooled = layers.Concatenate()([layers.GlobalAveragePooling2D()(x), layers.GlobalMaxPooling2D()(x)])
-        h = layers.Concatenate()([pooled, feats])
-    else:
-        h = feats
-    h = layers.Dense(128, activation="relu")(h)
-    h = layers.Dense(64, activation="relu")(h)
-    # Near-zero head: the untrained network predicts (nearly) the identity map.
-    out = layers.Dense(6, kernel_initializer=keras.initializers.RandomNormal(stddev=1e-3),
-                       bias_initializer="zeros", name="anchors")(h)
-    return keras.Model([image, feats], out)
-
-
-def _mapped(out, damaged):
-    """Damaged thumbnails ([0, 1], N x H x W x 3) through the predicted affine maps (TF ops)."""
-    import tensorflow as tf
-
-    a0, a1 = ANCHORS[0] / 255.0, ANCHORS[1] / 255.0
-    lo, hi = a0 + out[:, :3], a1 + out[:, 3:]
-    gains = tf.clip_by_value((hi - lo) / (a1 - a0), *GAIN_RANGE)
-    offsets = lo - gains * a0
-    return tf.clip_by_value(damaged * gains[:, None, None, :] + offsets[:, None, None, :], 0.0, 1.0)
-
-
-def load_data(work: pathlib.Path):
-    parts = [np.load(p) for p in sorted(work.glob("data_round*.npz"))]
-    keys = ("damaged", "clean", "features", "family", "severity", "source")
-    return {k: np.concatenate([p[k] for p in parts]) for k in keys}
-
-
-def train(work: pathlib.Path, epochs: int, batch: int, lr: float, clean_fraction: float, width: int,
-          seed: int, eps_levels: float = 1.0, init: pathlib.Path | None = None) -> None:
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)
-    eps = (eps_levels / 255.0) ** 2
-    data = load_data(work)
-    n = len(data["family"])
-    rng = np.random.default_rng(seed)
-    # Hold out every case of 5 % of the training sources (a monitor only; the validation split is
-    # what ``eval`` reports).
-    hold = data["source"] % 20 == 7
-    is_clean = data["family"] < 0
-    weights = np.where(is_clean, clean_fraction / max(is_clean[~hold].mean(), 1e-9),
-                       (1 - clean_fraction) / max((~is_clean[~hold]).mean(), 1e-9)).astype(np.float32)
-    model = build_model(width)
-    if init is not None:  # warm start (e.g. a stricter clean penalty after a looser one)
-        model.set_weights(keras.models.load_model(init, compile=False).get_weights())
-    n_params = int(model.count_params())
-    print(f"{n} cases ({is_clean.sum()} clean), model {n_params} parameters")
-    optimizer = keras.optimizers.Adam(lr)
-
-    def loss_fn(out, d, c, w):
-        mse = tf.reduce_mean(tf.square(_mapped(out, d) - c), axis=[1, 2, 3])
-        return tf.reduce_sum(w * tf.math.log(mse + eps)) / tf.reduce_sum(w)
-
-    @tf.function(reduce_retracing=True)
-    def step(img, feats, c, w, flip):
-        img = tf.where(flip, tf.reverse(img, [2]), img)
-        c = tf.where(flip, tf.reverse(c, [2]), c)
-        with tf.GradientTape() as tape:
-            out = model([img, feats], training=True)
-            loss = loss_fn(out, img, c, w)
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return loss
-
-    @tf.function(reduce_retracing=True)
-    def held_mse(img, feats, c, w):
-        return tf.reduce_mean(tf.square(_mapped(model([img, feats], training=False), img) - c), axis=[1, 2, 3])
-
-    def tensors(idx):
-        return (tf.constant(data["damaged"][idx], tf.float32) / 255.0, tf.constant(data["features"][idx]),
-                tf.constant(data["clean"][idx], tf.float32) / 255.0, tf.constant(weights[idx]))
-
-    train_idx, hold_idx = np.flatnonzero(~hold), np.flatnonzero(hold)
-    history, start = [], time.perf_counter()
-    steps_per_epoch = len(train_idx) // batch
-    schedule = keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch, alpha=0.02)
-    it = 0
-    for epoch in range(epochs):
-        order = rng.permutation(train_idx)
-        losses = []
-        for b in range(steps_per_epoch):
-            optimizer.learning_rate.assign(float(schedule(it)))
-            it += 1
-            idx = np.sort(order[b * batch:(b + 1) * batch])
-            losses.append(float(step(*tensors(idx), tf.constant(bool(rng.random() < 0.5)))))
-        mse = np.concatenate([held_mse(*tensors(hold_idx[i:i + 512])).numpy() for i in range(0, len(hold_idx), 512)])
-        psnr = -10 * np.log10(mse + (1 / 255) ** 2)  # thumbnail PSNR, capped at ~48 dB
-        held_clean = is_clean[hold_idx]
-        # log(mse) -> dB: PSNR = -10 log10(mse) = -10 / ln(10) * log(mse)
-        row = {"epoch": epoch + 1, "train_loss_db": -10 / np.log(10) * float(np.mean(losses)),
-               "held_damaged_psnr_db": float(psnr[~held_clean].mean()),
-               "held_clean_psnr_db": float(psnr[held_clean].mean()),
-               "held_clean_ok": float(np.mean(psnr[held_clean] >= CLEAN_OK_DB)), "seconds": time.perf_counter() - start}
-        history.append(row)
-        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
-    seconds = time.perf_counter() - start
-    model.save(work / "colour_cnn.keras")
-    export_onnx(model, work / "colour_cnn.onnx")
-    (work / "train.json").write_text(json.dumps({
-        "cases": int(n), "clean_cases": int(is_clean.sum()), "held_cases": int(hold.sum()), "epochs": epochs,
-        "batch": batch, "lr": lr, "clean_fraction": clean_fraction, "eps_levels": eps_levels,
-        "init": str(init) if init else None, "width": width, "seed": seed,
-        "parameters": n_params, "train_seconds": round(seconds, 1), "history": history,
-        "note": "train_loss_db: the weighted log-MSE loss in dB; held_*: 64 px thumbnail PSNR of the cases of "
-                "5 % of the training sources, not trained on (capped ~48 dB), clean_ok: fraction of held clean "
-                "thumbnails >= 38 dB"},
-        indent=1))
-
-
-def export_onnx(model, path: pathlib.Path) -> None:
-    import tensorflow as tf
-    import tf2onnx
-
-    spec = (tf.TensorSpec((None, THUMB, THUMB, 3), tf.float32, name="thumb"),
-            tf.TensorSpec((None, N_FEATURES), tf.float32, name="features"))
-
-    @tf.function(input_signature=spec)
-    def serve(thumb, feats):
-        return model([thumb, feats], training=False)
-
-    tf2onnx.convert.from_function(serve, input_signature=spec, opset=17, output_path=str(path))
-
-
 # ---------------------------------------------------------------- evaluation
-
-class OnnxColour:
-    """The exported network under ONNX Runtime (one intra-op thread): image -> (gains, offsets)."""
-
-    def __init__(self, path: pathlib.Path):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.names = [i.name for i in self.session.get_inputs()]  # an unused input may be dropped
-
-    def feeds(self, image: np.ndarray) -> dict:
-        feeds = {"thumb": thumbnail(image).astype(np.float32)[None] / 255.0, "features": features(image)[None]}
-        return {name: feeds[name] for name in self.names}
-
-    def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return map_from_output(self.session.run(None, self.feeds(image))[0][0])
-
 
 def evaluate(devdata: pathlib.Path, work: pathlib.Path, seeds: int, out_dir: pathlib.Path,
              long_side: bool = False) -> dict:
