@@ -14,6 +14,9 @@ outcomes, see ``training.decision_fit``). Do no harm: a path is a candidate only
 gain exceeds the margin; ``none`` (utility 0) wins when no path clears it. ``time_budget_s`` drops
 paths whose expected time exceeds it. Expected time = a + b x megapixels per path and deployment
 ``profile`` (``local``: this machine's in-process CPU; ``accelerated``: the U-Net served from a GPU).
+Clean guard (optional, metadata ``clean_guard``): a third forest gives the probability that the
+image is undamaged; at or above ``clean_guard["threshold"]`` the path is ``none`` whatever the
+gains predict (a low-contrast scene reads as faded to the gain forests; ``training.clean_guard_fit``).
 ``views``: how many dihedral views the U-Net averages (``dl.ensemble``); a decision may carry, per
 view count, its own gain forest, margins, costs and time models fitted on the outcomes of that
 U-Net (metadata ``"views"``, arrays ``gain_x<N>_*``); a count it has none for uses the one-view ones.
@@ -36,7 +39,7 @@ from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEAT
 from artrestore.router import flatten_forest
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
-           "load_decision", "view_forest", "export_forest_arrays", "save_decision"]
+           "GUARD_FOREST", "load_decision", "view_forest", "forest_names", "export_forest_arrays", "save_decision"]
 
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
 FORMAT = "artrestore-decision/1"
@@ -47,6 +50,7 @@ SEVERITY_CLASSES = ("light", "moderate", "severe")
 _FOREST_ARRAYS = {"feature": (np.int32, 1), "threshold": (np.float64, 1), "left": (np.int32, 1),
                   "right": (np.int32, 1), "value": (np.float64, 2), "tree_roots": (np.int32, 1)}
 _FORESTS = ("gain", "severity")
+GUARD_FOREST = "clean"  # optional: P(undamaged), classes (damaged, undamaged)
 DECISIONS = ("learned", "rule")
 
 
@@ -59,13 +63,23 @@ class Decision:
     utility: dict = field(default_factory=dict)
     severity_probability: dict = field(default_factory=dict)
     damage_measures: dict = field(default_factory=dict)
+    clean_probability: float | None = None  # the clean guard's P(undamaged); None: no guard
 
     def as_dict(self) -> dict:
-        return {"severity": self.severity, "path": self.path,
-                "predicted_gain_db": {k: round(v, 3) for k, v in self.gains_db.items()},
-                "expected_s": {k: round(v, 4) for k, v in self.seconds.items()},
-                "severity_probability": {k: round(v, 3) for k, v in self.severity_probability.items()},
-                "damage_measures": self.damage_measures}
+        out = {"severity": self.severity, "path": self.path,
+               "predicted_gain_db": {k: round(v, 3) for k, v in self.gains_db.items()},
+               "expected_s": {k: round(v, 4) for k, v in self.seconds.items()},
+               "severity_probability": {k: round(v, 3) for k, v in self.severity_probability.items()},
+               "damage_measures": self.damage_measures}
+        if self.clean_probability is not None:
+            out["clean_probability"] = round(self.clean_probability, 3)
+        return out
+
+
+def forest_names(metadata: dict) -> tuple[str, ...]:
+    """The array prefixes a decision with this metadata stores."""
+    guard = (GUARD_FOREST,) if metadata.get("clean_guard") else ()
+    return (*_FORESTS, *guard, *(view_forest(int(v)) for v in metadata.get("views", {})))
 
 
 def _forest(arrays: dict, prefix: str, n_outputs: int) -> "_core.Forest":
@@ -91,6 +105,12 @@ class LearnedDecision:
         for views, entry in metadata.get("views", {}).items():
             self._by_views[int(views)] = self._calibration(arrays, view_forest(int(views)), entry)
         _, self.margins, self.costs, self.time_models = self._by_views[1]
+        self._clean, self.clean_threshold = None, None
+        if metadata.get("clean_guard"):
+            threshold = float(metadata["clean_guard"]["threshold"])
+            if not 0.0 < threshold <= 1.0:
+                raise ValueError(f"decision: clean_guard threshold must be in (0, 1], got {threshold}")
+            self._clean, self.clean_threshold = _forest(arrays, GUARD_FOREST, 2), threshold
 
     def _calibration(self, arrays, prefix: str, entry: dict) -> tuple:
         margins = {p: float(entry["margin_db"][p]) for p in PREFERENCES}
@@ -115,8 +135,7 @@ class LearnedDecision:
         metadata = read_metadata(folder, FORMAT, "decision")
         if metadata.get("feature_names") != list(ROUTING_FEATURE_NAMES):
             raise ValueError("decision: model was trained on other features")
-        forests = (*_FORESTS, *(view_forest(int(v)) for v in metadata.get("views", {})))
-        schema = {f"{f}_{a}": spec for f in forests for a, spec in _FOREST_ARRAYS.items()}
+        schema = {f"{f}_{a}": spec for f in forest_names(metadata) for a, spec in _FOREST_ARRAYS.items()}
         arrays = load_arrays(arrays_path, schema, "decision", metadata.get("arrays_sha256"))
         try:
             return cls(arrays, metadata)
@@ -132,6 +151,12 @@ class LearnedDecision:
     def predict_severity_proba(self, vectors: np.ndarray) -> np.ndarray:
         """(n, 3) probabilities of light / moderate / severe."""
         return self._severity.predict(np.atleast_2d(np.asarray(vectors, np.float32)))
+
+    def predict_clean_proba(self, vectors: np.ndarray) -> np.ndarray | None:
+        """(n,) probability that each image is undamaged (the clean guard), or None without one."""
+        if self._clean is None:
+            return None
+        return self._clean.predict(np.atleast_2d(np.asarray(vectors, np.float32)))[:, 1]
 
     def expected_seconds(self, pixels: int, profile: str = "local", views: int = 1) -> dict[str, float]:
         if profile not in PROFILES:
@@ -168,9 +193,14 @@ class LearnedDecision:
         proba = self.predict_severity_proba(x)[0]
         seconds = self.expected_seconds(pixels, profile, views)
         path, utility = self.choose(gains, seconds, prefer, time_budget_s, available, views)
+        clean = self.predict_clean_proba(x)
+        clean = None if clean is None else float(clean[0])
+        if clean is not None and clean >= self.clean_threshold:
+            path = NONE  # looks undamaged: leave it as it is, whatever the gains predict
         return Decision(severity=self.classes[int(np.argmax(proba))], path=path, gains_db=gains, seconds=seconds,
                         utility=utility, severity_probability=dict(zip(self.classes, map(float, proba))),
-                        damage_measures=dict(zip(EXTRA_FEATURE_NAMES, map(float, x[0, len(FEATURE_NAMES):]))))
+                        damage_measures=dict(zip(EXTRA_FEATURE_NAMES, map(float, x[0, len(FEATURE_NAMES):]))),
+                        clean_probability=clean)
 
 
 def view_forest(views: int) -> str:
@@ -202,8 +232,7 @@ def save_decision(folder, arrays: dict[str, np.ndarray], metadata: dict) -> path
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     arrays_path = folder / "decision.npz"
-    forests = (*_FORESTS, *(view_forest(int(v)) for v in metadata.get("views", {})))
-    names = [f"{f}_{a}" for f in forests for a in _FOREST_ARRAYS]
+    names = [f"{f}_{a}" for f in forest_names(metadata) for a in _FOREST_ARRAYS]
     digest = save_arrays(arrays_path, {k: arrays[k] for k in names})
     metadata = {**metadata, "format": FORMAT, "feature_names": list(ROUTING_FEATURE_NAMES),
                 "arrays_sha256": digest}

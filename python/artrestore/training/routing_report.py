@@ -37,15 +37,11 @@ TARGET_SEVERITY_ACCURACY = 0.8
 def replay(rows: list[dict], decision: LearnedDecision, *, profile: str = "local", prefer: str = "balanced",
            time_budget_s: float | None = None, views: int = 1) -> list[str]:
     """The path the learned decision takes for each outcome row (from its recorded features), with
-    the U-Net averaging ``views`` views."""
+    the U-Net averaging ``views`` views: ``LearnedDecision.decide``, as the restorer calls it (its
+    clean guard included)."""
     x = np.array([[r[f"f_{n}"] for n in ROUTING_FEATURE_NAMES] for r in rows], np.float32)
-    gains = decision.predict_gains(x, views)
-    chosen = []
-    for r, g in zip(rows, gains):
-        seconds = decision.expected_seconds(r["height"] * r["width"], profile, views)
-        chosen.append(decision.choose(dict(zip(decision.paths, map(float, g))), seconds, prefer, time_budget_s,
-                                      views=views)[0])
-    return chosen
+    return [decision.decide(v, r["height"] * r["width"], profile=profile, prefer=prefer, time_budget_s=time_budget_s,
+                            views=views).path for r, v in zip(rows, x)]
 
 
 def check_unet(rows: list[dict], chosen: list[str], acceptance) -> tuple[list[str], np.ndarray]:
