@@ -98,3 +98,42 @@ def test_the_bundled_decision_leaves_the_bundled_clean_samples_alone():
         out, info = restorer.restore(image, "auto")
         assert info["method"] == NONE, path.name
         np.testing.assert_array_equal(out, image)
+
+
+def test_the_reason_for_leaving_an_image_is_given(tmp_path):
+    from artrestore.decision import LEFT_NO_GAIN, LEFT_UNDAMAGED
+
+    guarded, forest = _with_guard(tmp_path)
+    rng = np.random.default_rng(3)
+    seen = set()
+    for _ in range(200):
+        v = rng.normal(size=27).astype(np.float32)
+        decision = guarded.decide(v, 384 * 384)
+        p_clean = forest.predict_proba(v[None])[0, 1]
+        expected = LEFT_UNDAMAGED if p_clean >= 0.5 else (LEFT_NO_GAIN if decision.path == NONE else "")
+        assert decision.reason == expected and decision.as_dict().get("reason", "") == expected
+        seen.add(expected)
+    assert seen == {LEFT_UNDAMAGED, LEFT_NO_GAIN, ""}
+
+
+def test_the_cli_says_an_undamaged_file_was_left_as_it_is(tmp_path):
+    import subprocess
+    import sys
+
+    from artrestore.decision import LEFT_UNDAMAGED
+    from artrestore.imageio import read_image
+
+    # The bundled clean sample of the cat: the bundled guard gives it 0.95 at full size.
+    src = BUNDLED_DECISION.parents[1] / "samples" / "clean" / "chelsea_severe.jpg"
+    shutil.copy(src, tmp_path / "cat.jpg")
+    single = subprocess.run([sys.executable, "-m", "artrestore.cli", "restore", "-i", str(tmp_path / "cat.jpg"), "-o",
+                             str(tmp_path / "out"), "--no-dl"], capture_output=True, text=True, timeout=120)
+    assert single.returncode == 0, single.stderr
+    assert f"left as it is: {LEFT_UNDAMAGED}" in single.stdout
+    restored = next((tmp_path / "out").glob("cat_restored.*"))
+    np.testing.assert_array_equal(read_image(restored), read_image(tmp_path / "cat.jpg"))
+    folder = subprocess.run([sys.executable, "-m", "artrestore.cli", "restore", "-i", str(tmp_path), "-o",
+                             str(tmp_path / "batch"), "--no-dl"], capture_output=True, text=True, timeout=120)
+    assert folder.returncode == 0, folder.stderr
+    assert "1 of them left as they were: they look undamaged" in folder.stdout
+    assert LEFT_UNDAMAGED in (tmp_path / "batch" / "summary.csv").read_text()

@@ -87,7 +87,7 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
     return folder / f"{stem}{extension}"
 
 
-SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask"]
+SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask", "reason"]
 
 
 def summary_files(rows: list[dict]) -> dict[str, bytes]:

@@ -39,7 +39,8 @@ from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEAT
 from artrestore.router import flatten_forest
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
-           "GUARD_FOREST", "load_decision", "view_forest", "forest_names", "export_forest_arrays", "save_decision"]
+           "GUARD_FOREST", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "load_decision", "view_forest", "forest_names",
+           "export_forest_arrays", "save_decision"]
 
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
 FORMAT = "artrestore-decision/1"
@@ -51,6 +52,8 @@ _FOREST_ARRAYS = {"feature": (np.int32, 1), "threshold": (np.float64, 1), "left"
                   "right": (np.int32, 1), "value": (np.float64, 2), "tree_roots": (np.int32, 1)}
 _FORESTS = ("gain", "severity")
 GUARD_FOREST = "clean"  # optional: P(undamaged), classes (damaged, undamaged)
+LEFT_UNDAMAGED = "looks undamaged"  # Decision.reason when the clean guard leaves the image
+LEFT_NO_GAIN = "no path is expected to gain more than its margin"
 DECISIONS = ("learned", "rule")
 
 
@@ -64,6 +67,7 @@ class Decision:
     severity_probability: dict = field(default_factory=dict)
     damage_measures: dict = field(default_factory=dict)
     clean_probability: float | None = None  # the clean guard's P(undamaged); None: no guard
+    reason: str = ""  # why the path is ``none`` (LEFT_UNDAMAGED or LEFT_NO_GAIN); empty otherwise
 
     def as_dict(self) -> dict:
         out = {"severity": self.severity, "path": self.path,
@@ -73,6 +77,8 @@ class Decision:
                "damage_measures": self.damage_measures}
         if self.clean_probability is not None:
             out["clean_probability"] = round(self.clean_probability, 3)
+        if self.reason:
+            out["reason"] = self.reason
         return out
 
 
@@ -195,12 +201,13 @@ class LearnedDecision:
         path, utility = self.choose(gains, seconds, prefer, time_budget_s, available, views)
         clean = self.predict_clean_proba(x)
         clean = None if clean is None else float(clean[0])
+        reason = LEFT_NO_GAIN if path == NONE else ""
         if clean is not None and clean >= self.clean_threshold:
-            path = NONE  # looks undamaged: leave it as it is, whatever the gains predict
+            path, reason = NONE, LEFT_UNDAMAGED  # leave it as it is, whatever the gains predict
         return Decision(severity=self.classes[int(np.argmax(proba))], path=path, gains_db=gains, seconds=seconds,
                         utility=utility, severity_probability=dict(zip(self.classes, map(float, proba))),
                         damage_measures=dict(zip(EXTRA_FEATURE_NAMES, map(float, x[0, len(FEATURE_NAMES):]))),
-                        clean_probability=clean)
+                        clean_probability=clean, reason=reason)
 
 
 def view_forest(views: int) -> str:

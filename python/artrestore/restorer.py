@@ -234,6 +234,8 @@ class HybridRestorer:
                 row["mask"] = str(write_image(mask_target, np.repeat(info["mask"][:, :, None], 3, axis=2), overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
                        status="restored", fallback=(info.get("fallback") or {}).get("reason"))
+            if info["method"] == "none" and (info.get("decision") or {}).get("reason"):
+                row["reason"] = info["decision"]["reason"]  # why auto left it as it is
         except (OSError, ValueError, DeepLearningUnavailable) as error:
             row.update(status="failed", error=f"{type(error).__name__}: {error}")
         return row

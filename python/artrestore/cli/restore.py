@@ -48,13 +48,17 @@ def register(sub) -> None:
 
 def _report_folder(results: list[dict], args) -> int:
     """Print a folder run's outcome (JSON or one line plus each failure); 1 when any input failed."""
+    from artrestore.decision import LEFT_UNDAMAGED
+
     failed = [r for r in results if r.get("error")]
     if args.json:
         print(json.dumps(results, indent=2, default=str))
     else:
         done = sum(1 for r in results if r.get("status") == "restored")
         skipped = sum(1 for r in results if r.get("status") == "skipped")
-        print(f"restored {done}, skipped {skipped} (already done), failed {len(failed)}; "
+        untouched = sum(1 for r in results if r.get("reason") == LEFT_UNDAMAGED)
+        left = f" ({untouched} of them left as they were: they look undamaged)" if untouched else ""
+        print(f"restored {done}{left}, skipped {skipped} (already done), failed {len(failed)}; "
               f"summary in {pathlib.Path(args.output) / 'summary.csv'}")
         for r in failed:
             print(f"  FAILED {r['file']}: {r['error']}", file=sys.stderr)
@@ -93,5 +97,6 @@ def run(args) -> int:
     elif result.get("error"):
         print(f"FAILED {src}: {result['error']}", file=sys.stderr)
     else:
-        print(f"{src} -> {result['output']} ({result['method']}, {result['severity']}, {result['ms']:.1f} ms)")
+        how = f"left as it is: {result['reason']}" if result.get("reason") else f"{result['method']}, {result['severity']}"
+        print(f"{src} -> {result['output']} ({how}, {result['ms']:.1f} ms)")
     return 1 if result.get("error") else 0
