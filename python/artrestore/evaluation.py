@@ -165,7 +165,8 @@ def demo(out, *, use_dl=True) -> int:
     failed = [r for r in results if r.get("error")]
     for r in results:
         print(f"{pathlib.Path(r['file']).name}: {r['status']}, {r['severity']} -> {r['method']}, {r['ms']} ms"
-              + (f" (fallback: {r['fallback']})" if r.get("fallback") else "") + (f" {r['error']}" if r['error'] else ""))
+              + (f" (fallback: {r['fallback']})" if r.get("fallback") else "") + (f" ({r['reason']})" if r.get("reason") else "")
+              + (f" {r['error']}" if r['error'] else ""))
     pairs = []
     for path in sorted((SAMPLES / "damaged").glob("*.jpg")):
         severity = path.stem.rsplit("_", 1)[-1]
