@@ -7,7 +7,8 @@
 #   bash scripts/device_train.sh run NAME INIT MINUTES LEARNING_RATE SEED [extra trainer options...]
 #
 # `stage` copies every carried `.devdata/<folder>` to /tmp/stage (call it in each call that carries
-# folders). `run` trains /tmp/runs/NAME from INIT (a model folder: `bundled` = the shipped U-Net, or
+# folders), and a later collection's training folders `.devdata/packN/extra_K` to
+# /tmp/stage/extra_packN_K (carry `.devdata/packN/extra_K` alone: its held-out part stays here). `run` trains /tmp/runs/NAME from INIT (a model folder: `bundled` = the shipped U-Net, or
 # an earlier NAME), with a cosine schedule over MINUTES of fitting (a 600 s call holds at most 5: the
 # loading, JIT compilation and validation take about 3.5 minutes beyond it), and copies the log, the
 # metadata and the model folder to $OUT (NAME.log, NAME_metadata.json, NAME/). Extra options go to
@@ -18,16 +19,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=${STAGE:-/tmp/stage}  # overridable for tests
 RUNS=${RUNS:-/tmp/runs}
+DEVDATA=${DEVDATA:-.devdata}  # the carried data folders (overridable for tests)
+WHEELS=${WHEELS:-.whl}        # the carried wheels
 # Run 10's data and settings (docs/unet_training.md, runs 8-10).
 COMMON=(--val-variants 4 --clean-fraction 0.3 --severity-weights 0.45,0.3,0.25 --variants 3
         --batch-size 16 --steps-per-epoch 400 --loss mse_ssim --mask-weight 0.5 --lr-schedule cosine)
 
 case "${1:-}" in
   stage)
-    if compgen -G ".whl/*.whl" > /dev/null; then python3 -m pip install -q --no-deps .whl/*.whl; fi
+    if compgen -G "$WHEELS/*.whl" > /dev/null; then python3 -m pip install -q --no-deps "$WHEELS"/*.whl; fi
     mkdir -p "$STAGE" "$RUNS"
-    for folder in .devdata/*/; do
-      [ -d "$folder" ] && cp -r "$folder" "$STAGE/"
+    for folder in "$DEVDATA"/*/; do
+      case "$(basename "$folder")" in
+        pack*) ;;  # a later collection's pack: only its training folders, below
+        *) [ -d "$folder" ] && cp -r "$folder" "$STAGE/" ;;
+      esac
+    done
+    # .devdata/pack3/extra_0 -> $STAGE/extra_pack3_0: trained on with the rest (run takes every extra_*)
+    for folder in "$DEVDATA"/pack*/extra_*/; do
+      [ -d "$folder" ] || continue
+      pack=$(basename "$(dirname "$folder")")
+      rm -rf "$STAGE/extra_${pack}_$(basename "$folder" | cut -d_ -f2-)"
+      cp -r "$folder" "$STAGE/extra_${pack}_$(basename "$folder" | cut -d_ -f2-)"
     done
     ls "$STAGE"
     ;;
