@@ -118,7 +118,9 @@ class Copyright:
             patterns = [p.removeprefix("./") for p in fields["files"].split()]
             if patterns and all(p.startswith("debian/") for p in patterns):
                 continue  # the packaging itself, never an installed image
-            licence = fields["license"].split("\n", 1)[0].strip()
+            # the short name; a stanza that puts it on the line after `License:` (tuxmath's
+            # "Public Domain") gets that line
+            licence = fields["license"].strip().split("\n", 1)[0].strip()
             holder = fields.get("copyright", "").strip().split("\n", 1)[0].strip()
             stanzas.append((patterns, licence, holder))
         return cls(True, stanzas, _detect_text_licence(text), header_licence)

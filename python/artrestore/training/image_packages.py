@@ -4,7 +4,7 @@ Each package was looked at one by one (docs/image_collection.md): its copyright 
 file a free licence, and wallpaper sets are named file by file where a package mixes photographs
 with abstract art. ukui-wallpapers, sway-backgrounds, gnome-backgrounds, desktop-base, mate's
 abstract/desktop folders, xfdesktop4-data and lxqt's logo/origami wallpapers are abstract or vector
-art and left out. ``DEFAULT_PACKAGES`` is every collection (first + added + third); a run for one
+art and left out. ``DEFAULT_PACKAGES`` is every collection (first + added + third + fourth); a run for one
 collection names its packages with ``--packages`` (docs/image_collection.md).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-__all__ = ["ADDED_PACKAGES", "DEFAULT_PACKAGES", "FIRST_PACKAGES", "PackageSpec", "THIRD_PACKAGES",
-           "WESNOTH_CAMPAIGNS"]
+__all__ = ["ADDED_PACKAGES", "DEFAULT_PACKAGES", "FIRST_PACKAGES", "FOURTH_PACKAGES", "PackageSpec",
+           "THIRD_PACKAGES", "WESNOTH_CAMPAIGNS"]
 
 
 @dataclass(frozen=True)
@@ -139,4 +139,31 @@ THIRD_PACKAGES: tuple[PackageSpec, ...] = (
     PackageSpec("scribus-data", ("usr/share/scribus/templates/nl1/kites.jpg",
                                  "usr/share/scribus/templates/nl2/flowers.jpg")),
 )
-DEFAULT_PACKAGES: tuple[PackageSpec, ...] = FIRST_PACKAGES + ADDED_PACKAGES + THIRD_PACKAGES
+
+# The fourth collection (docs/image_collection.md, "The fourth run"). kphotoalbum: the 24 photographs
+# of its demo album (people, a dog, a rabbit, the Grand Canyon, Skagen, a sunset), not the
+# screenshots of its handbook. tuxtype-data: its level backgrounds (landscape photographs `kcas*`,
+# the "hidden" seal, astrophotographs in `backgrounds/`), not the keyboard render `main_bkg.png`.
+# tuxmath-data: its backgrounds and menu picture, NASA/Hubble photographs (public domain: the
+# copyright file names them by their source path `data/images/...`, hence `moved`). scribus-template:
+# the photographs of the night brochure, the portrait calendar and the pizza menu (Riku Leino's
+# templates, placed in the public domain). openuniverse-common: the photographic mosaics of the
+# earth, mars, jupiter, io, ganymede and callisto, and its two galaxy photographs; not the moon (a
+# grey airbrushed relief map), europa (most of it the smeared polar stretch of the projection), the
+# grey relief models of small moons and asteroids, the smooth saturn/uranus/neptune/venus bands, the
+# cloud layer, the splash renders and the space-station drawings. The rules drop the earth (flat
+# oceans), m31 (dark), two backgrounds of each tux game and two scribus pictures (flat, soft).
+_OU_PHOTOS = ("earth", "mars", "jupiter", "io", "ganymede", "callisto", "m31", "m33")
+_SCRIBUS_TEMPLATE_PHOTOS = ("br2/brightness.jpg", "br2/halfmoon.jpg", "br2/moon.jpg", "br2/nature.jpg",
+                            "br2/sunset.jpg", "cal2/moon.jpg", "menu2/pizza.jpg")
+FOURTH_PACKAGES: tuple[PackageSpec, ...] = (
+    PackageSpec("kphotoalbum", ("usr/share/kphotoalbum/demo/*.jpg",)),
+    PackageSpec("tuxtype-data", ("usr/share/tuxtype/images/kcas*.jpg", "usr/share/tuxtype/images/hidden.jpg",
+                                 "usr/share/tuxtype/images/backgrounds/*.jpg")),
+    PackageSpec("tuxmath-data", ("usr/share/tuxmath/images/backgrounds/*.jpg",
+                                 "usr/share/tuxmath/images/title/menu_bkg.jpg"),
+                moved=(("usr/share/tuxmath/", "data/"),)),    # its public-domain stanza, not `*` (GPL-3+)
+    PackageSpec("scribus-template", tuple(f"usr/share/scribus/templates/{n}" for n in _SCRIBUS_TEMPLATE_PHOTOS)),
+    PackageSpec("openuniverse-common", tuple(f"usr/share/openuniverse/textures/{n}.jpg" for n in _OU_PHOTOS)),
+)
+DEFAULT_PACKAGES: tuple[PackageSpec, ...] = FIRST_PACKAGES + ADDED_PACKAGES + THIRD_PACKAGES + FOURTH_PACKAGES
