@@ -35,12 +35,14 @@ case "${1:-}" in
         *) [ -d "$folder" ] && cp -r "$folder" "$STAGE/" ;;
       esac
     done
-    # .devdata/pack3/extra_0 -> $STAGE/extra_pack3_0: trained on with the rest (run takes every extra_*)
+    # .devdata/pack3/extra_0 -> $STAGE/extra_pack3_0: trained on with the rest (run takes every extra_*).
+    # Staging adds to what earlier calls of the lease staged, by design: a 64 MiB call cannot carry
+    # every folder, so the folders arrive over several calls and the last one trains on all of them.
     for folder in "$DEVDATA"/pack*/extra_*/; do
       [ -d "$folder" ] || continue
-      pack=$(basename "$(dirname "$folder")")
-      rm -rf "$STAGE/extra_${pack}_$(basename "$folder" | cut -d_ -f2-)"
-      cp -r "$folder" "$STAGE/extra_${pack}_$(basename "$folder" | cut -d_ -f2-)"
+      name=extra_$(basename "$(dirname "$folder")")_$(basename "$folder" | sed 's/^extra_//')
+      rm -rf "${STAGE:?}/$name"
+      cp -r "$folder" "$STAGE/$name"
     done
     ls "$STAGE"
     ;;

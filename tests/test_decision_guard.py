@@ -73,47 +73,71 @@ def test_a_threshold_outside_zero_one_is_refused(tmp_path, threshold):
 
 
 def test_a_guard_declared_without_its_arrays_is_refused(tmp_path):
+    from artrestore._modelfile import save_arrays
+
     copy = tmp_path / "copy"
     shutil.copytree(BUNDLED_DECISION, copy)
-    arrays = {k: v for k, v in np.load(copy / "decision.npz").items() if not k.startswith(GUARD_FOREST + "_")}
-    np.savez(copy / "decision.npz", **arrays)
+    with np.load(copy / "decision.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files if not k.startswith(GUARD_FOREST + "_")}
     metadata = json.loads((copy / "model_metadata.json").read_text())
-    metadata.pop("arrays_sha256")
+    metadata["arrays_sha256"] = save_arrays(copy / "decision.npz", arrays)  # a consistent file, guard arrays gone
     (copy / "model_metadata.json").write_text(json.dumps(metadata))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a decision array file.*clean_"):
         LearnedDecision.load(copy)
+    metadata.pop("clean_guard")  # without the declaration the same file is a guard-free decision
+    (copy / "model_metadata.json").write_text(json.dumps(metadata))
+    assert LearnedDecision.load(copy).predict_clean_proba(np.zeros((1, 27))) is None
 
 
-def test_the_bundled_decision_leaves_the_bundled_clean_samples_alone():
+def test_the_bundled_guard_tells_the_bundled_clean_samples_from_their_damaged_versions():
+    from artrestore.analysis import routing_vector
+    from artrestore.decision import LEFT_UNDAMAGED
     from artrestore.imageio import read_image
     from artrestore.restorer import HybridRestorer
 
     bundled = LearnedDecision.load()
-    assert 0 < bundled.clean_threshold <= 1 and bundled.metadata["clean_guard"]["nodes"] > 0
+    assert 0 < bundled.clean_threshold <= 1 and bundled.metadata["clean_guard"]["classes"] == ["damaged", "undamaged"]
+    samples = BUNDLED_DECISION.parents[1] / "samples"
+    # An independent check of the class order: the visibly damaged samples score low, the clean cat high.
+    for name in ("chelsea_severe.jpg", "starry_night_severe.jpg"):
+        assert bundled.predict_clean_proba(routing_vector(read_image(samples / "damaged" / name)))[0] < 0.1
     restorer = HybridRestorer(use_dl=False)
-    samples = sorted((BUNDLED_DECISION.parents[1] / "samples" / "clean").glob("*.jpg"))
-    assert samples
-    for path in samples:
+    left_as_undamaged = 0
+    for path in sorted((samples / "clean").glob("*.jpg")):
         image = read_image(path)
         out, info = restorer.restore(image, "auto")
         assert info["method"] == NONE, path.name
         np.testing.assert_array_equal(out, image)
+        if info["decision"]["clean_probability"] >= bundled.clean_threshold:
+            assert info["decision"]["reason"] == LEFT_UNDAMAGED
+            left_as_undamaged += 1
+    assert left_as_undamaged >= 2  # the cat (0.95) and the coffee cup (0.86) at full size
 
 
 def test_the_reason_for_leaving_an_image_is_given(tmp_path):
-    from artrestore.decision import LEFT_NO_GAIN, LEFT_UNDAMAGED
+    from artrestore.decision import LEFT_NO_GAIN, LEFT_NOT_WORTH_TIME, LEFT_UNAVAILABLE, LEFT_UNDAMAGED
 
     guarded, forest = _with_guard(tmp_path)
+    margin, cost = guarded.margins["balanced"], guarded.costs["balanced"]
     rng = np.random.default_rng(3)
     seen = set()
-    for _ in range(200):
+    for k in range(300):
         v = rng.normal(size=27).astype(np.float32)
-        decision = guarded.decide(v, 384 * 384)
-        p_clean = forest.predict_proba(v[None])[0, 1]
-        expected = LEFT_UNDAMAGED if p_clean >= 0.5 else (LEFT_NO_GAIN if decision.path == NONE else "")
+        pixels = 384 * 384 * (1 + 40 * (k % 3 == 0))  # some large images: the U-Net's time outweighs its gain
+        available = None if k % 5 else ("classical",)  # some runs without the chain's learned path and the U-Net
+        decision = guarded.decide(v, pixels, available=available)
+        gains, seconds = guarded.predict_gains(v)[0], guarded.expected_seconds(pixels)
+        cleared = [p for p, g in zip(guarded.paths, gains) if g > margin]
+        worth = [p for p in cleared if dict(zip(guarded.paths, gains))[p] - cost * seconds[p] > 0]
+        if forest.predict_proba(v[None])[0, 1] >= 0.5:
+            expected = LEFT_UNDAMAGED
+        elif decision.path != NONE:
+            expected = ""
+        else:
+            expected = LEFT_NO_GAIN if not cleared else (LEFT_UNAVAILABLE if worth else LEFT_NOT_WORTH_TIME)
         assert decision.reason == expected and decision.as_dict().get("reason", "") == expected
         seen.add(expected)
-    assert seen == {LEFT_UNDAMAGED, LEFT_NO_GAIN, ""}
+    assert seen == {LEFT_UNDAMAGED, LEFT_NO_GAIN, LEFT_NOT_WORTH_TIME, LEFT_UNAVAILABLE, ""}  # every branch
 
 
 def test_the_cli_says_an_undamaged_file_was_left_as_it_is(tmp_path):

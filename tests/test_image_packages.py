@@ -60,9 +60,19 @@ def test_tuxmath_backgrounds_take_their_public_domain_stanza():
     spec, notice = SPECS["tuxmath-data"], Copyright.parse(TUXMATH_COPYRIGHT)
     for path in ("usr/share/tuxmath/images/backgrounds/4.jpg", "usr/share/tuxmath/images/title/menu_bkg.jpg"):
         licence = notice.licence_for(spec.source_path(path))
-        assert (licence.licence, licence.copyright) == ("Public Domain", "not-applicable")
+        assert (licence.licence, licence.copyright) == ("public-domain", "not-applicable")
         assert notice.licence_for(path).licence == "GPL-3+"     # without `moved`: the `*` stanza
     assert notice.licence_for(spec.source_path("usr/share/tuxmath/images/sprites/tux.png")).licence == "GPL-3+"
+
+
+def test_a_licence_field_that_is_text_only_gets_the_licence_the_text_names_never_its_first_sentence():
+    # DEP-5 puts the short name on the `License:` line; tuxmath leaves it empty. Its text is read
+    # for a licence; a sentence that names none is "unknown" (the collection drops those files).
+    notice = Copyright.parse("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                             "Files: a/*\nCopyright: x\nLicense:\n Feel free to do whatever you see fit with the images\n\n"
+                             "Files: b/*\nCopyright: y\nLicense:\n Released into the public domain by NASA\n\n"
+                             "Files: c/*\nCopyright: z\nLicense: CC-BY-4.0\n The full text.\n")
+    assert [notice.licence_for(f"{d}/x.jpg").licence for d in "abc"] == ["unknown", "public-domain", "CC-BY-4.0"]
 
 
 def test_free_text_licences_of_the_fourth_packages():

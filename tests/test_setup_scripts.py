@@ -128,14 +128,16 @@ def test_device_train_builds_run_10s_command_with_the_staged_folders(tmp_path):
 
 def test_device_train_stages_top_level_folders_and_the_packs_training_folders(tmp_path):
     devdata, stage = tmp_path / "devdata", tmp_path / "stage"
-    for folder in ("clean_train", "extra_0", "runs/dt3", "pack3/extra_0", "pack3/val_extra", "pack4/extra_1"):
+    for folder in ("clean_train", "extra_0", "runs/dt3", "pack3/extra_0", "pack3/val_extra", "pack4/extra_1",
+                   "pack4/extra_10"):
         (devdata / folder).mkdir(parents=True)
         (devdata / folder / "x.jpg").write_bytes(folder.encode())
     env = {**os.environ, "STAGE": str(stage), "RUNS": str(tmp_path / "runs"), "DEVDATA": str(devdata),
            "WHEELS": str(tmp_path / "no_wheels")}
     done = subprocess.run(["bash", "scripts/device_train.sh", "stage"], cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in stage.iterdir()) == ["clean_train", "extra_0", "extra_pack3_0", "extra_pack4_1", "runs"]
+    assert sorted(p.name for p in stage.iterdir()) == ["clean_train", "extra_0", "extra_pack3_0", "extra_pack4_1",
+                                                       "extra_pack4_10", "runs"]
     assert (stage / "extra_pack3_0" / "x.jpg").read_bytes() == b"pack3/extra_0"
     assert (stage / "runs" / "dt3" / "x.jpg").is_file()
     # Staging again (the next call of a lease) replaces, never nests.

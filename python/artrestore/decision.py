@@ -21,9 +21,11 @@ gains predict (a low-contrast scene reads as faded to the gain forests; ``traini
 view count, its own gain forest, margins, costs and time models fitted on the outcomes of that
 U-Net (metadata ``"views"``, arrays ``gain_x<N>_*``); a count it has none for uses the one-view ones.
 
-Stored as ``decision.npz`` (plain arrays of two forests, read with ``allow_pickle=False``) beside
-``model_metadata.json`` (format, feature names, paths, classes, time models, profiles, SHA-256).
-Both forests are evaluated by the C++ core (``_core.Forest``); loading never executes code.
+Stored as ``decision.npz`` (plain arrays of the forests: gain, severity, the optional guard and any
+per-view gain forests; read with ``allow_pickle=False``) beside ``model_metadata.json`` (format,
+feature names, paths, classes, time models, profiles, SHA-256). The forests are evaluated by the C++
+core (``_core.Forest``); loading never executes code. ``Decision.reason`` says why the path is
+``none`` (one of ``LEFT_REASONS``).
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEAT
 from artrestore.router import flatten_forest
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
-           "GUARD_FOREST", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "load_decision", "view_forest", "forest_names",
+           "GUARD_FOREST", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "LEFT_NOT_WORTH_TIME", "LEFT_UNAVAILABLE", "LEFT_REASONS",
+           "load_decision", "view_forest", "forest_names",
            "export_forest_arrays", "save_decision"]
 
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
@@ -54,6 +57,9 @@ _FORESTS = ("gain", "severity")
 GUARD_FOREST = "clean"  # optional: P(undamaged), classes (damaged, undamaged)
 LEFT_UNDAMAGED = "looks undamaged"  # Decision.reason when the clean guard leaves the image
 LEFT_NO_GAIN = "no path is expected to gain more than its margin"
+LEFT_NOT_WORTH_TIME = "no path's expected gain is worth its expected time"
+LEFT_UNAVAILABLE = "the paths expected to gain are unavailable or over the time budget"
+LEFT_REASONS = (LEFT_UNDAMAGED, LEFT_NO_GAIN, LEFT_NOT_WORTH_TIME, LEFT_UNAVAILABLE)
 DECISIONS = ("learned", "rule")
 
 
@@ -67,7 +73,7 @@ class Decision:
     severity_probability: dict = field(default_factory=dict)
     damage_measures: dict = field(default_factory=dict)
     clean_probability: float | None = None  # the clean guard's P(undamaged); None: no guard
-    reason: str = ""  # why the path is ``none`` (LEFT_UNDAMAGED or LEFT_NO_GAIN); empty otherwise
+    reason: str = ""  # why the path is ``none`` (one of LEFT_REASONS); empty otherwise
 
     def as_dict(self) -> dict:
         out = {"severity": self.severity, "path": self.path,
@@ -190,6 +196,15 @@ class LearnedDecision:
                 best, best_utility = p, utility[p]
         return best, utility
 
+    def _why_none(self, gains: dict, utility: dict, prefer: str, views: int) -> str:
+        """Why ``choose`` took no path: none cleared the margin, none that did was worth its time,
+        or those that were are unavailable or over the time budget (``choose``'s filters)."""
+        margin = self._for_views(views)[1][prefer]
+        cleared = [p for p in self.paths if gains[p] > margin]
+        if not cleared:
+            return LEFT_NO_GAIN
+        return LEFT_UNAVAILABLE if any(utility[p] > 0 for p in cleared) else LEFT_NOT_WORTH_TIME
+
     def decide(self, vector: np.ndarray, pixels: int, *, profile: str = "local", prefer: str = "balanced",
                time_budget_s: float | None = None, available=None, views: int = 1) -> Decision:
         x = np.asarray(vector, np.float32).reshape(1, -1)
@@ -201,7 +216,7 @@ class LearnedDecision:
         path, utility = self.choose(gains, seconds, prefer, time_budget_s, available, views)
         clean = self.predict_clean_proba(x)
         clean = None if clean is None else float(clean[0])
-        reason = LEFT_NO_GAIN if path == NONE else ""
+        reason = self._why_none(gains, utility, prefer, views) if path == NONE else ""
         if clean is not None and clean >= self.clean_threshold:
             path, reason = NONE, LEFT_UNDAMAGED  # leave it as it is, whatever the gains predict
         return Decision(severity=self.classes[int(np.argmax(proba))], path=path, gains_db=gains, seconds=seconds,

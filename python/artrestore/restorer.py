@@ -214,7 +214,8 @@ class HybridRestorer:
                      overwrite=False, output_path=None, save_mask=False) -> dict:
         """Restore one file into ``output_dir``, keeping its alpha, grayscale and 16 bits where the output
         format can (``imageio.output_pixels``); returns a summary row (never raises for bad input).
-        ``save_mask``: also write the chain's mask as ``<output stem>_mask.png`` (row ``mask``; none for the U-Net)."""
+        ``save_mask``: also write the chain's mask as ``<output stem>_mask.png`` (row ``mask``; none for the U-Net).
+        Row ``reason``: why ``auto`` left the image as it is (``decision.LEFT_REASONS``), when it did."""
         path = pathlib.Path(path)
         target = pathlib.Path(output_path) if output_path else _output_path(path, pathlib.Path(output_dir), suffix, ext)
         mask_target = target.with_name(f"{target.stem}_mask.png")
@@ -234,7 +235,7 @@ class HybridRestorer:
                 row["mask"] = str(write_image(mask_target, np.repeat(info["mask"][:, :, None], 3, axis=2), overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
                        status="restored", fallback=(info.get("fallback") or {}).get("reason"))
-            if info["method"] == "none" and (info.get("decision") or {}).get("reason"):
+            if strategy == "auto" and info["method"] == "none" and (info.get("decision") or {}).get("reason"):
                 row["reason"] = info["decision"]["reason"]  # why auto left it as it is
         except (OSError, ValueError, DeepLearningUnavailable) as error:
             row.update(status="failed", error=f"{type(error).__name__}: {error}")

@@ -127,7 +127,9 @@ def choose_threshold(p_clean: np.ndarray, gains: np.ndarray, levels: np.ndarray,
         table.append({"threshold": t, "mean_of_levels_db": float(np.mean(list(means.values()))), "by_level_db": means,
                       "guarded_share": shares, "checks_by_level_db": [m for m, _ in per_set[1:]],
                       "checks_guarded_share": [sh for _, sh in per_set[1:]], "safe": safe})
-    safe = [row for row in table if row["safe"]] or [table[-1]]
+    safe = [row for row in table if row["safe"]]
+    if not safe:  # cannot happen with 1.0 in THRESHOLDS unless a probability of exactly 1 costs gain
+        raise ValueError("clean guard: no threshold keeps every damaged level within the slack; write no guard")
     best = max(safe, key=lambda row: (round(row["mean_of_levels_db"], 6), row["threshold"]))
     return float(best["threshold"]), table
 
@@ -147,6 +149,8 @@ def fit_guard(decision_folder, rows: dict, outcome_csvs, out_folder, *, validati
     if source_folder.resolve() == out_folder.resolve():
         raise ValueError("fit_guard writes a new folder; copy it over the bundled one after checking it")
     outcome_rows = [r for p in outcome_csvs for r in read_outcomes(p)]
+    if not outcome_rows:
+        raise ValueError("clean guard: the threshold is chosen on outcome rows; give at least one outcome CSV")
     if {r["family"] for r in outcome_rows} - {"broad"}:
         raise ValueError("the clean guard is fitted on the training (broad) family only")
     clean_x, clean_index = clean_rows(list(rows["paths"]), max_side=int(rows["max_side"]))

@@ -110,7 +110,7 @@ class Copyright:
         stanzas = []
         paragraphs = re.split(r"\n\s*\n", text.strip())
         header = _dep5_fields(paragraphs[0])
-        header_licence = header.get("license", "").split("\n", 1)[0].strip()
+        header_licence = _short_name(header.get("license", "")) if header.get("license") else ""
         for paragraph in paragraphs[1:]:
             fields = _dep5_fields(paragraph)
             if "files" not in fields or "license" not in fields:
@@ -118,9 +118,7 @@ class Copyright:
             patterns = [p.removeprefix("./") for p in fields["files"].split()]
             if patterns and all(p.startswith("debian/") for p in patterns):
                 continue  # the packaging itself, never an installed image
-            # the short name; a stanza that puts it on the line after `License:` (tuxmath's
-            # "Public Domain") gets that line
-            licence = fields["license"].strip().split("\n", 1)[0].strip()
+            licence = _short_name(fields["license"])
             holder = fields.get("copyright", "").strip().split("\n", 1)[0].strip()
             stanzas.append((patterns, licence, holder))
         return cls(True, stanzas, _detect_text_licence(text), header_licence)
@@ -165,6 +163,15 @@ def _dep5_fields(paragraph: str) -> dict[str, str]:
             key = key.strip().lower()
             fields[key] = value.strip()
     return fields
+
+
+def _short_name(value: str) -> str:
+    """The licence short name of a DEP-5 ``License:`` field: its first line. DEP-5 wants it there;
+    a stanza that leaves that line empty (tuxmath) gets the licence its text names
+    (``_detect_text_licence``: "Public Domain" -> public-domain, unreadable text -> unknown, dropped),
+    never the text's first sentence."""
+    first, _, rest = value.partition("\n")
+    return first.strip() or _detect_text_licence(rest)
 
 
 def _detect_text_licence(text: str) -> str:

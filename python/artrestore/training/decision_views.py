@@ -62,4 +62,6 @@ def add_views(decision_folder, outcome_csvs, view_outcomes: dict, out_folder, *,
     x = np.array([[r[f"f_{n}"] for p in csvs for r in read_outcomes(p)] for n in ROUTING_FEATURE_NAMES], np.float32).T
     np.testing.assert_array_equal(new.predict_gains(x), old.predict_gains(x))
     np.testing.assert_array_equal(new.predict_severity_proba(x), old.predict_severity_proba(x))
+    if old.predict_clean_proba(x) is not None:  # the clean guard travels unchanged
+        np.testing.assert_array_equal(new.predict_clean_proba(x), old.predict_clean_proba(x))
     return folder

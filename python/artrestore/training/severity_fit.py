@@ -210,6 +210,8 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0, tr
     new = LearnedDecision.load(folder)
     np.testing.assert_array_equal(new.predict_gains(x), old.predict_gains(x))
     np.testing.assert_allclose(new.predict_severity_proba(x), final.predict_proba(x), rtol=1e-9, atol=1e-9)
+    if old.predict_clean_proba(x) is not None:  # the clean guard travels unchanged
+        np.testing.assert_array_equal(new.predict_clean_proba(x), old.predict_clean_proba(x))
     return report
 
 
