@@ -20,6 +20,8 @@ import time
 
 import numpy as np
 
+from artrestore.strategies import UNET_METHODS
+
 PLAN_COLUMNS = ("index", "src", "dst")
 DEFERRED = "needs_unet"  # internal status: analysed on a CPU worker, waiting for a U-Net actor
 _BAD_INPUT = (OSError, ValueError)
@@ -87,7 +89,7 @@ class RestoreStage(_Stage):
             image = source.rgb
             if self.defer_unet:
                 forced = STRATEGIES[self.strategy]
-                if forced == "deep_learning":
+                if forced in UNET_METHODS:
                     return {**row, "status": DEFERRED}
                 if forced is None:
                     analysis = self.restorer.analyze(image)
@@ -114,8 +116,12 @@ class UNetStage(_Stage):
         start = time.perf_counter()
         try:
             # The CPU worker routed it to the U-Net; restoring with the forced strategy gives the same
-            # method, severity, fallback and pixels as ``auto`` does on one machine.
-            return self._restore_and_write(row, self.source.load_image(src), dst, "deep_learning", start)
+            # method, severity, fallback and pixels as ``auto`` does on one machine (a cascade asked for
+            # runs whole here: its chain stage is milliseconds beside the network).
+            from artrestore.strategies import STRATEGIES
+
+            strategy = self.strategy if STRATEGIES[self.strategy] in UNET_METHODS else "deep_learning"
+            return self._restore_and_write(row, self.source.load_image(src), dst, strategy, start)
         except (*_BAD_INPUT, DeepLearningUnavailable) as error:
             return _fail(row, error)
         except Exception as error:

@@ -163,11 +163,11 @@ def _run(ray, source, target, plans, todo, results, *, workers, dl_backend, dl_g
 
     from artrestore._cluster_stages import DEFERRED, RestoreStage, UNetStage
     from artrestore.dl.backends import LOCAL
-    from artrestore.strategies import STRATEGIES
+    from artrestore.strategies import STRATEGIES, UNET_METHODS
 
     resources = ray.cluster_resources()
     workers = workers or max(1, int(resources.get("CPU", 1)))
-    wants_unet = use_dl and dl_backend is None and STRATEGIES[strategy] in (None, "deep_learning")
+    wants_unet = use_dl and dl_backend is None and STRATEGIES[strategy] in (None, *UNET_METHODS)
     gpus = int(resources.get("GPU", 0)) if dl_gpus is None else dl_gpus
     defer = wants_unet and gpus > 0
     if wants_unet and not defer:

@@ -149,7 +149,7 @@ def evaluate(data, out, *, split="test", limit=None, use_dl=True, router_path=No
             print(f"skipping {row['file']}: {error}")
     if not pairs:
         raise ValueError(f"no readable {split} pairs under {data}")
-    strategies = ["classical", "ml_guided", *(["dl"] if use_dl else []), "auto"]
+    strategies = ["classical", "ml_guided", *(["dl", "cascade"] if use_dl else []), "auto"]
     rows, grid = run_strategies(pairs, restorer, strategies, progress)
     return write_report(rows, grid, pathlib.Path(out), f"artrestore evaluation ({split} split of {pathlib.Path(data).name})",
                         strategies)
@@ -171,7 +171,7 @@ def demo(out, *, use_dl=True) -> int:
     for path in sorted((SAMPLES / "damaged").glob("*.jpg")):
         severity = path.stem.rsplit("_", 1)[-1]
         pairs.append((path.name, read_image(path), read_image(SAMPLES / "clean" / path.name), severity))
-    strategies = ["classical", "ml_guided", *(["dl"] if use_dl else []), "auto"]
+    strategies = ["classical", "ml_guided", *(["dl", "cascade"] if use_dl else []), "auto"]
     rows, grid = run_strategies(pairs, restorer, strategies, progress=False)
     report = write_report(rows, grid, out, "artrestore demo: the bundled samples", strategies)
     print(f"\nrestored images in {out / 'restored'}; report in {report}\n")

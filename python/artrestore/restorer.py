@@ -42,7 +42,7 @@ from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import load_image, output_pixels, read_image, write_image
 from artrestore.monochrome import is_monochrome, to_monochrome
 from artrestore.router import DecisionEngine, Router, Thresholds
-from artrestore.strategies import STRATEGIES
+from artrestore.strategies import STRATEGIES, UNET_METHODS
 
 
 class HybridRestorer:
@@ -120,6 +120,16 @@ class HybridRestorer:
         restored = hold_colour(image, restored, kept[COLOUR_KEEP_KEY])
         return hold_change(image, restored, kept[CHANGE_KEEP_KEY]), kept
 
+    def _dl_params(self, kept: dict) -> dict:
+        """info["params"] of a U-Net run: model, backend, views, the hold's shares, runtime."""
+        params = {"model": "unet", "backend": self.dl_backend, "views": self.dl_views,
+                  **{key: round(share, 3) for key, share in kept.items()}}
+        if self.dl_views > 1:  # turned in the served graph ("backend") or here ("ensemble")
+            params["views_turned_by"] = self._dl.turned_by
+        if self.dl_backend == "local":
+            params.update(runtime=getattr(self._dl, "runtime", "keras"), precision=getattr(self._dl, "precision", "fp32"))
+        return params
+
     # ----------------------------------------------------------------------------------- public
     def _features(self, image: np.ndarray):
         """(feature vector, 14 features by name, severity, auto method, learned decision info or None,
@@ -131,7 +141,7 @@ class HybridRestorer:
         # Issue 16: 14 features + 13 damage measures in one pass, then the learned decision.
         routing = routing_vector(image)
         vector = routing[:len(FEATURE_NAMES)]
-        known = {m for m in STRATEGIES.values() if m} - ({"deep_learning"} if not self.use_dl else set())
+        known = {m for m in STRATEGIES.values() if m} - (set(UNET_METHODS) if not self.use_dl else set())
         decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
                                        prefer=self.prefer, time_budget_s=self.time_budget_s, available=known,
                                        views=self.dl_views)
@@ -173,18 +183,25 @@ class HybridRestorer:
         if method == "none":  # issue 16: leaving the image as it is is a valid outcome
             info["params"] = {}
             restored = image.copy()
+        elif method == "cascade":  # ml_guided, then the U-Net on its output as `restore(.., "dl")` runs it
+            first, entries = restore_fast(image, vector, "ml_guided", self.chain_router, return_mask=return_mask)
+            info.update(entries)
+            try:
+                _, _, first_severity, _, first_decision, _ = self._features(first)
+                probability = (first_decision or {}).get("severity_probability") or {first_severity: 1.0}
+                restored, kept = self._dl_restore(first, probability)
+                info["params"] = {"chain": info.get("params", {}), "unet": self._dl_params(kept)}
+            except DeepLearningUnavailable as error:
+                if self.dl_fallback == "error":
+                    raise
+                info["fallback"] = {"from": "cascade", "to": "ml_guided", "reason": str(error)}
+                info["method"], restored = "ml_guided", first  # its first stage is the fallback's output
         elif method == "deep_learning":
             try:
                 # Without the learned decision, the rule's severity label stands in for its probabilities.
                 probability = (decision or {}).get("severity_probability") or {severity: 1.0}
                 restored, kept = self._dl_restore(image, probability)
-                info["params"] = {"model": "unet", "backend": self.dl_backend, "views": self.dl_views,
-                                  **{key: round(share, 3) for key, share in kept.items()}}
-                if self.dl_views > 1:  # turned in the served graph ("backend") or here ("ensemble")
-                    info["params"]["views_turned_by"] = self._dl.turned_by
-                if self.dl_backend == "local":
-                    info["params"].update(runtime=getattr(self._dl, "runtime", "keras"),
-                                          precision=getattr(self._dl, "precision", "fp32"))
+                info["params"] = self._dl_params(kept)
                 if strategy == "auto" and self.acceptance is not None:
                     # Issue 16: what the U-Net did, checked before it is kept (artrestore.acceptance).
                     gain = self.acceptance.predict(routing, change_features(image, restored))
