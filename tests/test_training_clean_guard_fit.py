@@ -1,6 +1,5 @@
 """Fitting the clean guard: the threshold rule worked by hand, and a fitted guard that learns
 undamaged images while the decision's other forests stay exactly as they were."""
-import csv
 import shutil
 
 import numpy as np
@@ -49,10 +48,9 @@ def _outcome_rows(decision, n, rng, family="broad"):
 
 
 def _write(path, rows):
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    from artrestore.training.routing_outcomes import write_outcomes
+
+    write_outcomes(path, rows)
     return path
 
 

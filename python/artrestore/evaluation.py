@@ -98,6 +98,11 @@ def run_strategies(pairs, restorer, strategies, progress=True):
     return rows, grid
 
 
+def reported_strategies(use_dl: bool) -> list[str]:
+    """The strategies an evaluation or demo report has a row for (the U-Net's only with ``use_dl``)."""
+    return ["classical", "ml_guided", *(["dl", "cascade"] if use_dl else []), "auto"]
+
+
 def write_report(rows, grid, out: pathlib.Path, title: str, strategies) -> pathlib.Path:
     out.mkdir(parents=True, exist_ok=True)
     width = max(g.shape[1] for g in grid)
@@ -149,7 +154,7 @@ def evaluate(data, out, *, split="test", limit=None, use_dl=True, router_path=No
             print(f"skipping {row['file']}: {error}")
     if not pairs:
         raise ValueError(f"no readable {split} pairs under {data}")
-    strategies = ["classical", "ml_guided", *(["dl", "cascade"] if use_dl else []), "auto"]
+    strategies = reported_strategies(use_dl)
     rows, grid = run_strategies(pairs, restorer, strategies, progress)
     return write_report(rows, grid, pathlib.Path(out), f"artrestore evaluation ({split} split of {pathlib.Path(data).name})",
                         strategies)
@@ -171,7 +176,7 @@ def demo(out, *, use_dl=True) -> int:
     for path in sorted((SAMPLES / "damaged").glob("*.jpg")):
         severity = path.stem.rsplit("_", 1)[-1]
         pairs.append((path.name, read_image(path), read_image(SAMPLES / "clean" / path.name), severity))
-    strategies = ["classical", "ml_guided", *(["dl", "cascade"] if use_dl else []), "auto"]
+    strategies = reported_strategies(use_dl)
     rows, grid = run_strategies(pairs, restorer, strategies, progress=False)
     report = write_report(rows, grid, out, "artrestore demo: the bundled samples", strategies)
     print(f"\nrestored images in {out / 'restored'}; report in {report}\n")

@@ -35,7 +35,6 @@ import argparse
 import json
 import logging
 import pathlib
-import shutil
 
 import numpy as np
 
@@ -141,8 +140,8 @@ def fit_guard(decision_folder, rows: dict, outcome_csvs, out_folder, *, validati
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.metrics import roc_auc_score
 
-    from artrestore.decision import GUARD_FOREST, LearnedDecision, export_forest_arrays, save_decision
-    from artrestore.training.decision_rows import group_folds, outcome_matrix, path_names
+    from artrestore.decision import GUARD_FOREST, LearnedDecision, export_forest_arrays
+    from artrestore.training.decision_rows import group_folds, outcome_matrix, path_names, save_refit
     from artrestore.training.routing_outcomes import read_outcomes
 
     source_folder, out_folder = pathlib.Path(decision_folder), pathlib.Path(out_folder)
@@ -193,11 +192,7 @@ def fit_guard(decision_folder, rows: dict, outcome_csvs, out_folder, *, validati
         "nodes": int(arrays[f"{GUARD_FOREST}_feature"].size),
     }
     metadata["clean_guard"] = report
-    metadata.pop("arrays_sha256", None)
-    folder = save_decision(out_folder, arrays, metadata)
-    for csv in source_folder.glob("outcomes_*.csv"):
-        shutil.copyfile(csv, folder / csv.name)
-    new = LearnedDecision.load(folder)
+    new = save_refit(source_folder, out_folder, arrays, metadata)
     np.testing.assert_array_equal(new.predict_gains(x), decision.predict_gains(x))
     np.testing.assert_allclose(new.predict_clean_proba(x), final.predict_proba(x)[:, 1], rtol=1e-9, atol=1e-9)
     return report

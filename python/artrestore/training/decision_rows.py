@@ -4,6 +4,7 @@ on arrays (training only).
 In: outcome rows (``training.routing_outcomes.read_outcomes``). Out: features (n x 27, float32),
 gains over the input (n x paths, dB) and times (n x paths, s); folds that never split a source
 image; the index of the path ``LearnedDecision.choose`` takes per row (-1: none).
+``save_refit`` writes a decision refitted in part (severity forest, clean guard) beside its outcome tables.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 from artrestore.analysis import ROUTING_FEATURE_NAMES
 from artrestore.decision import NONE
 
-__all__ = ["path_names", "outcome_matrix", "route_table", "realised", "group_folds"]
+__all__ = ["path_names", "outcome_matrix", "route_table", "realised", "group_folds", "save_refit"]
 
 
 def group_folds(groups: np.ndarray, n_folds: int, seed: int, repeat: int):
@@ -51,3 +52,18 @@ def realised(choice, gains, seconds, none_s):
     gain = np.where(choice >= 0, gains[rows, np.maximum(choice, 0)], 0.0)
     time = np.where(choice >= 0, seconds[rows, np.maximum(choice, 0)], none_s)
     return gain, time
+
+
+def save_refit(source_folder, out_folder, arrays: dict, metadata: dict):
+    """Save a decision refitted in part from ``source_folder`` (``arrays``, ``metadata`` less its
+    old SHA-256) into ``out_folder`` with the source's outcome tables beside it; returns it loaded."""
+    import pathlib
+    import shutil
+
+    from artrestore.decision import LearnedDecision, save_decision
+
+    metadata = {k: v for k, v in metadata.items() if k != "arrays_sha256"}
+    folder = save_decision(out_folder, arrays, metadata)
+    for table in pathlib.Path(source_folder).glob("outcomes_*.csv"):
+        shutil.copyfile(table, folder / table.name)
+    return LearnedDecision.load(folder)

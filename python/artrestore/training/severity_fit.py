@@ -31,7 +31,6 @@ import argparse
 import json
 import logging
 import pathlib
-import shutil
 
 import numpy as np
 
@@ -124,8 +123,9 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0, tr
     from sklearn.metrics import confusion_matrix
 
     from artrestore.analysis import ROUTING_FEATURE_NAMES
-    from artrestore.decision import LearnedDecision, export_forest_arrays, save_decision
+    from artrestore.decision import LearnedDecision, export_forest_arrays
     from artrestore.training.damage_ranges import SEVERITIES
+    from artrestore.training.decision_rows import save_refit
 
     source_folder, out_folder = pathlib.Path(decision_folder), pathlib.Path(out_folder)
     if source_folder.resolve() == out_folder.resolve():
@@ -203,11 +203,7 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0, tr
             severity_confusion={"labels": classes, "matrix": confusion_matrix(
                 outcome_labels, unseen_outcomes.astype(str), labels=classes).tolist()},
             severity_by="severity_refit: a forest fitted on the collected rows only, scored on these outcome rows")
-    metadata.pop("arrays_sha256", None)
-    folder = save_decision(out_folder, arrays, metadata)
-    for csv in source_folder.glob("outcomes_*.csv"):
-        shutil.copyfile(csv, folder / csv.name)
-    new = LearnedDecision.load(folder)
+    new = save_refit(source_folder, out_folder, arrays, metadata)
     np.testing.assert_array_equal(new.predict_gains(x), old.predict_gains(x))
     np.testing.assert_allclose(new.predict_severity_proba(x), final.predict_proba(x), rtol=1e-9, atol=1e-9)
     if old.predict_clean_proba(x) is not None:  # the clean guard travels unchanged
