@@ -1,4 +1,4 @@
-"""Every path, the per-image oracle and decisions, replayed on outcome rows of the training family.
+"""Every path, the per-image oracle and decisions, replayed on outcome rows of a training family.
 
 Inputs: an outcome CSV (``artrestore routing outcomes``; ``--split val`` measures the validation
 sources, which no shipped model trained on) and decision folders (``bundled`` = the shipped one).
@@ -36,12 +36,13 @@ def summary(strategy: dict) -> dict:
 
 def evaluate(outcomes, decisions) -> dict:
     from artrestore.decision import NONE, PREFERENCES, LearnedDecision
-    from artrestore.training.routing_outcomes import read_outcomes
+    from artrestore.training.routing_outcomes import TRAINING_FAMILIES, read_outcomes
     from artrestore.training.routing_report import family_report
 
     rows = read_outcomes(outcomes)
-    if any(r["family"] != "broad" for r in rows):
-        raise ValueError("outcome rows of the training family only (the check family is for the report)")
+    if any(r["family"] not in TRAINING_FAMILIES for r in rows):
+        raise ValueError(f"outcome rows of the training families {sorted(TRAINING_FAMILIES)} only "
+                         "(the check family is for the report)")
     result = {"outcomes": str(outcomes), "rows": len(rows), "sources": len({r["source"] for r in rows}),
               "decisions": {}, "severity_accuracy": {}}
     for folder in decisions:

@@ -128,6 +128,21 @@ def test_the_check_family_is_never_fitted_on(tmp_path):
         fit_decision(table, tmp_path / "model", n_estimators=5)
 
 
+def test_the_legacy_family_joins_the_broad_rows_but_never_replaces_them(tmp_path):
+    broad = write_rows(tmp_path / "broad.csv", synthetic_rows(40))
+    legacy_rows = [{**r, "source": "legacy_" + r["source"], "family": "legacy"}
+                   for r in synthetic_rows(40, seed=1) if r["severity"] != "clean"]
+    legacy = write_rows(tmp_path / "legacy.csv", legacy_rows)
+    fit_decision([broad, legacy], tmp_path / "both", n_estimators=5, repeats=1)
+    data = LearnedDecision.load(tmp_path / "both").metadata["data"]
+    assert data["rows"] == 40 + len(legacy_rows) and data["families"] == ["broad", "legacy"]
+    with pytest.raises(ValueError, match="broad among them"):
+        fit_decision(legacy, tmp_path / "legacy_only", n_estimators=5, repeats=1)
+    mixed = write_rows(tmp_path / "mixed.csv", synthetic_rows(20) + synthetic_rows(20, seed=2, family="check"))
+    with pytest.raises(ValueError, match="check"):
+        fit_decision(mixed, tmp_path / "mixed", n_estimators=5, repeats=1)
+
+
 def test_tampered_or_foreign_files_are_refused(fitted, tmp_path):
     import shutil
 

@@ -80,6 +80,39 @@ def test_collect_writes_resumes_and_refuses_the_check_family_on_train(astronaut,
         ro.collect_outcomes(tmp_path / "x.csv", stand_in, clean_dir=folder, family="check", split="train")
 
 
+def test_the_cli_measures_the_legacy_family_with_its_own_damage_and_no_undamaged_rows(astronaut, tmp_path,
+                                                                                     monkeypatch):
+    from artrestore.cli import routing as cli_routing
+    from artrestore.training.datasets import list_images, split_sources
+    from artrestore.training.synthesis import synthesize_damage
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for k in range(7):  # the split gives 5 train, 1 val, 1 test
+        write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
+    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: {"classical": "classical"})
+    monkeypatch.setattr(cli_routing, "_restorer", lambda **kwargs: StandIn())
+    parser = argparse.ArgumentParser()
+    cli_routing.outcomes_arguments(parser)
+    out = tmp_path / "legacy.csv"
+    args = parser.parse_args(["--out", str(out), "--clean", str(folder), "--seeds", "1", "--family", "legacy"])
+    assert cli_routing.run_outcomes(args) == 0
+    rows = ro.read_outcomes(out)
+    names = [p.name for p in list_images(folder)]
+    train = sorted(n for n, s in split_sources(names, 0).items() if s == "train")
+    assert sorted({r["source"] for r in rows}) == train
+    assert {r["family"] for r in rows} == {"legacy"} and ro.CLEAN not in {r["severity"] for r in rows}
+    # The damaged image is the first synthesizer's, not the broad model's: the input's PSNR says which.
+    row = rows[0]
+    clean = dict(ro.source_images(folder, "train")[0])[row["source"]]
+    legacy = synthesize_damage(clean, row["severity"], row["seed"])[0]
+    broad = broad_damage(clean, row["severity"], row["seed"])[0]
+    assert row["psnr_none"] == pytest.approx(min(metrics.psnr(legacy, clean), ro.PSNR_CAP_DB), abs=1e-6)
+    assert row["psnr_none"] != pytest.approx(metrics.psnr(broad, clean), abs=1e-3)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--out", "x.csv", "--family", "check"])  # the check family is never a training family
+
+
 def _rows(n=30, seed=0):
     rng = np.random.default_rng(seed)
     rows = []

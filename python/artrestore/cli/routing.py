@@ -34,16 +34,23 @@ __all__ = ["train_outcomes", "train_decision", "views_outcomes", "evaluate_routi
 
 
 def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = 384, split_seed: int = 0,
-                   limit: int | None = None, resume: bool = False, progress: bool = True, split: str = "train"):
-    """Measure the training family's outcomes into ``out`` (CSV); returns (path, errors). ``split``:
-    ``train`` (what the decision is fitted on) or ``val`` (sources no shipped model trained on)."""
-    from artrestore.training.routing_outcomes import DEFAULT_CLEAN, collect_outcomes
+                   limit: int | None = None, resume: bool = False, progress: bool = True, split: str = "train",
+                   family: str = "broad"):
+    """Measure a training family's outcomes into ``out`` (CSV); returns (path, errors). ``split``:
+    ``train`` (what the decision is fitted on) or ``val`` (sources no shipped model trained on).
+    ``family``: a ``TRAINING_FAMILIES`` name; only ``broad`` adds the undamaged rows (they do not
+    depend on the family, so a second family's CSV would repeat them)."""
+    from artrestore.training.routing_outcomes import DEFAULT_CLEAN, TRAINING_FAMILIES, collect_outcomes
+
+    if family not in TRAINING_FAMILIES:
+        raise ValueError(f"family {family!r}: expected one of {sorted(TRAINING_FAMILIES)}")
 
     if split != "train" and extra_dir is not None:
         raise ValueError("extra images are training images: give them with the train split only")
     # A path's outcome depends on the decision only through the U-Net's hold (its severity
     # probabilities): the bundled decision gives the hold users get.
-    return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split=split, family="broad",
+    return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split=split, family=family,
+                            damage=TRAINING_FAMILIES[family], include_clean=family == "broad",
                             extra_dir=extra_dir, seeds=tuple(range(seeds)), max_side=max_side,
                             split_seed=split_seed, limit=limit, resume=resume, progress=progress)
 
@@ -98,6 +105,8 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--split", choices=("train", "val"), default="train",
                    help="val: the validation sources, which no shipped model trained on (for measuring, not fitting)")
+    p.add_argument("--family", choices=("broad", "legacy"), default="broad",
+                   help="training-side damage family (legacy: the first synthesizer; no undamaged rows)")
     p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="keep rows already in --out")
     p.add_argument("--views", type=int, default=None,
@@ -149,7 +158,7 @@ def run_outcomes(args) -> int:
         return 0
     path, errors = train_outcomes(args.out, clean_dir=args.clean, extra_dir=args.extra, seeds=args.seeds,
                                   max_side=args.max_side, split_seed=args.split_seed, limit=args.limit,
-                                  resume=args.resume, split=args.split)
+                                  resume=args.resume, split=args.split, family=args.family)
     print(f"wrote {path}" + (f"; {len(errors)} failures, first: {errors[:3]}" if errors else ""))
     return 1 if errors else 0
 

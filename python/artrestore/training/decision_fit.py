@@ -1,12 +1,13 @@
 """Fitting the learned decision from outcome data (training only; scikit-learn needed here only).
 
-In: one or more outcome CSVs of the TRAINING damage family (``training.routing_outcomes``; rows of
-the check family are refused). Out: a decision folder (``artrestore.decision``): a multi-output
-random forest predicting each path's PSNR gain over the input (dB) from the 27 routing features, a
-random-forest classifier of the damage model's severity, per-path time models, and the choice
-rule's constants, all chosen on out-of-fold predictions (folds grouped by source image, so no
-image is scored by a model that saw it; the cross-validation is repeated ``REPEATS`` times with
-other folds and forest seeds, and every measure below is the mean over the repeats):
+In: one or more outcome CSVs of the TRAINING damage families (``training.routing_outcomes``: broad,
+optionally with the legacy synthesizer's rows; rows of the check family are refused). Out: a
+decision folder (``artrestore.decision``): a multi-output random forest predicting each path's PSNR
+gain over the input (dB) from the 27 routing features, a random-forest classifier of the damage
+model's severity, per-path time models, and the choice rule's constants, all chosen on out-of-fold
+predictions (folds grouped by source image, so no image is scored by a model that saw it; the cross-
+validation is repeated ``REPEATS`` times with other folds and forest seeds, and every measure below
+is the mean over the repeats):
 
 - per ``prefer``, a margin on the predicted gain (``margin_db``, do no harm) and a cost in dB per
   second (``cost_db_per_s``; 0 for ``quality``: time is free), searched jointly on a grid: among the pairs at which
@@ -45,7 +46,7 @@ import numpy as np
 from artrestore import __version__
 from artrestore.decision import NONE, LearnedDecision, export_forest_arrays, save_decision, view_forest
 from artrestore.training.decision_rows import group_folds, outcome_matrix, path_names, realised, route_table
-from artrestore.training.routing_outcomes import CLEAN, read_outcomes, same_rows
+from artrestore.training.routing_outcomes import CLEAN, TRAINING_FAMILIES, read_outcomes, same_rows
 from artrestore.training.routing_outcomes import DL_PATH as DL
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,9 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
                                       else outcome_csvs)]
     rows = [r for p in csvs for r in read_outcomes(p)]
     families = {r["family"] for r in rows}
-    if families != {"broad"}:
-        raise ValueError(f"the decision is fitted on the training (broad) family only; got {sorted(families)}")
+    if "broad" not in families or not families <= set(TRAINING_FAMILIES):
+        raise ValueError(f"the decision is fitted on the training families {sorted(TRAINING_FAMILIES)} "
+                         f"(broad among them); got {sorted(families)}")
     paths = path_names(rows)
     if DL not in paths:
         log.warning("no %s path in the outcomes; the time calibration uses the slowest path instead", DL)

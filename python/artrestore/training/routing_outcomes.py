@@ -44,7 +44,8 @@ from artrestore.training.datasets import list_images, split_sources
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "restorer_paths", "source_images",
+__all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "legacy_family", "TRAINING_FAMILIES",
+           "restorer_paths", "source_images",
            "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "same_rows", "write_outcomes"]
 
 NONE = "none"
@@ -60,6 +61,18 @@ DEFAULT_CLEAN = pathlib.Path(os.environ.get("ARTRESTORE_DATA", _REPO.parent / "s
 def broad_family(clean, severity, seed):
     """The training family's damaged image (``broad_damage`` without its mask and record)."""
     return broad_damage(clean, severity, seed)[0]
+
+
+def legacy_family(clean, severity, seed):
+    """The first synthesizer's damaged image (``synthesis.synthesize_damage``): a second
+    training-side family, so that outcome rows span two damage models (never the check family)."""
+    from artrestore.training.synthesis import synthesize_damage
+
+    return synthesize_damage(clean, severity, seed)[0]
+
+
+# The damage families whose rows may train a decision, by name (the check family is not one).
+TRAINING_FAMILIES = {"broad": broad_family, "legacy": legacy_family}
 
 
 def restorer_paths(strategies=None) -> dict[str, str]:
@@ -186,13 +199,14 @@ def same_rows(rows: list[dict], csv_path) -> list[dict]:
     """The rows of ``csv_path`` in the order of ``rows`` (matched by source, severity and seed):
     the same damaged images with another deployment's outcomes. ValueError if one is missing."""
     other = read_outcomes(csv_path)
-    if {r["family"] for r in other} != {"broad"}:
-        raise ValueError(f"{csv_path}: rows of the training (broad) family only")
-    by_key = {(r["source"], r["severity"], r["seed"]): r for r in other}
-    missing = [k for k in ((r["source"], r["severity"], r["seed"]) for r in rows) if k not in by_key]
+    if not {r["family"] for r in other} <= set(TRAINING_FAMILIES):
+        raise ValueError(f"{csv_path}: rows of the training families {sorted(TRAINING_FAMILIES)} only")
+    by_key = {(r["source"], r["family"], r["severity"], r["seed"]): r for r in other}
+    keys = [(r["source"], r["family"], r["severity"], r["seed"]) for r in rows]
+    missing = [k for k in keys if k not in by_key]
     if missing:
         raise ValueError(f"{csv_path}: no outcome for {len(missing)} of the training rows, e.g. {missing[0]}")
-    return [by_key[(r["source"], r["severity"], r["seed"])] for r in rows]
+    return [by_key[k] for k in keys]
 
 
 def write_outcomes(path: pathlib.Path, rows: list[dict]) -> None:
@@ -212,11 +226,12 @@ def collect_outcomes(out_csv, restorer, *, clean_dir=DEFAULT_CLEAN, split: str =
                      damage=broad_family, extra_dir=None, seeds=(0,), severities=None, include_clean: bool = True,
                      max_side: int = 384, split_seed: int = 0, limit: int | None = None, resume: bool = False,
                      progress: bool = True) -> tuple[pathlib.Path, list[str]]:
-    """Measure and write the outcome CSV; returns (path, errors). Any family but ``broad`` (the
-    check family, for the report) is measured on the test split only: nothing is fitted on it."""
+    """Measure and write the outcome CSV; returns (path, errors). A family outside
+    ``TRAINING_FAMILIES`` (the check family, for the report) is measured on the test split only:
+    nothing is fitted on it."""
     from artrestore.training.damage_ranges import SEVERITIES
 
-    if family != "broad" and split != "test":
+    if family not in TRAINING_FAMILIES and split != "test":
         raise ValueError(f"the {family} family is a test: measure it on the test split only")
     out_csv = pathlib.Path(out_csv)
     severities = tuple(severities or SEVERITIES) + ((CLEAN,) if include_clean else ())
