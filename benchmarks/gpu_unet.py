@@ -21,16 +21,17 @@ batching sweep for TF Serving's parameters (``dl.batching.Batcher`` over the com
 client threads sending 16-tile requests, batch sizes padded to powers of two as TF Serving's
 allowed_batch_sizes do) and a first-image time in fresh processes with the persistent compile cache
 cold and warm. Medians of repeated runs after warm-up; compilation excluded except where named.
+
+Output: the results as JSON on stdout and, given ``--out``, in that file (``report.print_and_save``),
+rewritten after each stage so partial results survive a later failure. The measurements live in
+``gpu_measure.py`` (timing, peaks, per-layer profile, kernel trace) and ``gpu_serving.py``
+(batching sweep, first-image time); this script holds the per-precision run and the command line.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
-import statistics
-import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
@@ -39,6 +40,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "python"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from gpu_measure import gflop_per_tile, hbm_gbps, kernel_trace, layer_profile, peak_tflops, timed  # noqa: E402
+from gpu_serving import batching_sweep, first_image_seconds  # noqa: E402
 from report import print_and_save  # noqa: E402
 
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -65,31 +68,6 @@ def pack(out: pathlib.Path, clean_dir: pathlib.Path, per_split: int = 8) -> None
                 image = cv2.resize(image, (round(image.shape[1] * factor), round(image.shape[0] * factor)),
                                    interpolation=cv2.INTER_AREA)
             write_image(out / f"{part}_{k:02d}.png", image)
-
-
-def timed(fn, repeats: int, warmup: int = 2) -> float:
-    """Median seconds of ``fn()`` after ``warmup`` calls."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def peak_tflops(jax, jnp, dtype: str, n: int = 8192) -> float:
-    a = jax.random.normal(jax.random.PRNGKey(0), (n, n), dtype=dtype)
-    b = jax.random.normal(jax.random.PRNGKey(1), (n, n), dtype=dtype)
-    matmul = jax.jit(lambda x, y: x @ y)
-    return 2 * n**3 / timed(lambda: matmul(a, b).block_until_ready(), 10) / 1e12
-
-
-def hbm_gbps(jax, jnp, gib: float = 4.0) -> float:
-    x = jnp.ones((int(gib * 2**30 / 4),), jnp.float32)
-    copy = jax.jit(lambda v: v * 1.0001)
-    return 2 * x.nbytes / timed(lambda: copy(x).block_until_ready(), 10) / 1e9
 
 
 def damaged_pairs(pairs_dir: pathlib.Path):
@@ -185,171 +163,6 @@ def measure_precision(precision: str, pairs, jax, jnp) -> dict:
     result["psnr"] = quality(restorer.restore, pairs)
     restorer.close()
     return result
-
-
-def conv_layers(model, config, side: int) -> list[dict]:
-    """The U-Net's convolutions (global branch excepted) at their places in a ``side``^2 pass:
-    name, kind, input resolution, output resolution, kernel, channels and FLOPs (2 x MACs)."""
-    rows = []
-    for layer in model.layers:
-        kind, name = type(layer).__name__, layer.name
-        if kind not in ("Conv2D", "Conv2DTranspose") or name.startswith("ctx_"):
-            continue
-        kernel_shape = layer.get_weights()[0].shape
-        if name.startswith("bottleneck"):
-            level = config.depth
-        elif name[:3] in ("enc", "dec"):
-            level = int(name[3])
-        elif name.startswith("up"):
-            level = int(name[2]) + 1   # input level; the output is one level up
-        else:
-            level = 0                  # head
-        res = side // 2**level
-        if kind == "Conv2D":
-            kh, kw, cin, cout = kernel_shape
-            out_res, flops = res, 2 * res * res * kh * kw * cin * cout
-        else:
-            kh, kw, cout, cin = kernel_shape  # Keras: (kh, kw, out, in)
-            out_res, flops = 2 * res, 2 * (2 * res) ** 2 * cin * cout
-        rows.append({"layer": name, "kind": kind, "resolution": res, "out_resolution": out_res,
-                     "kernel": (kh, kw), "cin": cin, "cout": cout, "flops": flops})
-    return rows
-
-
-def gflop_per_tile() -> float:
-    """2 x MACs of every convolution of the bundled U-Net for one 256^2 tile (the global branch's
-    small encoder adds 0.15 %, left out)."""
-    from artrestore.dl.weights import load_model
-
-    model, config, _ = load_model(None)
-    return sum(r["flops"] for r in conv_layers(model, config, 256)) / 1e9
-
-
-def layer_profile(precision: str, jax, jnp, side: int = 1024) -> list[dict]:
-    """Each convolution of the network alone, at its place in a ``side``^2 pass, in ``precision``:
-    time, GFLOP, TFLOP/s and the activations it reads and writes (MB)."""
-    from artrestore.dl.weights import load_model
-
-    model, config, _ = load_model(None)
-    dtype = {"fp32": jnp.float32, "bf16": jnp.bfloat16, "fp16": jnp.float16}[precision]
-    dims = ("NHWC", "HWIO", "NHWC")
-    conv = jax.jit(lambda a, b: jax.lax.conv_general_dilated(a, b, (1, 1), "SAME", dimension_numbers=dims))
-    up = jax.jit(lambda a, b: jax.lax.conv_transpose(a, b, (2, 2), "SAME", dimension_numbers=dims))
-    rows = []
-    for row in conv_layers(model, config, side):
-        fn = conv if row["kind"] == "Conv2D" else up
-        res, cin, cout = row["resolution"], row["cin"], row["cout"]
-        x = jnp.ones((1, res, res, cin), dtype)
-        w = jnp.ones((*row["kernel"], cin, cout), dtype)
-        # Ten convolutions in one compiled call: the per-call dispatch (~0.05 ms) would otherwise
-        # dominate the small layers.
-        ten = jax.jit(lambda a, b, fn=fn: sum(fn(a + k, b)[0, 0, 0, 0] for k in range(10)))
-        ms = 1e3 * timed(lambda ten=ten, x=x, w=w: ten(x, w).block_until_ready(), 10) / 10
-        moved = (res * res * cin + row["out_resolution"] ** 2 * cout) * x.dtype.itemsize
-        rows.append({"layer": row["layer"], "resolution": res, "cin": cin, "cout": cout, "ms": round(ms, 4),
-                     "gflop": round(row["flops"] / 1e9, 3), "tflops": round(row["flops"] / ms / 1e9, 1),
-                     "activations_mb": round(moved / 1e6, 2)})
-    return rows
-
-
-def kernel_trace(precision: str, jax, folder: str = "/tmp/artrestore-trace") -> dict:
-    """GPU kernels of ten 1024^2 passes (JAX profiler, Perfetto trace): time per kernel family."""
-    import glob
-    import gzip
-    import json
-
-    from artrestore.dl.inference import UNetRestorer
-
-    restorer = UNetRestorer(precision=precision)
-    image = (np.random.default_rng(2).random((1024, 1024, 3)) * 255).astype(np.uint8)
-    for _ in range(3):
-        restorer.restore(image)
-    with jax.profiler.trace(folder, create_perfetto_trace=True):
-        for _ in range(10):
-            restorer.restore(image)
-    files = glob.glob(f"{folder}/**/perfetto_trace.json.gz", recursive=True)
-    events = json.load(gzip.open(sorted(files)[-1]))
-    events = events["traceEvents"] if isinstance(events, dict) else events
-    threads = {(e.get("pid"), e.get("tid")): e.get("args", {}).get("name", "") for e in events
-               if e.get("ph") == "M" and e.get("name") == "thread_name"}
-    processes = {e.get("pid"): e.get("args", {}).get("name", "") for e in events
-                 if e.get("ph") == "M" and e.get("name") == "process_name"}
-    kernels: dict = {}
-    raw: dict = {}
-    for e in events:
-        if e.get("ph") != "X" or "dur" not in e:
-            continue
-        where = processes.get(e.get("pid"), "") + " " + threads.get((e.get("pid"), e.get("tid")), "")
-        if "/device:GPU" not in where and "Stream" not in where:
-            continue
-        name = e["name"]
-        lower = name.lower()
-        family = ("convolution (cuDNN / cutlass)" if any(k in lower for k in ("conv", "cudnn", "sm90", "cutlass", "xmma", "gemm"))
-                  else "memcpy" if "memcpy" in name.lower() else "fusion (elementwise, pooling, concat)"
-                  if any(k in name.lower() for k in ("fusion", "loop", "input_", "reduce", "transpose", "concat")) else name[:60])
-        kernels[family] = kernels.get(family, 0.0) + e["dur"] / 10 / 1e3  # ms per pass
-        raw[name[:90]] = raw.get(name[:90], 0.0) + e["dur"] / 10 / 1e3
-    restorer.close()
-    return {"ms_per_pass": {k: round(v, 4) for k, v in sorted(kernels.items(), key=lambda kv: -kv[1])[:12]},
-            "top_kernels_ms_per_pass": {k: round(v, 4) for k, v in sorted(raw.items(), key=lambda kv: -kv[1])[:15]},
-            "gpu_busy_ms_per_pass": round(sum(kernels.values()), 4)}
-
-
-def batching_sweep(precision: str, jax) -> list[dict]:
-    from artrestore.dl.batching import Batcher
-    from artrestore.dl.contract import CONTEXT, CONTEXT_KEY, INPUT_KEY
-    from artrestore.dl.inference import UNetRestorer
-
-    restorer = UNetRestorer(precision=precision)
-    forward = restorer._forward
-    rng = np.random.default_rng(1)
-    request = {INPUT_KEY: rng.random((16, 256, 256, 3), dtype=np.float32),
-               CONTEXT_KEY: rng.random((16, CONTEXT, CONTEXT, 3), dtype=np.float32)}
-
-    def run_padded(batch: dict) -> np.ndarray:
-        n = len(batch[INPUT_KEY])
-        size = 1 << (n - 1).bit_length()   # allowed_batch_sizes: powers of two
-        padded = {k: np.concatenate([v, np.zeros((size - n, *v.shape[1:]), v.dtype)]) if size > n else v
-                  for k, v in batch.items()}
-        return np.asarray(forward(padded, False))[:n]
-
-    for size in (16, 32, 64, 128, 256):  # compile every allowed size first
-        run_padded({k: np.concatenate([v] * (size // 16)) for k, v in request.items()})
-    rows = []
-    for threads in (1, 2, 4):
-        for max_batch in (32, 64, 128, 256):
-            for timeout_us in (0, 1000, 5000):
-                batcher = Batcher(run_padded, max_batch, timeout_us / 1000, threads=threads)
-                latencies, stop = [], time.perf_counter() + 1.2
-
-                def client(batcher=batcher, latencies=latencies, stop=stop):
-                    while time.perf_counter() < stop:
-                        start = time.perf_counter()
-                        batcher.submit(request)
-                        latencies.append(time.perf_counter() - start)
-
-                clients = [threading.Thread(target=client) for _ in range(8)]
-                begin = time.perf_counter()
-                for c in clients:
-                    c.start()
-                for c in clients:
-                    c.join()
-                elapsed = time.perf_counter() - begin
-                batcher.stop()
-                rows.append({"num_batch_threads": threads, "max_batch_size": max_batch,
-                             "batch_timeout_micros": timeout_us, "tiles_per_s": 16 * len(latencies) / elapsed,
-                             "p50_ms": 1e3 * float(np.percentile(latencies, 50)),
-                             "p95_ms": 1e3 * float(np.percentile(latencies, 95))})
-    restorer.close()
-    return rows
-
-
-def first_image_seconds(cache_dir: str) -> float:
-    code = ("import time,numpy as np; t=time.perf_counter(); from artrestore.dl.inference import UNetRestorer; "
-            "r=UNetRestorer(); r.restore(np.zeros((1024,1024,3),np.uint8)); print(time.perf_counter()-t)")
-    env = {**os.environ, "ARTRESTORE_JAX_CACHE": cache_dir, "PYTHONPATH": f"{REPO / 'python'}:{os.environ.get('PYTHONPATH', '')}"}
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    return float(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
