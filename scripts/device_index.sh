@@ -3,7 +3,9 @@
 # most of it model files the training does not need) and at most 64 MiB in all. `drop` takes the
 # large tracked files out of git's index (they stay on disk, ignored through .git/info/exclude),
 # so they do not travel; `restore` puts exactly them back. Never commit between the two.
-# Usage: bash scripts/device_index.sh drop|restore|status
+# `drop --with-unet` also leaves the bundled U-Net's weights (10 MB) behind: for calls that train from
+# a carried checkpoint (not `bundled`), so that two calls carry all of the training data.
+# Usage: bash scripts/device_index.sh drop [--with-unet]|restore|status
 set -euo pipefail
 cd "$(dirname "$0")/.."
 list=.git/artrestore_device_dropped.txt
@@ -11,6 +13,7 @@ big=(benchmarks/results docs python/artrestore/models/decision python/artrestore
      python/artrestore/models/unet/unet_fp32.onnx python/artrestore/models/unet/unet_int8.onnx)
 case "${1:-status}" in
   drop)
+    [ "${2:-}" = --with-unet ] && big+=(python/artrestore/models/unet/unet.npz)
     [ -e "$list" ] && { echo "already dropped; run restore first" >&2; exit 1; }
     git diff --cached --quiet || { echo "the index has staged changes; commit or unstage them first" >&2; exit 1; }
     git ls-files -- "${big[@]}" > "$list"
@@ -30,5 +33,5 @@ case "${1:-status}" in
   status)
     if [ -e "$list" ]; then echo "dropped: $(wc -l < "$list") files (run restore)"; else echo "nothing dropped"; fi
     ;;
-  *) echo "usage: $0 drop|restore|status" >&2; exit 2 ;;
+  *) echo "usage: $0 drop [--with-unet]|restore|status" >&2; exit 2 ;;
 esac
