@@ -262,5 +262,10 @@ def test_a_run_with_legacy_pairs_scores_both_families(tmp_path):
     assert run["data"]["val_pairs_legacy"] == run["data"]["val_pairs"] == 3
     assert set(run["validation_legacy"]) == {"light", "moderate", "severe"}
     assert run["validation_legacy"] != run["validation"]  # another generator, other inputs
+    # With a detector too (the 2026-12-06 dt5 run died here: its legacy crops carry no mask).
+    grown = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "grown"), init_from=str(tmp_path / "out"),
+                                                         detector_filters=(4, 4, 4), **options))["runs"][-1]
+    assert set(grown["detector_validation_crops"]) == {"light", "moderate", "severe"}
+    assert set(grown["validation_legacy"]) == {"light", "moderate", "severe"}
     with pytest.raises(ValueError, match="legacy_fraction"):
         unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), **options | {"legacy_fraction": 1.5}))

@@ -252,8 +252,10 @@ def train(cfg: BroadTrainConfig) -> dict:
     validation_legacy = val_scores(scored, config, legacy_pairs) if legacy_pairs else None
     detector = None
     if config.detector_filters:
-        detector = detector_scores(build_mask_model(scored), val_x, val_y[..., 3] > 0.5,
-                                   [s for _, _, _, s in val_pairs])
+        # The broad pairs come first in the checkpoint crops; the legacy ones have no mask to score.
+        broad = slice(0, len(val_pairs))
+        detector = detector_scores(build_mask_model(scored), {k: v[broad] for k, v in val_x.items()},
+                                   val_y[broad, ..., 3] > 0.5, [s for _, _, _, s in val_pairs])
     run.update(validation=validation, validation_legacy=validation_legacy, detector_validation_crops=detector,
                seconds=round(time.time() - start, 1))
     update_metadata(out_dir, _metadata(keras, previous, run))
