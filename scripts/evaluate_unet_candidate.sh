@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Judge a U-Net trained on the lent GPU by the rule fixed before (docs/unet_training.md): its own
+# hold chosen on the broad validation split, then both training-side families with that hold, then
+# (reported beside, never used to choose) the held-out crops of the third and fourth collections.
+# The check family is not touched here. CPU only; about 10 minutes on 2 cores.
+#
+#   bash scripts/evaluate_unet_candidate.sh RUN_FOLDER OUT_FOLDER
+#
+# RUN_FOLDER (unet.npz + model_metadata.json, as a device call returns it) is copied to
+# OUT_FOLDER/model and left as it is, so it can be carried to the next call unchanged.
+# OUT_FOLDER gets the ONNX export, unet_hold_draws4.json, family_hold_{broad,legacy}.json,
+# pack{3,4}_val_extra.json (against the bundled U-Net) and one log per step.
+# Compare with run 10's benchmarks/results/unet_runs/not_shipped_two_families/family_hold_*_run10.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -eq 2 ] || { echo "usage: $0 RUN_FOLDER OUT_FOLDER" >&2; exit 2; }
+run=$1; out=$2
+[ -f "$run/unet.npz" ] || { echo "$run: no unet.npz" >&2; exit 1; }
+[ -e "$out" ] && { echo "$out exists; not overwritten" >&2; exit 1; }
+clean=${ARTRESTORE_DATA:-../shared/data}/clean
+mkdir -p "$out" && cp -r "$run" "$out/model"
+model=$out/model
+step() { local name=$1; shift; echo "$name"; "$@" > "$out/$name.log" 2>&1 || { tail -5 "$out/$name.log"; exit 1; }; }
+step export artrestore train export-onnx --model-dir "$model" --clean "$clean" --no-int8 --val-limit 8
+step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 \
+  --out "$out/unet_hold_draws4.json" --write-metadata
+for family in broad legacy; do
+  step "family_$family" python benchmarks/unet_family_hold.py --clean "$clean" --unet "$model" --family "$family" \
+    --draws 4 --out "$out/family_hold_$family.json"
+done
+for pack in pack3 pack4; do
+  [ -d ".devdata/$pack/val_extra" ] || { echo "no .devdata/$pack/val_extra: skipped"; continue; }
+  step "${pack}_val_extra" python benchmarks/unet_on_extra_val.py --extra ".devdata/$pack/val_extra" --unet bundled \
+    --unet "$model" --out "$out/${pack}_val_extra.json"
+done
+echo "done: $out"
