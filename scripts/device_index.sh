@@ -13,7 +13,11 @@ big=(benchmarks/results docs python/artrestore/models/decision python/artrestore
      python/artrestore/models/unet/unet_fp32.onnx python/artrestore/models/unet/unet_int8.onnx)
 case "${1:-status}" in
   drop)
-    [ "${2:-}" = --with-unet ] && big+=(python/artrestore/models/unet/unet.npz)
+    case "${2:-}" in
+      --with-unet) big+=(python/artrestore/models/unet/unet.npz) ;;
+      "") ;;
+      *) echo "drop: unknown option ${2}" >&2; exit 2 ;;
+    esac
     [ -e "$list" ] && { echo "already dropped; run restore first" >&2; exit 1; }
     git diff --cached --quiet || { echo "the index has staged changes; commit or unstage them first" >&2; exit 1; }
     git ls-files -- "${big[@]}" > "$list"

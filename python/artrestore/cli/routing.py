@@ -105,7 +105,9 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--split", choices=("train", "val"), default="train",
                    help="val: the validation sources, which no shipped model trained on (for measuring, not fitting)")
-    p.add_argument("--family", choices=("broad", "legacy"), default="broad",
+    from artrestore.training.unet_broad_data import DAMAGE_FAMILIES
+
+    p.add_argument("--family", choices=DAMAGE_FAMILIES, default="broad",
                    help="training-side damage family (legacy: the first synthesizer; no undamaged rows)")
     p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="keep rows already in --out")

@@ -26,6 +26,7 @@ never enlarged). The command is ``artrestore routing outcomes``.
 from __future__ import annotations
 
 import csv
+import functools
 import logging
 import os
 import pathlib
@@ -39,12 +40,13 @@ from artrestore.acceptance import CHANGE_FEATURE_NAMES, change_features
 from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import read_image
 from artrestore.strategies import STRATEGIES
-from artrestore.training.broad_damage import broad_damage
 from artrestore.training.datasets import list_images, split_sources
+from artrestore.training.unet_broad_data import DAMAGE_FAMILIES, damage_one
 
 log = logging.getLogger(__name__)
 
-__all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "legacy_family", "TRAINING_FAMILIES",
+__all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "legacy_family", "family_damage",
+           "TRAINING_FAMILIES",
            "restorer_paths", "source_images",
            "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "same_rows", "write_outcomes"]
 
@@ -58,21 +60,16 @@ _REPO = pathlib.Path(__file__).resolve().parents[3]
 DEFAULT_CLEAN = pathlib.Path(os.environ.get("ARTRESTORE_DATA", _REPO.parent / "shared" / "data")) / "clean"
 
 
-def broad_family(clean, severity, seed):
-    """The training family's damaged image (``broad_damage`` without its mask and record)."""
-    return broad_damage(clean, severity, seed)[0]
-
-
-def legacy_family(clean, severity, seed):
-    """The first synthesizer's damaged image (``synthesis.synthesize_damage``): a second
-    training-side family, so that outcome rows span two damage models (never the check family)."""
-    from artrestore.training.synthesis import synthesize_damage
-
-    return synthesize_damage(clean, severity, seed)[0]
+def family_damage(clean, severity, seed, family: str = "broad"):
+    """The damaged image alone of one training-side generator (``unet_broad_data.damage_one``,
+    which the U-Net's training uses too): ``broad`` or the first synthesizer, ``legacy``."""
+    return damage_one(clean, severity, seed, family)[0]
 
 
 # The damage families whose rows may train a decision, by name (the check family is not one).
-TRAINING_FAMILIES = {"broad": broad_family, "legacy": legacy_family}
+TRAINING_FAMILIES = {name: functools.partial(family_damage, family=name) for name in DAMAGE_FAMILIES}
+broad_family = TRAINING_FAMILIES["broad"]
+legacy_family = TRAINING_FAMILIES["legacy"]
 
 
 def restorer_paths(strategies=None) -> dict[str, str]:
@@ -196,7 +193,7 @@ def read_outcomes(path) -> list[dict]:
 
 
 def same_rows(rows: list[dict], csv_path) -> list[dict]:
-    """The rows of ``csv_path`` in the order of ``rows`` (matched by source, severity and seed):
+    """The rows of ``csv_path`` in the order of ``rows`` (matched by source, family, severity and seed):
     the same damaged images with another deployment's outcomes. ValueError if one is missing."""
     other = read_outcomes(csv_path)
     if not {r["family"] for r in other} <= set(TRAINING_FAMILIES):
