@@ -9,7 +9,8 @@
 # RUN_FOLDER (unet.npz + model_metadata.json, as a device call returns it) is copied to
 # OUT_FOLDER/model and left as it is, so it can be carried to the next call unchanged.
 # OUT_FOLDER gets the ONNX export, unet_hold_draws4.json, family_hold_{broad,legacy}.json,
-# pack{3,4}_val_extra.json (against the bundled U-Net) and one log per step.
+# pack{3,4}_val_extra.json (against the bundled U-Net), gains_vs_run10.json (paired gains over run 10
+# on both families with their standard error over sources) and one log per step.
 # Compare with run 10's benchmarks/results/unet_runs/not_shipped_two_families/family_hold_*_run10.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +34,8 @@ for pack in pack3 pack4; do
   step "${pack}_val_extra" python benchmarks/unet_on_extra_val.py --extra ".devdata/$pack/val_extra" --unet bundled \
     --unet "$model" --out "$out/${pack}_val_extra.json"
 done
+step gains_vs_run10 python benchmarks/unet_candidate_gains.py --candidate "$out" \
+  --reference benchmarks/results/unet_runs/not_shipped_two_families --reference-suffix _run10 \
+  --out "$out/gains_vs_run10.json"
+cat "$out/gains_vs_run10.log"
 echo "done: $out"
