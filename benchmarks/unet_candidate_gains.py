@@ -7,7 +7,9 @@ JSON with ``--out``): per family and damaged level, the mean paired difference i
 holds (candidate minus reference, dB) and its standard error over source images (the four damaged
 versions of a source are not independent, so the per-source means are the samples). The images
 must be the same ones (same sources, levels and input PSNR): a mismatch is an error, never a
-silent comparison of different draws.
+silent comparison of different draws. ``--extra-report``: the same for held-out collection crops
+(``benchmarks/unet_on_extra_val.py`` with ``--unet bundled --unet CANDIDATE``; each crop is its
+own source there).
 
     python benchmarks/unet_candidate_gains.py --candidate .devdata/eval/soup67 \\
         --reference benchmarks/results/unet_runs/not_shipped_two_families --reference-suffix _run10
@@ -36,6 +38,8 @@ def paired_gains(candidate_rows: list[dict], reference_rows: list[dict], level: 
     """Mean held-PSNR difference on ``level`` and its standard error over sources (dB)."""
     cand = [r for r in candidate_rows if r["level"] == level]
     ref = [r for r in reference_rows if r["level"] == level]
+    if not cand:
+        raise ValueError(f"{level}: no rows")
     if len(cand) != len(ref) or _source_order(cand) != _source_order(ref) or any(
             abs(c["input_psnr"] - r["input_psnr"]) > 1e-6 for c, r in zip(cand, ref)):
         raise ValueError(f"{level}: the two reports hold different images (other draws or sources)")
@@ -48,25 +52,40 @@ def paired_gains(candidate_rows: list[dict], reference_rows: list[dict], level: 
     return {"gain_db": float(np.mean(diffs)), "se_db": se, "images": len(diffs), "sources": len(means)}
 
 
+def _extra_rows(path: pathlib.Path) -> tuple[list[dict], list[dict]]:
+    """(reference rows, candidate rows) of a held-out-crops report: 'bundled' and the one other entry."""
+    report = json.loads(path.read_text())
+    others = [name for name in report if name != "bundled"]
+    if "bundled" not in report or len(others) != 1 or any("rows" not in report[n] for n in report):
+        raise ValueError(f"{path}: expected 'bundled' and one candidate, each with per-crop rows")
+    return report["bundled"]["rows"], report[others[0]]["rows"]
+
+
 def _read_rows(folder: pathlib.Path, family: str, suffix: str) -> list[dict]:
     return json.loads((folder / f"family_hold_{family}{suffix}.json").read_text())["rows"]
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--candidate", type=pathlib.Path, required=True, help="folder with family_hold_*.json")
-    parser.add_argument("--reference", type=pathlib.Path, required=True, help="folder with the reference's")
+    parser.add_argument("--candidate", type=pathlib.Path, help="folder with family_hold_*.json")
+    parser.add_argument("--reference", type=pathlib.Path, help="folder with the reference's")
     parser.add_argument("--candidate-suffix", default="", help="file name suffix, e.g. _run10")
     parser.add_argument("--reference-suffix", default="")
+    parser.add_argument("--extra-report", type=pathlib.Path, action="append", default=[],
+                        help="a benchmarks/unet_on_extra_val.py report holding 'bundled' and one candidate, "
+                             "with per-crop rows (repeatable)")
     parser.add_argument("--out", type=pathlib.Path)
     args = parser.parse_args(argv)
+    if (args.candidate is None) != (args.reference is None):
+        parser.error("--candidate and --reference go together")
+    pairs = {report.stem: _extra_rows(report)[::-1] for report in args.extra_report}
+    for family in FAMILIES if args.candidate else ():
+        pairs[family] = (_read_rows(args.candidate, family, args.candidate_suffix),
+                         _read_rows(args.reference, family, args.reference_suffix))
     result = {}
-    for family in FAMILIES:
-        cand = _read_rows(args.candidate, family, args.candidate_suffix)
-        ref = _read_rows(args.reference, family, args.reference_suffix)
-        result[family] = {level: paired_gains(cand, ref, level) for level in LEVELS}
-        print(family, " | ".join(f"{lvl} {g['gain_db']:+.2f} ± {g['se_db']:.2f} dB"
-                                 for lvl, g in result[family].items()))
+    for name, (cand, ref) in pairs.items():
+        result[name] = {level: paired_gains(cand, ref, level) for level in LEVELS}
+        print(name, " | ".join(f"{lvl} {g['gain_db']:+.2f} ± {g['se_db']:.2f} dB" for lvl, g in result[name].items()))
     if args.out:
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     return 0

@@ -24,14 +24,14 @@ import numpy as np
 PSNR_CAP = 100.0  # dB, as training.unet_hold: an unchanged clean image is infinitely close
 
 
-def evaluate(clean_dir, model_dir, family: str, draws: int) -> dict:
-    from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, read_shares
+def outcome_rows(outcomes, shares: dict, draws: int) -> list[dict]:
+    """One row per image of ``training.unet_hold._outcomes``: its source's index, its level and the
+    PSNR / SSIM of the input, the network's output and the output with the holds ``shares``
+    (``dl.hold.read_shares``) applied."""
+    from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for
     from artrestore.metrics import psnr, ssim
-    from artrestore.training.unet_hold import _outcomes
 
-    shares = read_shares(model_dir)
-    holds = [(hold_colour, shares[COLOUR_KEEP_KEY]), (hold_change, shares[CHANGE_KEEP_KEY])]
-    outcomes = _outcomes(clean_dir, model_dir, draws, family=family)
+    holds = [(hold_colour, shares.get(COLOUR_KEEP_KEY, {})), (hold_change, shares.get(CHANGE_KEEP_KEY, {}))]
     per_source = 1 + 3 * draws  # _outcomes gives each source clean, then draws x three severities
     rows = []
     for n, (level, clean, image, restored, probability) in enumerate(outcomes):
@@ -41,6 +41,15 @@ def evaluate(clean_dir, model_dir, family: str, draws: int) -> dict:
         rows.append({"source": n // per_source, "level": level, **{
             f"{what}_{metric}": value for what, im in (("input", image), ("output", restored), ("held", held))
             for metric, value in (("psnr", min(psnr(clean, im), PSNR_CAP)), ("ssim", ssim(clean, im)))}})
+    return rows
+
+
+def evaluate(clean_dir, model_dir, family: str, draws: int) -> dict:
+    from artrestore.dl.hold import read_shares
+    from artrestore.training.unet_hold import _outcomes
+
+    shares = read_shares(model_dir)
+    rows = outcome_rows(_outcomes(clean_dir, model_dir, draws, family=family), shares, draws)
     levels = dict.fromkeys(r["level"] for r in rows)
     summary = {level: {key: float(np.mean([r[key] for r in rows if r["level"] == level]))
                        for key in rows[0] if key not in ("source", "level")} for level in levels}

@@ -5,7 +5,9 @@ In: a folder of clean crops no compared network trained on (``scripts/pack_train
 Each crop (longer side 384 px, as ``training.unet_hold``) is kept clean and damaged once per
 severity by the broad damage model, with ``unet_hold``'s seeds. Out: a JSON report with mean PSNR
 and SSIM per level (clean / light / moderate / severe) of the input, the raw network and the
-network with the hold recorded in its own metadata (``dl.hold.read_shares``; change hold only).
+network with the hold recorded in its own metadata (``dl.hold.read_shares``; change hold only),
+and the per-crop rows (``unet_family_hold.outcome_rows``) for paired comparisons
+(``unet_candidate_gains.py --extra-report``).
 The model choice rule is on the validation split (docs/unet_training.md); this is a second
 measurement of content the split lacks.
 
@@ -25,6 +27,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
 
 from artrestore.dl.hold import CHANGE_KEEP_KEY, read_shares  # noqa: E402
 from artrestore.training import unet_hold  # noqa: E402
+from unet_family_hold import outcome_rows  # noqa: E402  (this script's folder is on sys.path)
 
 ALL_KEPT = {"light": 1.0, "moderate": 1.0, "severe": 1.0}
 
@@ -37,7 +40,8 @@ def measure(extra: str, model: str | None) -> dict:
     untouched = [(level, clean, image, image, p) for level, clean, image, _, p in outcomes]
     return {"input": unet_hold._scores(untouched, CHANGE_KEEP_KEY, ALL_KEPT),
             "raw": unet_hold._scores(outcomes, CHANGE_KEEP_KEY, ALL_KEPT),
-            "held": unet_hold._scores(outcomes, CHANGE_KEEP_KEY, shares), "shares": shares, "n": len(outcomes)}
+            "held": unet_hold._scores(outcomes, CHANGE_KEEP_KEY, shares), "shares": shares, "n": len(outcomes),
+            "rows": outcome_rows(outcomes, {CHANGE_KEEP_KEY: shares}, draws=1)}
 
 
 def main(argv=None) -> int:

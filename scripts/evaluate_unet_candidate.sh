@@ -2,15 +2,16 @@
 # Judge a U-Net trained on the lent GPU by the rule fixed before (docs/unet_training.md): its own
 # hold chosen on the broad validation split, then both training-side families with that hold, then
 # (reported beside, never used to choose) the held-out crops of the third and fourth collections.
-# The check family is not touched here. CPU only; about 10 minutes on 2 cores.
+# The check family is not touched here. CPU only; about 20 minutes on 2 cores.
 #
 #   bash scripts/evaluate_unet_candidate.sh RUN_FOLDER OUT_FOLDER
 #
 # RUN_FOLDER (unet.npz + model_metadata.json, as a device call returns it) is copied to
 # OUT_FOLDER/model and left as it is, so it can be carried to the next call unchanged.
-# OUT_FOLDER gets the ONNX export, unet_hold_draws4.json, family_hold_{broad,legacy}.json,
-# pack{3,4}_val_extra.json (against the bundled U-Net), gains_vs_run10.json (paired gains over run 10
-# on both families with their standard error over sources) and one log per step.
+# OUT_FOLDER gets the ONNX export, unet_hold_draws4.json and unet_hold_draws4_x8.json (the holds
+# for one view and eight), family_hold_{broad,legacy}.json, pack{3,4}_val_extra.json (against the
+# bundled U-Net), gains_vs_run10.json (paired gains over run 10 on both families with their
+# standard error over sources) and one log per step.
 # Compare with run 10's benchmarks/results/unet_runs/not_shipped_two_families/family_hold_*_run10.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,10 @@ step() { local name=$1; shift; echo "$name"; "$@" > "$out/$name.log" 2>&1 || { t
 step export artrestore train export-onnx --model-dir "$model" --clean "$clean" --no-int8 --val-limit 8
 step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 \
   --out "$out/unet_hold_draws4.json" --write-metadata
+# The eight-view hold too (the accelerated profile's; run 10 keeps 0.3 of a light image's change
+# there), so a candidate is complete before any look at a test split: soup67's look lacked it.
+step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 \
+  --out "$out/unet_hold_draws4_x8.json" --write-metadata
 for family in broad legacy; do
   step "family_$family" python benchmarks/unet_family_hold.py --clean "$clean" --unet "$model" --family "$family" \
     --draws 4 --out "$out/family_hold_$family.json"
@@ -34,8 +39,10 @@ for pack in pack3 pack4; do
   step "${pack}_val_extra" python benchmarks/unet_on_extra_val.py --extra ".devdata/$pack/val_extra" --unet bundled \
     --unet "$model" --out "$out/${pack}_val_extra.json"
 done
+extra=()
+for pack in pack3 pack4; do [ -f "$out/${pack}_val_extra.json" ] && extra+=(--extra-report "$out/${pack}_val_extra.json"); done
 step gains_vs_run10 python benchmarks/unet_candidate_gains.py --candidate "$out" \
   --reference benchmarks/results/unet_runs/not_shipped_two_families --reference-suffix _run10 \
-  --out "$out/gains_vs_run10.json"
+  "${extra[@]}" --out "$out/gains_vs_run10.json"
 cat "$out/gains_vs_run10.log"
 echo "done: $out"

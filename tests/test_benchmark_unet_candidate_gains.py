@@ -1,5 +1,6 @@
 """benchmarks/unet_candidate_gains.py: paired gains and their standard error over sources, checked
 against sums worked out here; reports on different images are refused."""
+import json
 import pathlib
 import sys
 
@@ -10,10 +11,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import unet_candidate_gains  # noqa: E402
 
+LEVELS = ("light", "moderate", "severe")
 
-def _rows(sources, held, names=None):
+
+def _rows(sources, held, names=None, level="light"):
     names = names or sources
-    return [{"source": n, "level": "light", "input_psnr": 20.0 + i, "held_psnr": h}
+    return [{"source": n, "level": level, "input_psnr": 20.0 + i, "held_psnr": h}
             for i, (n, h) in enumerate(zip(names, held))]
 
 
@@ -36,3 +39,21 @@ def test_different_images_are_refused():
     other_draw[2]["input_psnr"] += 0.5
     with pytest.raises(ValueError, match="different images"):
         unet_candidate_gains.paired_gains(other_draw, ref, "light")
+    with pytest.raises(ValueError, match="no rows"):
+        unet_candidate_gains.paired_gains(ref, ref, "severe")
+
+
+
+def test_extra_report_pairs_bundled_with_the_candidate(tmp_path):
+    ref = [row for level in LEVELS for row in _rows([0, 1], [20.0, 22.0], level=level)]
+    cand = [row for level in LEVELS for row in _rows([0, 1], [21.0, 22.5], level=level)]  # +1.0, +0.5
+    report = tmp_path / "pack3_val_extra.json"
+    report.write_text(json.dumps({"bundled": {"rows": ref}, "cand/model": {"rows": cand}}))
+    out = tmp_path / "gains.json"
+    assert unet_candidate_gains.main(["--extra-report", str(report), "--out", str(out)]) == 0
+    light = json.loads(out.read_text())["pack3_val_extra"]["light"]
+    assert light["gain_db"] == pytest.approx(0.75)
+    assert light["se_db"] == pytest.approx(0.25)  # sd of (1.0, 0.5) is 0.354, over sqrt(2)
+    report.write_text(json.dumps({"bundled": {"rows": ref}}))
+    with pytest.raises(ValueError, match="one candidate"):
+        unet_candidate_gains.main(["--extra-report", str(report)])

@@ -7,6 +7,7 @@ layout with the marker added) first on ``PATH`` and no environment active: it mu
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -143,3 +144,18 @@ def test_device_train_stages_top_level_folders_and_the_packs_training_folders(tm
     # Staging again (the next call of a lease) replaces, never nests.
     done = subprocess.run(["bash", "scripts/device_train.sh", "stage"], cwd=REPO, env=env, capture_output=True, text=True)
     assert done.returncode == 0 and not (stage / "extra_pack3_0" / "extra_0").exists()
+
+
+def test_ship_refuses_a_candidate_without_its_eight_view_hold(tmp_path):
+    model = tmp_path / "eval" / "model"
+    model.mkdir(parents=True)
+    (model / "unet.npz").write_bytes(b"not read")
+    bundled = REPO / "python/artrestore/models/unet/unet.npz"
+    before = bundled.read_bytes()
+    for meta, missing in (({"change_keep": {}, "hold_choice": {}}, "change_keep_x8"),
+                          ({"change_keep_x8": {}, "hold_choice_x8": {}}, "change_keep")):
+        (model / "model_metadata.json").write_text(json.dumps(meta))
+        done = subprocess.run(["bash", "scripts/ship_unet_candidate.sh", str(tmp_path / "eval")], cwd=REPO,
+                              capture_output=True, text=True)
+        assert done.returncode != 0 and "incomplete candidate" in done.stderr and missing in done.stderr
+    assert bundled.read_bytes() == before  # refused before anything was copied
