@@ -115,3 +115,25 @@ def test_held_out_sources_join_the_validation_sources(monkeypatch, astronaut):
     outcomes = unet_hold._outcomes("clean", None, 1, 1, "held_out")
     assert asked == {"split": "val", "extra_dir": "held_out"}
     assert [level for level, *_ in outcomes] == ["clean", "light", "moderate", "severe"] * 2
+
+
+def test_no_harm_drops_the_light_share_the_keep_all_floor_forces(monkeypatch):
+    rng = np.random.default_rng(3)
+    clean = cv2.resize(rng.integers(60, 180, (8, 8, 3)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
+    smooth = cv2.GaussianBlur(clean, (0, 0), 3)
+    light = {"light": 1.0, "moderate": 0.0, "severe": 0.0}
+    # The network blurs undamaged and lightly damaged images (here: the clean image itself) and
+    # repairs blurred ones exactly; the decision thinks the moderate image half light.
+    outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
+                ("moderate", clean, smooth, clean, {"light": 0.5, "moderate": 0.5, "severe": 0.0}),
+                ("severe", clean, smooth, clean, {"light": 0.0, "moderate": 0.0, "severe": 1.0})]
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda *args: outcomes)
+    # keep_all: the moderate image may not lose against its whole change, so light keeps it all.
+    assert unet_hold.choose("unused")["chosen"]["shares"]["light"] == 1.0
+    report = unet_hold.choose("unused", rule="no_harm")
+    assert report["chosen"] == {"hold": unet_hold.CHANGE_KEEP_KEY,
+                                "shares": {"light": 0.0, "moderate": 1.0, "severe": 1.0}}
+    assert report["chosen_scores"]["light"]["psnr"] == report["input"]["light"]["psnr"]
+    assert report["rule_name"] == "no_harm"
+    with pytest.raises(ValueError, match="rule"):
+        unet_hold.choose("unused", rule="best")

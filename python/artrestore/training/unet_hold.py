@@ -11,8 +11,11 @@ Two families of holds are tried on the same outputs, as the restorer applies the
 (``COLOUR_KEEP_KEY``; every triple of ``SHARES``) and a share of the *whole change* kept per class
 (``CHANGE_KEEP_KEY``; every triple of ``CHANGE_SHARES``). Output: a dict with PSNR / SSIM per level
 (clean, light, moderate, severe) for the input, for one share for all classes in each family, and
-``chosen``: the hold and triple with the best mean PSNR over the four levels among those that lose
-no level against keeping everything.
+``chosen``: by ``--rule keep_all`` (default, the rule run 10's hold was chosen by) the hold and
+triple with the best mean PSNR over the four levels among those that lose no level against
+keeping everything; by ``--rule no_harm`` the best mean PSNR over the three damaged levels among
+those that keep light damage at or above the input and clean images at or above 38 dB
+(``benchmarks/hold_rule_probe.py`` compares the two across image sets).
 
 Run: ``python -m artrestore.training.unet_hold --clean ../shared/data/clean --out FILE.json
 [--draws N] [--views V] [--extra-val DIR] [--write-metadata]`` (more draws: a choice less tied to 12
@@ -46,6 +49,7 @@ LEVELS = ("clean", *CLASSES)
 HOLDS = {COLOUR_KEEP_KEY: (hold_colour, SHARES), CHANGE_KEEP_KEY: (hold_change, CHANGE_SHARES)}
 MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
+CLEAN_FLOOR_DB = 38.0  # the no_harm rule's floor for clean images: the fast chain's do-no-harm level
 
 
 def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=None, family: str = "broad"):
@@ -91,11 +95,30 @@ def _scores(outcomes, hold: str, keep_by_class: dict, with_ssim: bool = True) ->
             for level, v in rows.items()}
 
 
-def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=None) -> dict:
+RULES = {
+    "keep_all": "one hold (global colour change or whole change), a share kept per severity class of the "
+                "decision (weighted by its probabilities): best mean PSNR over clean/light/moderate/severe "
+                "among the triples that lose no level against keeping everything",
+    "no_harm": "one hold (global colour change or whole change), a share kept per severity class of the "
+               "decision (weighted by its probabilities): best mean PSNR over light/moderate/severe among "
+               f"the triples that keep light damage at or above the input and clean images at or above "
+               f"{CLEAN_FLOOR_DB:g} dB",
+}
+
+
+def _admissible(rule: str, scores: dict, everything: dict, inputs: dict) -> bool:
+    if rule == "keep_all":  # loses no level against keeping the network's output as it is
+        return all(scores[level]["psnr"] >= everything[level] for level in LEVELS)
+    return scores["light"]["psnr"] >= inputs["light"]["psnr"] and scores["clean"]["psnr"] >= CLEAN_FLOOR_DB
+
+
+def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=None, rule: str = "keep_all") -> dict:
     from artrestore.metrics import psnr, ssim
 
     if draws < 1:
         raise ValueError(f"draws must be at least 1, got {draws}")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
     outcomes = _outcomes(clean_dir, model_dir, draws, views, extra_val)
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
@@ -103,24 +126,26 @@ def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=
     uniform = {hold: {str(s): _scores(outcomes, hold, dict.fromkeys(CLASSES, s)) for s in shares}
                for hold, (_, shares) in HOLDS.items()}
     everything = {level: v["psnr"] for level, v in uniform[CHANGE_KEEP_KEY]["1.0"].items()}  # the output as it is
-    best, best_mean = (CHANGE_KEEP_KEY, dict.fromkeys(CLASSES, 1.0)), np.mean(list(everything.values()))
+    scored = LEVELS if rule == "keep_all" else CLASSES
+    # keep_all starts from the whole change (always admissible); no_harm from none of it (always
+    # admissible: the input itself), so each rule's fallback is the one its floor allows.
+    start = 1.0 if rule == "keep_all" else 0.0
+    best = (CHANGE_KEEP_KEY, dict.fromkeys(CLASSES, start))
+    best_mean = np.mean([uniform[CHANGE_KEEP_KEY][str(start)][level]["psnr"] for level in scored])
     for hold, (_, shares) in HOLDS.items():
         for triple in itertools.product(shares, repeat=len(CLASSES)):
             keep = dict(zip(CLASSES, triple))
             scores = _scores(outcomes, hold, keep, with_ssim=False)  # SSIM only for the reported rows
-            if any(scores[level]["psnr"] < everything[level] for level in LEVELS):
-                continue  # loses a level against keeping the network's output as it is
-            mean = np.mean([scores[level]["psnr"] for level in LEVELS])
+            if not _admissible(rule, scores, everything, inputs):
+                continue
+            mean = np.mean([scores[level]["psnr"] for level in scored])
             if mean > best_mean + 1e-9:
                 best, best_mean = (hold, keep), mean
     return {"sources": sum(level == "clean" for level, *_ in outcomes), "draws": draws, "views": views,
             "extra_val": None if extra_val is None else str(extra_val),
             "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
             "input": inputs, "uniform": uniform, "chosen": {"hold": best[0], "shares": best[1]},
-            "chosen_scores": _scores(outcomes, *best),
-            "rule": "one hold (global colour change or whole change), a share kept per severity class of the "
-                    "decision (weighted by its probabilities): best mean PSNR over clean/light/moderate/severe "
-                    "among the triples that lose no level against keeping everything"}
+            "chosen_scores": _scores(outcomes, *best), "rule": RULES[rule], "rule_name": rule}
 
 
 def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
@@ -151,10 +176,13 @@ def main(argv=None) -> int:
     parser.add_argument("--extra-val", default=None,
                         help="more validation sources: a folder of images the U-Net never trained on "
                              "(scripts/pack_training_data.py --holdout-fraction writes val_extra/)")
+    parser.add_argument("--rule", default="keep_all", choices=sorted(RULES),
+                        help="keep_all: lose no level against the whole change (the rule run 10's hold was "
+                             f"chosen by); no_harm: light damage at or above the input, clean >= {CLEAN_FLOOR_DB:g} dB")
     parser.add_argument("--write-metadata", action="store_true", help="record the choice in the U-Net's metadata")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    report = choose(args.clean, args.unet, args.draws, args.views, args.extra_val)
+    report = choose(args.clean, args.unet, args.draws, args.views, args.extra_val, args.rule)
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     if args.write_metadata:
         record_choice(args.unet, report, pathlib.Path(args.out).name)
