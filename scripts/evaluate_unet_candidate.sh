@@ -12,7 +12,8 @@
 # for one view and eight), family_hold_{broad,legacy}.json, pack{3,4}_val_extra.json (against the
 # bundled U-Net), gains_vs_run10.json (paired gains over run 10 on both families with their
 # standard error over sources) and one log per step.
-# Compare with run 10's benchmarks/results/unet_runs/not_shipped_two_families/family_hold_*_run10.json.
+# The reference: run 10 with its do-no-harm hold, benchmarks/results/unet_runs/run10_no_harm_hold/
+# (run 10 with the former hold: not_shipped_two_families/family_hold_*_run10.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: $0 RUN_FOLDER OUT_FOLDER" >&2; exit 2; }
@@ -24,11 +25,14 @@ mkdir -p "$out" && cp -r "$run" "$out/model"
 model=$out/model
 step() { local name=$1; shift; echo "$name"; "$@" > "$out/$name.log" 2>&1 || { tail -5 "$out/$name.log"; exit 1; }; }
 step export artrestore train export-onnx --model-dir "$model" --clean "$clean" --no-int8 --val-limit 8
-step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 \
+# The holds by the rule the shipped U-Net's were chosen by (no_harm since 2026-12-07; HOLD_RULE=keep_all
+# for the former one), so a candidate and the reference are held the same way.
+rule=${HOLD_RULE:-no_harm}
+step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --rule "$rule" \
   --out "$out/unet_hold_draws4.json" --write-metadata
 # The eight-view hold too (the accelerated profile's; run 10 keeps 0.3 of a light image's change
 # there), so a candidate is complete before any look at a test split: soup67's look lacked it.
-step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 \
+step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 --rule "$rule" \
   --out "$out/unet_hold_draws4_x8.json" --write-metadata
 for family in broad legacy; do
   step "family_$family" python benchmarks/unet_family_hold.py --clean "$clean" --unet "$model" --family "$family" \
@@ -42,7 +46,7 @@ done
 extra=()
 for pack in pack3 pack4; do [ -f "$out/${pack}_val_extra.json" ] && extra+=(--extra-report "$out/${pack}_val_extra.json"); done
 step gains_vs_run10 python benchmarks/unet_candidate_gains.py --candidate "$out" \
-  --reference benchmarks/results/unet_runs/not_shipped_two_families --reference-suffix _run10 \
+  --reference benchmarks/results/unet_runs/run10_no_harm_hold \
   "${extra[@]}" --out "$out/gains_vs_run10.json"
 cat "$out/gains_vs_run10.log"
 echo "done: $out"
