@@ -43,11 +43,19 @@ def test_no_share_is_taken_when_every_hold_loses_a_level(monkeypatch):
     assert unet_hold.choose("unused")["chosen"]["shares"] == {"light": 1.0, "moderate": 1.0, "severe": 1.0}
 
 
-def test_a_detail_removing_network_on_light_images_gets_its_change_halved(monkeypatch):
-    rng = np.random.default_rng(2)
+LIGHT = {"light": 1.0, "moderate": 0.0, "severe": 0.0}  # the decision certain an image is light
+
+
+def _clean_and_blurred(seed):
+    """A smooth random 64 x 64 image and its Gaussian blur (sigma 3)."""
+    rng = np.random.default_rng(seed)
     clean = cv2.resize(rng.integers(60, 180, (8, 8, 3)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
-    smooth = cv2.GaussianBlur(clean, (0, 0), 3)
-    light = {"light": 1.0, "moderate": 0.0, "severe": 0.0}
+    return clean, cv2.GaussianBlur(clean, (0, 0), 3)
+
+
+def test_a_detail_removing_network_on_light_images_gets_its_change_halved(monkeypatch):
+    clean, smooth = _clean_and_blurred(2)
+    light = LIGHT
     # On light and clean inputs the network blurs (no colour change to take back); on severe
     # inputs (the blurred image) it restores the clean one.
     outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
@@ -118,10 +126,8 @@ def test_held_out_sources_join_the_validation_sources(monkeypatch, astronaut):
 
 
 def test_no_harm_drops_the_light_share_the_keep_all_floor_forces(monkeypatch):
-    rng = np.random.default_rng(3)
-    clean = cv2.resize(rng.integers(60, 180, (8, 8, 3)).astype(np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC)
-    smooth = cv2.GaussianBlur(clean, (0, 0), 3)
-    light = {"light": 1.0, "moderate": 0.0, "severe": 0.0}
+    clean, smooth = _clean_and_blurred(3)
+    light = LIGHT
     # The network blurs undamaged and lightly damaged images (here: the clean image itself) and
     # repairs blurred ones exactly; the decision thinks the moderate image half light.
     outcomes = [("clean", clean, clean, smooth, light), ("light", clean, clean, smooth, light),
