@@ -69,20 +69,19 @@ def level_psnr(terms: list[dict], shares: dict) -> dict:
 
 
 def choose(terms: list[dict], rule: str) -> dict:
+    """The triple ``rule`` picks (``training.unet_hold``'s floors and means, on the closed form)."""
+    def as_scores(psnr_by_level):
+        return {level: {"psnr": value} for level, value in psnr_by_level.items()}
+
     everything = level_psnr(terms, dict.fromkeys(CLASSES, 1.0))
-    untouched = level_psnr(terms, dict.fromkeys(CLASSES, 0.0))
+    inputs = as_scores(level_psnr(terms, dict.fromkeys(CLASSES, 0.0)))
     best, best_score = dict.fromkeys(CLASSES, 1.0 if rule == "keep_all" else 0.0), -np.inf
     for triple in itertools.product(SHARES, repeat=len(CLASSES)):
         shares = dict(zip(CLASSES, triple))
         scores = level_psnr(terms, shares)
-        if rule == "keep_all":
-            if any(scores[level] < everything[level] for level in LEVELS):
-                continue
-            score = np.mean([scores[level] for level in LEVELS])
-        else:
-            if scores["light"] < untouched["light"] or scores["clean"] < CLEAN_FLOOR_DB:
-                continue
-            score = np.mean([scores[level] for level in CLASSES])
+        if not unet_hold._admissible(rule, as_scores(scores), everything, inputs):
+            continue
+        score = np.mean([scores[level] for level in unet_hold.rule_levels(rule)])
         if score > best_score + 1e-9:
             best, best_score = shares, score
     return best

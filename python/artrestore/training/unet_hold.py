@@ -106,7 +106,14 @@ RULES = {
 }
 
 
+def rule_levels(rule: str) -> tuple:
+    """The levels ``rule``'s mean is taken over (read at call time, as the floors read ``LEVELS``)."""
+    return LEVELS if rule == "keep_all" else CLASSES
+
+
 def _admissible(rule: str, scores: dict, everything: dict, inputs: dict) -> bool:
+    """Whether a hold's ``scores`` ({level: {"psnr": dB}}) meet ``rule``'s floor; ``everything``:
+    {level: dB} of the whole change, ``inputs``: {level: {"psnr": dB}} of the untouched input."""
     if rule == "keep_all":  # loses no level against keeping the network's output as it is
         return all(scores[level]["psnr"] >= everything[level] for level in LEVELS)
     return scores["light"]["psnr"] >= inputs["light"]["psnr"] and scores["clean"]["psnr"] >= CLEAN_FLOOR_DB
@@ -126,7 +133,7 @@ def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=
     uniform = {hold: {str(s): _scores(outcomes, hold, dict.fromkeys(CLASSES, s)) for s in shares}
                for hold, (_, shares) in HOLDS.items()}
     everything = {level: v["psnr"] for level, v in uniform[CHANGE_KEEP_KEY]["1.0"].items()}  # the output as it is
-    scored = LEVELS if rule == "keep_all" else CLASSES
+    scored = rule_levels(rule)
     # keep_all starts from the whole change (always admissible); no_harm from none of it (always
     # admissible: the input itself), so each rule's fallback is the one its floor allows.
     start = 1.0 if rule == "keep_all" else 0.0
