@@ -94,7 +94,11 @@ def _damage_fn(name: str):
         from artrestore.training.synthesis import synthesize_damage
 
         return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
-    raise ValueError(f"damage model must be 'broad' or 'synthesize', got {name!r}")
+    if name == "proxy":  # for choosing only (artrestore.proxy_family): never fitted on
+        from artrestore.proxy_family import proxy_damage
+
+        return lambda clean, severity, seed: proxy_damage(clean, severity, seed)[0]
+    raise ValueError(f"damage model must be 'broad', 'synthesize' or 'proxy', got {name!r}")
 
 
 def _one(job):
@@ -169,7 +173,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--src", required=True, help="clean image folder (the dataset builder's source)")
     parser.add_argument("--out", required=True, help="outcome .npz to write")
-    parser.add_argument("--damage", default="broad", choices=("broad", "synthesize"))
+    parser.add_argument("--damage", default="broad", choices=("broad", "synthesize", "proxy"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--size", type=int, default=384)
     parser.add_argument("--workers", type=int, default=1)
