@@ -35,7 +35,7 @@ import numpy as np
 
 from artrestore import classical, metrics
 from artrestore.analysis import analyze_vector
-from artrestore.chain import DEFAULT_CHAIN, STAGES, run_chain
+from artrestore.chain import DEFAULT_CHAIN, STAGES, ChainParams, run_chain
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import ChainRouter
@@ -64,6 +64,10 @@ def damage_function(family: str):
         from artrestore.training.synthesis import synthesize_damage
 
         return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
+    if family == "proxy":  # for choosing only (artrestore.proxy_family)
+        from artrestore.proxy_family import proxy_damage
+
+        return lambda clean, severity, seed: proxy_damage(clean, severity, seed)[0]
     raise ValueError(f"unknown family {family!r}")
 
 
@@ -81,7 +85,8 @@ def test_sources(src: pathlib.Path, split: str = "test") -> list[pathlib.Path]:
 
 
 def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "test", limit=None,
-             draws: int = 1) -> dict:
+             draws: int = 1, classical_setting=DEFAULT_CHAIN) -> dict:
+    """``classical_setting``: the ChainParams the ``classical`` rows run (a candidate against the shipped one)."""
     cv2.setNumThreads(1)
     damage = damage_function(family)
     chain_router, old_router = ChainRouter.load(), Router.load()
@@ -94,7 +99,7 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             vector = analyze_vector(damaged)
             outputs = {"input": damaged}
             start = time.perf_counter()
-            outputs["classical"] = run_chain(damaged, DEFAULT_CHAIN).image
+            outputs["classical"] = run_chain(damaged, classical_setting).image
             chain_ms = 1e3 * (time.perf_counter() - start)
             noise = estimate_noise(damaged)
             inputs = np.concatenate([vector, chain_features(damaged, noise_sigma=noise)])
@@ -103,8 +108,8 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
             # Ablation: each path without each of its stages (a stage its setting leaves off is not listed).
             for stage in STAGES:
                 skip = (stage, "inpaint") if stage == "lines" else (stage,)
-                if stage != "inpaint" and _active(DEFAULT_CHAIN, stage, None):
-                    outputs[f"classical without {stage}"] = run_chain(damaged, DEFAULT_CHAIN, skip=skip).image
+                if stage != "inpaint" and _active(classical_setting, stage, None):
+                    outputs[f"classical without {stage}"] = run_chain(damaged, classical_setting, skip=skip).image
                 if stage != "inpaint" and _active(params, stage, colour_map):
                     outputs[f"ml_guided without {stage}"] = run_chain(damaged, params, skip=skip, noise_sigma=noise,
                                                                       colour_map=colour_map).image
@@ -117,10 +122,10 @@ def evaluate(family: str, src, *, size: int = 512, seed: int = 7, split: str = "
                              "psnr": metrics.psnr(image, clean), "ssim": metrics.ssim(image, clean),
                              "ms": chain_ms if name == "classical" else None, "ml_params": params.as_dict()
                              if name == "ml_guided" else None})
-    return summarise(rows, family, size, seed, split, draws)
+    return summarise(rows, family, size, seed, split, draws, classical_setting)
 
 
-def summarise(rows, family, size, seed, split, draws: int = 1) -> dict:
+def summarise(rows, family, size, seed, split, draws: int = 1, classical_setting=DEFAULT_CHAIN) -> dict:
     table = {}
     names = list(dict.fromkeys(r["path"] for r in rows))
     for severity in SEVERITIES:
@@ -156,7 +161,7 @@ def summarise(rows, family, size, seed, split, draws: int = 1) -> dict:
     return {"family": family, "split": split, "size": size, "seed": seed, "draws": draws,
             "n_images": len({r["source"][0] for r in rows}),
             "machine": f"{platform.processor() or platform.machine()}, one OpenCV thread, shared",
-            "default_setting": DEFAULT_CHAIN.as_dict(), "per_severity": table, "images": list(images.values())}
+            "default_setting": classical_setting.as_dict(), "per_severity": table, "images": list(images.values())}
 
 
 def markdown(results: list[dict]) -> str:
@@ -187,20 +192,23 @@ def markdown(results: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--family", required=True, choices=("broad", "check", "synthesize"))
+    parser.add_argument("--family", required=True, choices=("broad", "check", "synthesize", "proxy"))
     parser.add_argument("--src", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "clean"))
     parser.add_argument("--split", default="test", choices=("train", "val", "test"))
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--draws", type=int, default=1, help="damaged versions per source and severity")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--classical", default=None,
+                        help="JSON of ChainParams fields for the classical rows (a candidate setting; default DEFAULT_CHAIN)")
     parser.add_argument("--markdown", nargs="+", default=None, help="print the tables of result JSON files and exit")
     args = parser.parse_args()
     if args.markdown:
         print(markdown([json.loads(pathlib.Path(p).read_text()) for p in args.markdown]))
         return
+    setting = DEFAULT_CHAIN if args.classical is None else ChainParams(**json.loads(args.classical))
     print_and_save(evaluate(args.family, args.src, size=args.size, split=args.split, limit=args.limit,
-                            draws=args.draws), args.out)
+                            draws=args.draws, classical_setting=setting), args.out)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ the runtime rule ``LearnedDecision.choose`` on each row's recorded features, in-
 Output (JSON): per path, oracle and decision x prefer, the mean gain over the input (dB) per
 severity, over all damaged rows and on undamaged rows, and the mean seconds per damaged image;
 per decision its severity accuracy. Measuring only: nothing is fitted, and check-family rows are
-refused.
+refused (training families and the proxy family, which is for choosing, are accepted).
 
 Run: ``python benchmarks/decision_on_outcomes.py --outcomes outcomes_val.csv --decision bundled DIR
 --out FILE.json``.
@@ -36,13 +36,13 @@ def summary(strategy: dict) -> dict:
 
 def evaluate(outcomes, decisions) -> dict:
     from artrestore.decision import NONE, PREFERENCES, LearnedDecision
-    from artrestore.training.routing_outcomes import TRAINING_FAMILIES, read_outcomes
+    from artrestore.training.routing_outcomes import CHOOSING_FAMILIES, TRAINING_FAMILIES, read_outcomes
     from artrestore.training.routing_report import family_report
 
     rows = read_outcomes(outcomes)
-    if any(r["family"] not in TRAINING_FAMILIES for r in rows):
-        raise ValueError(f"outcome rows of the training families {sorted(TRAINING_FAMILIES)} only "
-                         "(the check family is for the report)")
+    allowed = sorted({*TRAINING_FAMILIES, *CHOOSING_FAMILIES})
+    if any(r["family"] not in allowed for r in rows):
+        raise ValueError(f"outcome rows of the families {allowed} only (the check family is for the report)")
     result = {"outcomes": str(outcomes), "rows": len(rows), "sources": len({r["source"] for r in rows}),
               "decisions": {}, "severity_accuracy": {}}
     for folder in decisions:

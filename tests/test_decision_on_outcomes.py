@@ -60,5 +60,10 @@ def test_paths_oracle_and_the_replayed_decision(tmp_path):
 
 def test_check_family_rows_are_refused(tmp_path):
     write_outcomes(tmp_path / "o.csv", _rows(family="check"))
-    with pytest.raises(ValueError, match="training families"):
+    with pytest.raises(ValueError, match="check family is for the report"):
         decision_on_outcomes.evaluate(tmp_path / "o.csv", ["bundled"])
+
+
+def test_proxy_family_rows_are_replayed(tmp_path):
+    write_outcomes(tmp_path / "o.csv", _rows(family="proxy"))
+    assert decision_on_outcomes.evaluate(tmp_path / "o.csv", ["bundled"])["rows"] > 0

@@ -113,6 +113,33 @@ def test_the_cli_measures_the_legacy_family_with_its_own_damage_and_no_undamaged
         parser.parse_args(["--out", "x.csv", "--family", "check"])  # the check family is never a training family
 
 
+def test_the_cli_measures_the_proxy_family_for_choosing_and_the_fit_refuses_its_rows(astronaut, tmp_path,
+                                                                                    monkeypatch):
+    from artrestore.cli import routing as cli_routing
+    from artrestore.proxy_family import proxy_damage
+    from artrestore.training.decision_fit import fit_decision
+
+    folder = tmp_path / "clean"
+    folder.mkdir()
+    for k in range(7):
+        write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
+    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: {"classical": "classical"})
+    monkeypatch.setattr(cli_routing, "_restorer", lambda **kwargs: StandIn())
+    parser = argparse.ArgumentParser()
+    cli_routing.outcomes_arguments(parser)
+    out = tmp_path / "proxy.csv"
+    args = parser.parse_args(["--out", str(out), "--clean", str(folder), "--seeds", "1", "--family", "proxy"])
+    assert cli_routing.run_outcomes(args) == 0
+    rows = ro.read_outcomes(out)
+    assert {r["family"] for r in rows} == {"proxy"} and ro.CLEAN not in {r["severity"] for r in rows}
+    row = rows[0]
+    clean = dict(ro.source_images(folder, "train")[0])[row["source"]]
+    proxy = proxy_damage(clean, row["severity"], row["seed"])[0]
+    assert row["psnr_none"] == pytest.approx(min(metrics.psnr(proxy, clean), ro.PSNR_CAP_DB), abs=1e-6)
+    with pytest.raises(ValueError, match="training families"):
+        fit_decision([out], tmp_path / "decision")
+
+
 def _rows(n=30, seed=0):
     rng = np.random.default_rng(seed)
     rows = []

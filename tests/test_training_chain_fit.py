@@ -51,6 +51,19 @@ def test_the_identity_is_chosen_when_every_setting_harms_or_damages_clean_images
     assert index == 0
 
 
+def test_with_another_family_a_setting_must_hold_on_both_and_is_scored_by_the_worse():
+    seen = outcomes({"identity": [0.0] * 14, "bold": [2.0] * 12 + [0, 0], "gentle": [0.4] * 12 + [0, 0]}, SEV)
+    # On the other family the bold setting loses on light damage; the gentle one gains a little everywhere.
+    other = outcomes({"identity": [0.0] * 14, "bold": [-1.0] * 4 + [2.0] * 8 + [0, 0],
+                      "gentle": [0.2] * 12 + [0, 0]}, SEV)
+    assert chain_fit.choose_default(seen, clean_share=0.9)[0] == 1
+    index, table = chain_fit.choose_default(seen, clean_share=0.9, also=(other,))
+    assert index == 2 and table["light"]["mean_gain_db"] == pytest.approx(0.4)  # the table is the first family's
+    mismatched = dict(other, settings=other["settings"][::-1])
+    with pytest.raises(ValueError, match="settings grid"):
+        chain_fit.choose_default(seen, also=(mismatched,))
+
+
 def test_score_charges_a_mean_loss_at_any_severity_more_than_it_credits_a_gain():
     even = {"light": {"mean_gain_db": 0.0, "share_below_input": 0.0},
             "severe": {"mean_gain_db": 0.0, "share_below_input": 0.0}}
@@ -74,3 +87,20 @@ def test_the_shipped_classical_setting_and_the_former_one_are_settings_of_the_gr
     assert len(set(grid)) == len(grid)
     assert sum(p.line_sensitivity == p.denoise_strength == p.colour_strength == p.sharpen_strength == 0
                for p in grid) == 1
+
+
+def test_chain_default_reports_the_robust_choice_from_files(tmp_path):
+    from artrestore.training import chain_default
+    from artrestore.training.chain_outcomes import save_outcomes
+
+    seen = outcomes({"identity": [0.0] * 14, "bold": [2.0] * 12 + [0, 0], "gentle": [0.4] * 12 + [0, 0]}, SEV)
+    other = outcomes({"identity": [0.0] * 14, "bold": [-1.0] * 4 + [2.0] * 8 + [0, 0],
+                      "gentle": [0.2] * 12 + [0, 0]}, SEV)
+    paths = {}
+    for name, data in (("broad", seen), ("proxy", other)):
+        data["record"] = {"damage": name}
+        paths[name] = save_outcomes(data, tmp_path / f"{name}.npz")
+    report = chain_default.report(paths)
+    assert report["chosen"]["index"] == 2
+    assert report["chosen"]["proxy"]["table"]["light"]["mean_gain_db"] == pytest.approx(0.2)
+    assert report["chosen"]["broad"]["score"] == pytest.approx(0.4)

@@ -143,3 +143,24 @@ def test_no_harm_drops_the_light_share_the_keep_all_floor_forces(monkeypatch):
     assert report["rule_name"] == "no_harm"
     with pytest.raises(ValueError, match="rule"):
         unet_hold.choose("unused", rule="best")
+
+
+def test_with_two_families_the_floor_holds_on_each(monkeypatch):
+    clean, smooth = _clean_and_blurred(5)
+    severe = {"light": 0.0, "moderate": 0.0, "severe": 1.0}
+    moderate = {"light": 0.0, "moderate": 1.0, "severe": 0.0}
+    # Family "broad": the network's change helps every damaged level, so no_harm keeps all of it.
+    # Family "proxy": light images are misread as moderate and the network blurs them, so keeping
+    # the moderate class's change lowers light damage below the input there.
+    broad = [("clean", clean, clean, clean, LIGHT), ("light", clean, smooth, clean, LIGHT),
+             ("moderate", clean, smooth, clean, moderate), ("severe", clean, smooth, clean, severe)]
+    proxy = [("clean", clean, clean, clean, LIGHT), ("light", clean, clean, smooth, moderate),
+             ("moderate", clean, smooth, clean, moderate), ("severe", clean, smooth, clean, severe)]
+    monkeypatch.setattr(unet_hold, "_outcomes", lambda *args: {"broad": broad, "proxy": proxy}[args[-1]])
+    alone = unet_hold.choose("unused", rule="no_harm", families=("broad",))
+    assert alone["chosen"]["shares"]["moderate"] == 1.0
+    both = unet_hold.choose("unused", rule="no_harm", families=("broad", "proxy"))
+    assert both["chosen"]["shares"]["moderate"] == 0.0 and both["chosen"]["shares"]["severe"] == 1.0
+    assert both["per_family"]["proxy"]["chosen_scores"]["light"]["psnr"] >= both["per_family"]["proxy"]["input"]["light"]["psnr"]
+    with pytest.raises(ValueError, match="families"):
+        unet_hold.choose("unused", families=("check",))

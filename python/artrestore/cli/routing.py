@@ -38,19 +38,26 @@ def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_s
                    family: str = "broad"):
     """Measure a training family's outcomes into ``out`` (CSV); returns (path, errors). ``split``:
     ``train`` (what the decision is fitted on) or ``val`` (sources no shipped model trained on).
-    ``family``: a ``TRAINING_FAMILIES`` name; only ``broad`` adds the undamaged rows (they do not
-    depend on the family, so a second family's CSV would repeat them)."""
-    from artrestore.training.routing_outcomes import DEFAULT_CLEAN, TRAINING_FAMILIES, collect_outcomes
+    ``family``: a ``TRAINING_FAMILIES`` name, or a ``CHOOSING_FAMILIES`` one (``proxy``: rows to
+    choose on, never to fit); only ``broad`` adds the undamaged rows (they do not depend on the
+    family, so a second family's CSV would repeat them)."""
+    from artrestore.training.routing_outcomes import (
+        CHOOSING_FAMILIES,
+        DEFAULT_CLEAN,
+        TRAINING_FAMILIES,
+        collect_outcomes,
+    )
 
-    if family not in TRAINING_FAMILIES:
-        raise ValueError(f"family {family!r}: expected one of {sorted(TRAINING_FAMILIES)}")
+    families = {**TRAINING_FAMILIES, **CHOOSING_FAMILIES}
+    if family not in families:
+        raise ValueError(f"family {family!r}: expected one of {sorted(families)}")
 
     if split != "train" and extra_dir is not None:
         raise ValueError("extra images are training images: give them with the train split only")
     # A path's outcome depends on the decision only through the U-Net's hold (its severity
     # probabilities): the bundled decision gives the hold users get.
     return collect_outcomes(out, _restorer(), clean_dir=clean_dir or DEFAULT_CLEAN, split=split, family=family,
-                            damage=TRAINING_FAMILIES[family], include_clean=family == "broad",
+                            damage=families[family], include_clean=family == "broad",
                             extra_dir=extra_dir, seeds=tuple(range(seeds)), max_side=max_side,
                             split_seed=split_seed, limit=limit, resume=resume, progress=progress)
 
@@ -105,10 +112,12 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--split", choices=("train", "val"), default="train",
                    help="val: the validation sources, which no shipped model trained on (for measuring, not fitting)")
+    from artrestore.training.routing_outcomes import CHOOSING_FAMILIES
     from artrestore.training.unet_broad_data import DAMAGE_FAMILIES
 
-    p.add_argument("--family", choices=DAMAGE_FAMILIES, default="broad",
-                   help="training-side damage family (legacy: the first synthesizer; no undamaged rows)")
+    p.add_argument("--family", choices=(*DAMAGE_FAMILIES, *CHOOSING_FAMILIES), default="broad",
+                   help="training-side damage family (legacy: the first synthesizer; no undamaged rows), or "
+                        "proxy: rows to choose on, never to fit (docs/damage.md)")
     p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")
     p.add_argument("--resume", action="store_true", help="keep rows already in --out")
     p.add_argument("--views", type=int, default=None,

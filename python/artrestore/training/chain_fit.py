@@ -57,22 +57,33 @@ log = logging.getLogger(__name__)
 CLEAN_SHARE = 0.9
 
 
-def choose_default(outcomes: dict, clean_share: float = CLEAN_SHARE) -> tuple[int, dict]:
-    """(grid index, its severity table) of the classical setting (see the module docstring)."""
-    gains = gains_of(outcomes)
-    sev = outcomes["severity"]
-    damaged = sorted(s for s in set(sev) if s != "none")
-    per_sev = np.stack([gains[sev == s].mean(axis=0) for s in damaged])  # (n_sev, n_settings)
-    ok = (per_sev >= 0).all(axis=0)
-    if (sev == "none").any():
-        clean_out = outcomes["psnr_in"][sev == "none"][:, None] + gains[sev == "none"]
-        ok &= (clean_out >= CLEAN_PSNR).mean(axis=0) >= clean_share
-    damaged_rows = sev != "none"
-    scores = np.array([score(severity_table({"severity": sev[damaged_rows], "psnr_in": outcomes["psnr_in"][damaged_rows]},
-                                            gains[damaged_rows, j])) if ok[j] else -np.inf
-                       for j in range(gains.shape[1])])
-    best = int(np.argmax(scores)) if np.isfinite(scores).any() else identity_index(outcomes)
-    return best, severity_table(outcomes, gains[:, best])
+def choose_default(outcomes: dict, clean_share: float = CLEAN_SHARE, also: tuple = ()) -> tuple[int, dict]:
+    """(grid index, its severity table on ``outcomes``) of the classical setting (see the module
+    docstring). ``also``: outcome sets of other damage families on the same grid (the proxy family,
+    for choosing only): a setting must then lose at no severity on any family, and its score is the
+    lowest of the families' scores (a choice that holds on damage it was not fitted to)."""
+    families = [outcomes, *also]
+    for other in also:
+        if not np.array_equal(other["settings"], outcomes["settings"]):
+            raise ValueError("every outcome set must share the settings grid")
+    n_settings = outcomes["settings"].shape[0]
+    ok = np.ones(n_settings, bool)
+    scores = np.full((len(families), n_settings), -np.inf)
+    for f, data in enumerate(families):
+        gains = gains_of(data)
+        sev = data["severity"]
+        damaged = sorted(s for s in set(sev) if s != "none")
+        per_sev = np.stack([gains[sev == s].mean(axis=0) for s in damaged])  # (n_sev, n_settings)
+        ok &= (per_sev >= 0).all(axis=0)
+        if (sev == "none").any():
+            clean_out = data["psnr_in"][sev == "none"][:, None] + gains[sev == "none"]
+            ok &= (clean_out >= CLEAN_PSNR).mean(axis=0) >= clean_share
+        rows = sev != "none"
+        damaged_only = {"severity": sev[rows], "psnr_in": data["psnr_in"][rows]}
+        scores[f] = [score(severity_table(damaged_only, gains[rows, j])) for j in range(n_settings)]
+    robust = np.where(ok, scores.min(axis=0), -np.inf)
+    best = int(np.argmax(robust)) if np.isfinite(robust).any() else identity_index(outcomes)
+    return best, severity_table(outcomes, gains_of(outcomes)[:, best])
 
 
 def select_bank(gains: np.ndarray, n_settings: int, first: list[int]) -> list[int]:

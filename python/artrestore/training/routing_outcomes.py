@@ -46,7 +46,7 @@ from artrestore.training.unet_broad_data import DAMAGE_FAMILIES, damage_one
 log = logging.getLogger(__name__)
 
 __all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "legacy_family", "family_damage",
-           "TRAINING_FAMILIES",
+           "TRAINING_FAMILIES", "CHOOSING_FAMILIES", "proxy_family_damage",
            "restorer_paths", "source_images",
            "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "same_rows", "write_outcomes"]
 
@@ -70,6 +70,18 @@ def family_damage(clean, severity, seed, family: str = "broad"):
 TRAINING_FAMILIES = {name: functools.partial(family_damage, family=name) for name in DAMAGE_FAMILIES}
 broad_family = TRAINING_FAMILIES["broad"]
 legacy_family = TRAINING_FAMILIES["legacy"]
+
+
+def proxy_family_damage(clean, severity, seed):
+    """The damaged image alone of the proxy family (``artrestore.proxy_family``)."""
+    from artrestore.proxy_family import proxy_damage
+
+    return proxy_damage(clean, severity, seed)[0]
+
+
+# Families whose rows may choose (a margin, a cost, a threshold) on any split but never train a
+# forest: the proxy family, left out of training on purpose (docs/damage.md, "Proxy family").
+CHOOSING_FAMILIES = {"proxy": proxy_family_damage}
 
 
 def restorer_paths(strategies=None) -> dict[str, str]:
@@ -224,11 +236,11 @@ def collect_outcomes(out_csv, restorer, *, clean_dir=DEFAULT_CLEAN, split: str =
                      max_side: int = 384, split_seed: int = 0, limit: int | None = None, resume: bool = False,
                      progress: bool = True) -> tuple[pathlib.Path, list[str]]:
     """Measure and write the outcome CSV; returns (path, errors). A family outside
-    ``TRAINING_FAMILIES`` (the check family, for the report) is measured on the test split only:
-    nothing is fitted on it."""
+    ``TRAINING_FAMILIES`` and ``CHOOSING_FAMILIES`` (the check family, for the report) is measured
+    on the test split only: nothing is fitted or chosen on it."""
     from artrestore.training.damage_ranges import SEVERITIES
 
-    if family not in TRAINING_FAMILIES and split != "test":
+    if family not in TRAINING_FAMILIES and family not in CHOOSING_FAMILIES and split != "test":
         raise ValueError(f"the {family} family is a test: measure it on the test split only")
     out_csv = pathlib.Path(out_csv)
     severities = tuple(severities or SEVERITIES) + ((CLEAN,) if include_clean else ())

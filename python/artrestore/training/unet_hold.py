@@ -50,19 +50,31 @@ HOLDS = {COLOUR_KEEP_KEY: (hold_colour, SHARES), CHANGE_KEEP_KEY: (hold_change, 
 MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 CLEAN_FLOOR_DB = 38.0  # the no_harm rule's floor for clean images: the fast chain's do-no-harm level
+FAMILIES = ("broad", "legacy", "proxy")  # damage families a hold may be chosen on (never the check family)
+
+
+def _damage(clean, severity: str, seed: int, family: str):
+    """A damaged version of ``clean`` by a training family (``unet_broad_data.DAMAGE_FAMILIES``) or by
+    the proxy family (``artrestore.proxy_family``: for choosing, never trained on)."""
+    if family == "proxy":
+        from artrestore.proxy_family import proxy_damage
+
+        return proxy_damage(clean, severity, seed)[0]
+    from artrestore.training.unet_broad_data import damage_one
+
+    return damage_one(clean, severity, seed, family)[0]
 
 
 def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=None, family: str = "broad"):
     """Per val source and level: (clean, input, U-Net output, severity probabilities of the decision),
     source by source (clean first, then ``draws`` x light / moderate / severe), damaged by ``family``
-    (``unet_broad_data.DAMAGE_FAMILIES``; the hold is chosen on ``broad``, the others are for reports)."""
+    (``FAMILIES``: the hold is chosen on ``broad`` and, with ``--family``, on the proxy family too)."""
     from artrestore.analysis import routing_vector
     from artrestore.decision import load_decision
     from artrestore.dl.backends import make_backend
     from artrestore.dl.ensemble import SelfEnsemble
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.routing_outcomes import source_images
-    from artrestore.training.unet_broad_data import damage_one
 
     backend = SelfEnsemble(make_backend("local", model_dir=model_dir), views)
     decision = load_decision("learned")  # the bundled one, as the restorer uses it
@@ -73,7 +85,7 @@ def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=No
         inputs = [("clean", clean)]
         for d in range(draws):
             for k, severity in enumerate(SEVERITIES):
-                inputs.append((severity, damage_one(clean, severity, damage_seed(i, k, d, draws), family)[0]))
+                inputs.append((severity, _damage(clean, severity, damage_seed(i, k, d, draws), family)))
         for level, image in inputs:
             probability = dict(zip(decision.classes, map(float, decision.predict_severity_proba(routing_vector(image))[0])))
             out.append((level, clean, image, backend.restore(image), probability))
@@ -119,40 +131,63 @@ def _admissible(rule: str, scores: dict, everything: dict, inputs: dict) -> bool
     return scores["light"]["psnr"] >= inputs["light"]["psnr"] and scores["clean"]["psnr"] >= CLEAN_FLOOR_DB
 
 
-def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=None, rule: str = "keep_all") -> dict:
+def _family_terms(outcomes) -> tuple[dict, dict, dict]:
+    """(input scores per level, the one-share-for-all scores of each hold, the whole change per level)."""
     from artrestore.metrics import psnr, ssim
 
-    if draws < 1:
-        raise ValueError(f"draws must be at least 1, got {draws}")
-    if rule not in RULES:
-        raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
-    outcomes = _outcomes(clean_dir, model_dir, draws, views, extra_val)
     inputs = {level: {"psnr": float(np.mean([min(psnr(c, i), PSNR_CAP) for lv, c, i, _, _ in outcomes if lv == level])),
                       "ssim": float(np.mean([ssim(c, i) for lv, c, i, _, _ in outcomes if lv == level]))}
               for level in LEVELS}
     uniform = {hold: {str(s): _scores(outcomes, hold, dict.fromkeys(CLASSES, s)) for s in shares}
                for hold, (_, shares) in HOLDS.items()}
     everything = {level: v["psnr"] for level, v in uniform[CHANGE_KEEP_KEY]["1.0"].items()}  # the output as it is
+    return inputs, uniform, everything
+
+
+def choose(clean_dir, model_dir=None, draws: int = 1, views: int = 1, extra_val=None, rule: str = "keep_all",
+           families=("broad",)) -> dict:
+    """The hold ``rule`` chooses; with several ``families`` a triple must meet the rule's floor on
+    every family, and its mean is taken over every family's levels."""
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {sorted(RULES)}, got {rule!r}")
+    families = tuple(dict.fromkeys(families))
+    unknown = sorted(set(families) - set(FAMILIES))
+    if unknown or not families:
+        raise ValueError(f"families must be a non-empty subset of {FAMILIES}; unknown: {unknown}")
+    outcomes = {f: _outcomes(clean_dir, model_dir, draws, views, extra_val, f) for f in families}
+    terms = {f: _family_terms(outcomes[f]) for f in families}
     scored = rule_levels(rule)
+
+    def mean_of(per_family: dict) -> float:
+        return float(np.mean([per_family[f][level]["psnr"] for f in families for level in scored]))
+
     # keep_all starts from the whole change (always admissible); no_harm from none of it (always
     # admissible: the input itself), so each rule's fallback is the one its floor allows.
     start = 1.0 if rule == "keep_all" else 0.0
     best = (CHANGE_KEEP_KEY, dict.fromkeys(CLASSES, start))
-    best_mean = np.mean([uniform[CHANGE_KEEP_KEY][str(start)][level]["psnr"] for level in scored])
+    best_mean = mean_of({f: terms[f][1][CHANGE_KEEP_KEY][str(start)] for f in families})
     for hold, (_, shares) in HOLDS.items():
         for triple in itertools.product(shares, repeat=len(CLASSES)):
             keep = dict(zip(CLASSES, triple))
-            scores = _scores(outcomes, hold, keep, with_ssim=False)  # SSIM only for the reported rows
-            if not _admissible(rule, scores, everything, inputs):
+            scores = {f: _scores(outcomes[f], hold, keep, with_ssim=False) for f in families}  # SSIM: reported rows only
+            if not all(_admissible(rule, scores[f], terms[f][2], terms[f][0]) for f in families):
                 continue
-            mean = np.mean([scores[level]["psnr"] for level in scored])
+            mean = mean_of(scores)
             if mean > best_mean + 1e-9:
                 best, best_mean = (hold, keep), mean
-    return {"sources": sum(level == "clean" for level, *_ in outcomes), "draws": draws, "views": views,
-            "extra_val": None if extra_val is None else str(extra_val),
-            "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
-            "input": inputs, "uniform": uniform, "chosen": {"hold": best[0], "shares": best[1]},
-            "chosen_scores": _scores(outcomes, *best), "rule": RULES[rule], "rule_name": rule}
+    first = families[0]
+    report = {"sources": sum(level == "clean" for level, *_ in outcomes[first]), "draws": draws, "views": views,
+              "extra_val": None if extra_val is None else str(extra_val),
+              "shares": {h: list(s) for h, (_, s) in HOLDS.items()},
+              "input": terms[first][0], "uniform": terms[first][1], "chosen": {"hold": best[0], "shares": best[1]},
+              "chosen_scores": _scores(outcomes[first], *best), "rule": RULES[rule], "rule_name": rule,
+              "families": list(families)}
+    if len(families) > 1:
+        report["per_family"] = {f: {"input": terms[f][0], "uniform": terms[f][1],
+                                    "chosen_scores": _scores(outcomes[f], *best)} for f in families}
+    return report
 
 
 def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
@@ -167,6 +202,7 @@ def record_choice(model_dir, report: dict, report_name: str) -> pathlib.Path:
         metadata.pop(shares_key(hold, views), None)
     metadata[shares_key(report["chosen"]["hold"], views)] = report["chosen"]["shares"]
     metadata[shares_key("hold_choice", views)] = {"split": "val (seed 0)", "sources": report["sources"],
+                               "families": report.get("families", ["broad"]),
                                "draws": report.get("draws", 1), "rule": report["rule"], "report": report_name}
     path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     return path
@@ -186,10 +222,14 @@ def main(argv=None) -> int:
     parser.add_argument("--rule", default="keep_all", choices=sorted(RULES),
                         help="keep_all: lose no level against the whole change (the rule run 10's hold was "
                              f"chosen by); no_harm: light damage at or above the input, clean >= {CLEAN_FLOOR_DB:g} dB")
+    parser.add_argument("--family", action="append", choices=FAMILIES, default=None,
+                        help="damage family to choose on (repeat for several: the floor must hold on each; "
+                             "default broad); proxy = artrestore.proxy_family, for choosing only")
     parser.add_argument("--write-metadata", action="store_true", help="record the choice in the U-Net's metadata")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    report = choose(args.clean, args.unet, args.draws, args.views, args.extra_val, args.rule)
+    report = choose(args.clean, args.unet, args.draws, args.views, args.extra_val, args.rule,
+                    tuple(args.family or ("broad",)))
     pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     if args.write_metadata:
         record_choice(args.unet, report, pathlib.Path(args.out).name)
