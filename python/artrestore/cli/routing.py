@@ -112,10 +112,9 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--split", choices=("train", "val"), default="train",
                    help="val: the validation sources, which no shipped model trained on (for measuring, not fitting)")
-    from artrestore.training.routing_outcomes import CHOOSING_FAMILIES
-    from artrestore.training.unet_broad_data import DAMAGE_FAMILIES
+    from artrestore.training.unet_broad_data import CHOOSING_FAMILY_NAMES, DAMAGE_FAMILIES
 
-    p.add_argument("--family", choices=(*DAMAGE_FAMILIES, *CHOOSING_FAMILIES), default="broad",
+    p.add_argument("--family", choices=(*DAMAGE_FAMILIES, *CHOOSING_FAMILY_NAMES), default="broad",
                    help="training-side damage family (legacy: the first synthesizer; no undamaged rows), or "
                         "proxy: rows to choose on, never to fit (docs/damage.md)")
     p.add_argument("--limit", type=int, default=None, help="first N sources only (smoke runs)")

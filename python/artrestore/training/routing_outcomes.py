@@ -41,7 +41,7 @@ from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import read_image
 from artrestore.strategies import STRATEGIES
 from artrestore.training.datasets import list_images, split_sources
-from artrestore.training.unet_broad_data import DAMAGE_FAMILIES, damage_one
+from artrestore.training.unet_broad_data import CHOOSING_FAMILY_NAMES, DAMAGE_FAMILIES, damage_one
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ def proxy_family_damage(clean, severity, seed):
 # Families whose rows may choose (a margin, a cost, a threshold) on any split but never train a
 # forest: the proxy family, left out of training on purpose (docs/damage.md, "Proxy family").
 CHOOSING_FAMILIES = {"proxy": proxy_family_damage}
+assert tuple(CHOOSING_FAMILIES) == CHOOSING_FAMILY_NAMES
 
 
 def restorer_paths(strategies=None) -> dict[str, str]:

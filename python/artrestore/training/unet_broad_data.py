@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 __all__ = ["read_rgb", "load_images", "damage_one", "damage_all", "crop_batch", "val_damage_seed", "val_plan",
-           "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES"]
+           "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES", "CHOOSING_FAMILY_NAMES"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -33,6 +33,9 @@ EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--dr
 # and the project's first synthesizer (``training.synthesis``), whose fading, cast and cracks are
 # drawn differently. Never the check family, which stays a test.
 DAMAGE_FAMILIES = ("broad", "legacy")
+# Damage generators used to choose (a hold, a margin, a setting) and never as a training pair: the
+# proxy family (``artrestore.proxy_family``, docs/damage.md).
+CHOOSING_FAMILY_NAMES = ("proxy",)
 
 
 def val_damage_seed(source: int, severity: int, draw: int, draws: int) -> int:

@@ -37,7 +37,11 @@ import numpy as np
 
 from artrestore.dl.ensemble import VIEWS
 from artrestore.dl.hold import CHANGE_KEEP_KEY, COLOUR_KEEP_KEY, hold_change, hold_colour, keep_for, shares_key
-from artrestore.training.unet_broad_data import VAL_SEED0  # noqa: F401  (re-exported)
+from artrestore.training.unet_broad_data import (
+    CHOOSING_FAMILY_NAMES,
+    DAMAGE_FAMILIES,
+    VAL_SEED0,  # noqa: F401  (re-exported)
+)
 from artrestore.training.unet_broad_data import val_damage_seed as damage_seed
 
 log = logging.getLogger(__name__)
@@ -50,13 +54,13 @@ HOLDS = {COLOUR_KEEP_KEY: (hold_colour, SHARES), CHANGE_KEEP_KEY: (hold_change, 
 MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 CLEAN_FLOOR_DB = 38.0  # the no_harm rule's floor for clean images: the fast chain's do-no-harm level
-FAMILIES = ("broad", "legacy", "proxy")  # damage families a hold may be chosen on (never the check family)
+FAMILIES = (*DAMAGE_FAMILIES, *CHOOSING_FAMILY_NAMES)  # a hold may be chosen on these (never the check family)
 
 
 def _damage(clean, severity: str, seed: int, family: str):
     """A damaged version of ``clean`` by a training family (``unet_broad_data.DAMAGE_FAMILIES``) or by
     the proxy family (``artrestore.proxy_family``: for choosing, never trained on)."""
-    if family == "proxy":
+    if family in CHOOSING_FAMILY_NAMES:
         from artrestore.proxy_family import proxy_damage
 
         return proxy_damage(clean, severity, seed)[0]
