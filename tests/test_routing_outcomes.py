@@ -80,24 +80,31 @@ def test_collect_writes_resumes_and_refuses_the_check_family_on_train(astronaut,
         ro.collect_outcomes(tmp_path / "x.csv", stand_in, clean_dir=folder, family="check", split="train")
 
 
-def test_the_cli_measures_the_legacy_family_with_its_own_damage_and_no_undamaged_rows(astronaut, tmp_path,
-                                                                                     monkeypatch):
+def _cli_outcomes(astronaut, tmp_path, monkeypatch, family):
+    """(clean folder, the CLI's parser, rows) of `routing outcomes --family FAMILY` on seven small
+    sources (the split gives 5 train, 1 val, 1 test) with a stand-in restorer; CSV: FAMILY.csv."""
     from artrestore.cli import routing as cli_routing
-    from artrestore.training.datasets import list_images, split_sources
-    from artrestore.training.synthesis import synthesize_damage
 
     folder = tmp_path / "clean"
     folder.mkdir()
-    for k in range(7):  # the split gives 5 train, 1 val, 1 test
+    for k in range(7):
         write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
     monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: {"classical": "classical"})
     monkeypatch.setattr(cli_routing, "_restorer", lambda **kwargs: StandIn())
     parser = argparse.ArgumentParser()
     cli_routing.outcomes_arguments(parser)
-    out = tmp_path / "legacy.csv"
-    args = parser.parse_args(["--out", str(out), "--clean", str(folder), "--seeds", "1", "--family", "legacy"])
+    out = tmp_path / f"{family}.csv"
+    args = parser.parse_args(["--out", str(out), "--clean", str(folder), "--seeds", "1", "--family", family])
     assert cli_routing.run_outcomes(args) == 0
-    rows = ro.read_outcomes(out)
+    return folder, parser, ro.read_outcomes(out)
+
+
+def test_the_cli_measures_the_legacy_family_with_its_own_damage_and_no_undamaged_rows(astronaut, tmp_path,
+                                                                                     monkeypatch):
+    from artrestore.training.datasets import list_images, split_sources
+    from artrestore.training.synthesis import synthesize_damage
+
+    folder, parser, rows = _cli_outcomes(astronaut, tmp_path, monkeypatch, "legacy")
     names = [p.name for p in list_images(folder)]
     train = sorted(n for n, s in split_sources(names, 0).items() if s == "train")
     assert sorted({r["source"] for r in rows}) == train
@@ -115,29 +122,17 @@ def test_the_cli_measures_the_legacy_family_with_its_own_damage_and_no_undamaged
 
 def test_the_cli_measures_the_proxy_family_for_choosing_and_the_fit_refuses_its_rows(astronaut, tmp_path,
                                                                                     monkeypatch):
-    from artrestore.cli import routing as cli_routing
     from artrestore.proxy_family import proxy_damage
     from artrestore.training.decision_fit import fit_decision
 
-    folder = tmp_path / "clean"
-    folder.mkdir()
-    for k in range(7):
-        write_image(folder / f"s{k}.png", np.ascontiguousarray(np.roll(astronaut[::8, ::8], 9 * k, axis=1)))
-    monkeypatch.setattr(ro, "restorer_paths", lambda strategies=None: {"classical": "classical"})
-    monkeypatch.setattr(cli_routing, "_restorer", lambda **kwargs: StandIn())
-    parser = argparse.ArgumentParser()
-    cli_routing.outcomes_arguments(parser)
-    out = tmp_path / "proxy.csv"
-    args = parser.parse_args(["--out", str(out), "--clean", str(folder), "--seeds", "1", "--family", "proxy"])
-    assert cli_routing.run_outcomes(args) == 0
-    rows = ro.read_outcomes(out)
+    folder, _, rows = _cli_outcomes(astronaut, tmp_path, monkeypatch, "proxy")
     assert {r["family"] for r in rows} == {"proxy"} and ro.CLEAN not in {r["severity"] for r in rows}
     row = rows[0]
     clean = dict(ro.source_images(folder, "train")[0])[row["source"]]
     proxy = proxy_damage(clean, row["severity"], row["seed"])[0]
     assert row["psnr_none"] == pytest.approx(min(metrics.psnr(proxy, clean), ro.PSNR_CAP_DB), abs=1e-6)
     with pytest.raises(ValueError, match="training families"):
-        fit_decision([out], tmp_path / "decision")
+        fit_decision([tmp_path / "proxy.csv"], tmp_path / "decision")
 
 
 def _rows(n=30, seed=0):
