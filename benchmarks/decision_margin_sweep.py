@@ -28,14 +28,6 @@ LEVELS = ("light", "moderate", "severe")
 TIME_FRACTION = 0.5  # issue 16: auto at <= 50 % of always-U-Net's time
 
 
-def _with_balanced(decision, margin: float, cost: float):
-    forest, margins, costs, times = decision._by_views[1]
-    margins, costs = {**margins, "balanced": margin}, {**costs, "balanced": cost}
-    decision._by_views[1] = (forest, margins, costs, times)
-    decision.margins, decision.costs = margins, costs
-    return decision
-
-
 def _auto_gains(rows, choices) -> dict:
     """Per level: (mean gain dB, standard error) of the rows' chosen paths against their inputs."""
     from artrestore.training.routing_outcomes import NONE
@@ -75,7 +67,8 @@ def sweep(outcome_csvs, margins=None, costs=None) -> dict:
         grid = []
         for m in margins:
             for c in costs:
-                choices, _ = check_unet(rows, replay(rows, _with_balanced(decision, m, c)), acceptance)
+                variant = decision.with_rule("balanced", margin_db=m, cost_db_per_s=c)
+                choices, _ = check_unet(rows, replay(rows, variant), acceptance)
                 gains = _auto_gains(rows, choices)
                 time = float(np.mean([r[f"ms_{c_}"] for r, c_ in zip(rows, choices) if r["severity"] != "clean"]))
                 all_damaged = float(np.mean([r[f"psnr_{c_}"] - r["psnr_none"] for r, c_ in zip(rows, choices)
@@ -83,7 +76,6 @@ def sweep(outcome_csvs, margins=None, costs=None) -> dict:
                 grid.append({"margin_db": m, "cost_db_per_s": c, "levels": gains, "all_damaged": all_damaged,
                              "time_fraction": time / dl_time})
         result["families"][name] = {"rows": len(rows), "oracle_all_damaged": oracle, "grid": grid}
-    _with_balanced(decision, *bundled)
     return result
 
 

@@ -109,6 +109,22 @@ def test_choice_rule_does_no_harm_and_prices_time(fitted):
         decision.choose(gains, seconds, "quality", time_budget_s=0)
 
 
+def test_with_rule_changes_one_preference_in_a_copy(fitted):
+    decision = LearnedDecision.load(fitted)
+    seconds = {"classical": 0.01, "deep_learning": 2.0}
+    gains = {"classical": 1.25, "deep_learning": 1.75}
+    strict = decision.with_rule("quality", margin_db=5.0)
+    assert strict.choose(gains, seconds, "quality")[0] == NONE
+    assert strict.margins["speed"] == decision.margins["speed"] and decision.margins["quality"] != 5.0
+    pricey = decision.with_rule("quality", margin_db=0.0, cost_db_per_s=1.0)
+    assert pricey.choose(gains, seconds, "quality")[0] == "classical"  # 0.5 dB more is not worth 2 s
+    assert decision.with_rule("quality", margin_db=0.0).choose(gains, seconds, "quality")[0] == "deep_learning"
+    with pytest.raises(ValueError, match="prefer"):
+        decision.with_rule("fastest", margin_db=1.0)
+    with pytest.raises(ValueError, match="margin_db"):
+        decision.with_rule("quality", margin_db=-1.0)
+
+
 def test_route_table_matches_the_runtime_rule(fitted):
     decision = LearnedDecision.load(fitted)
     rng = np.random.default_rng(1)

@@ -131,6 +131,27 @@ class LearnedDecision:
                        for profile in PROFILES}
         return _forest(arrays, prefix, len(self.paths)), margins, costs, time_models
 
+    def with_rule(self, prefer: str, *, margin_db: float | None = None,
+                  cost_db_per_s: float | None = None) -> "LearnedDecision":
+        """A copy whose ``prefer`` margin (dB) and / or cost (dB per second) are replaced, for every
+        U-Net view count; the forests are shared, nothing else changes (a user's own trade-off, or
+        a sweep over the rule's settings)."""
+        import copy
+
+        if prefer not in PREFERENCES:
+            raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
+        for name, value in (("margin_db", margin_db), ("cost_db_per_s", cost_db_per_s)):
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        other = copy.copy(self)
+        other._by_views = {}
+        for views, (forest, margins, costs, times) in self._by_views.items():
+            margins = {**margins, prefer: float(margin_db)} if margin_db is not None else margins
+            costs = {**costs, prefer: float(cost_db_per_s)} if cost_db_per_s is not None else costs
+            other._by_views[views] = (forest, margins, costs, times)
+        _, other.margins, other.costs, _ = other._by_views[1]
+        return other
+
     @property
     def view_counts(self) -> tuple[int, ...]:
         """The U-Net view counts this decision has its own calibration for (1 always)."""
