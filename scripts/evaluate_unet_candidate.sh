@@ -28,12 +28,17 @@ step export artrestore train export-onnx --model-dir "$model" --clean "$clean" -
 # The holds by the rule the shipped U-Net's were chosen by (no_harm since 2026-12-07; HOLD_RULE=keep_all
 # for the former one), so a candidate and the reference are held the same way.
 rule=${HOLD_RULE:-no_harm}
+# The shipped U-Net's holds are chosen on the broad and the proxy family since 2026-12-07 night
+# (HOLD_FAMILIES="broad proxy"); the reference folder below was held on the broad family alone, so
+# the default stays "broad" until that reference is measured again with the two-family hold.
+families=()
+for family in ${HOLD_FAMILIES:-broad}; do families+=(--family "$family"); done
 step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --rule "$rule" \
-  --out "$out/unet_hold_draws4.json" --write-metadata
+  "${families[@]}" --out "$out/unet_hold_draws4.json" --write-metadata
 # The eight-view hold too (the accelerated profile's; run 10 keeps 0.3 of a light image's change
 # there), so a candidate is complete before any look at a test split: soup67's look lacked it.
 step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 --rule "$rule" \
-  --out "$out/unet_hold_draws4_x8.json" --write-metadata
+  "${families[@]}" --out "$out/unet_hold_draws4_x8.json" --write-metadata
 for family in broad legacy; do
   step "family_$family" python benchmarks/unet_family_hold.py --clean "$clean" --unet "$model" --family "$family" \
     --draws 4 --out "$out/family_hold_$family.json"
