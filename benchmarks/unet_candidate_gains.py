@@ -1,6 +1,7 @@
 """A U-Net candidate against a reference on the same damaged validation images, with the noise.
 
-In: two ``family_hold_{broad,legacy}.json`` pairs written by ``benchmarks/unet_family_hold.py``
+In: two ``family_hold_{broad,legacy}.json`` pairs (and ``family_hold_proxy.json`` where both have it)
+written by ``benchmarks/unet_family_hold.py``
 (``scripts/evaluate_unet_candidate.sh`` writes the candidate's; run 10's are in
 ``benchmarks/results/unet_runs/not_shipped_two_families/``), on the same draws. Out (stdout, and
 JSON with ``--out``): per family and damaged level, the mean paired difference in PSNR with the
@@ -24,6 +25,7 @@ import sys
 import numpy as np
 
 FAMILIES = ("broad", "legacy")
+OPTIONAL_FAMILIES = ("proxy",)  # compared when both folders hold its file (references before 2026-12-07 night do not)
 LEVELS = ("light", "moderate", "severe")
 
 
@@ -79,7 +81,11 @@ def main(argv=None) -> int:
     if (args.candidate is None) != (args.reference is None):
         parser.error("--candidate and --reference go together")
     pairs = {report.stem: _extra_rows(report)[::-1] for report in args.extra_report}
-    for family in FAMILIES if args.candidate else ():
+    for family in (*FAMILIES, *OPTIONAL_FAMILIES) if args.candidate else ():
+        files = [folder / f"family_hold_{family}{suffix}.json" for folder, suffix in
+                 ((args.candidate, args.candidate_suffix), (args.reference, args.reference_suffix))]
+        if family in OPTIONAL_FAMILIES and not all(f.is_file() for f in files):
+            continue
         pairs[family] = (_read_rows(args.candidate, family, args.candidate_suffix),
                          _read_rows(args.reference, family, args.reference_suffix))
     result = {}

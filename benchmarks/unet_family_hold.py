@@ -2,7 +2,8 @@
 
 Inputs: the clean dataset folder (its ``val`` sources, longer side <= 512 px), a U-Net folder whose
 metadata records its hold (``training.unet_hold --write-metadata``), a damage family: ``broad``
-(the training family) or ``legacy`` (the project's first synthesizer, ``training.synthesis``).
+(the training family), ``legacy`` (the project's first synthesizer, ``training.synthesis``) or
+``proxy`` (``artrestore.proxy_family``, for choosing only).
 Never the check family: this is for choosing between models. Each source is damaged ``draws``
 times per severity with the hold's validation seeds (``unet_broad_data.val_damage_seed``) and also
 kept clean (``training.unet_hold``'s outcomes). Output (JSON): per level (clean, light, moderate,
@@ -61,7 +62,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clean", required=True)
     parser.add_argument("--unet", default=None, help="U-Net folder (default: the bundled one)")
-    parser.add_argument("--family", choices=("broad", "legacy"), required=True)
+    from artrestore.training.unet_hold import FAMILIES
+
+    parser.add_argument("--family", choices=FAMILIES, required=True,
+                        help="broad, legacy, or proxy (artrestore.proxy_family: for choosing, never trained on)")
     parser.add_argument("--draws", type=int, default=4)
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Judge a U-Net trained on the lent GPU by the rule fixed before (docs/unet_training.md): its own
-# hold chosen on the broad validation split, then both training-side families with that hold, then
-# (reported beside, never used to choose) the held-out crops of the third and fourth collections.
+# hold chosen on the broad and proxy validation images, then both training-side families and the
+# proxy family with that hold, then (reported beside, never used to choose) the held-out crops of the
+# third and fourth collections.
 # The check family is not touched here. CPU only; about 20 minutes on 2 cores.
 #
 #   bash scripts/evaluate_unet_candidate.sh RUN_FOLDER OUT_FOLDER
@@ -9,11 +10,12 @@
 # RUN_FOLDER (unet.npz + model_metadata.json, as a device call returns it) is copied to
 # OUT_FOLDER/model and left as it is, so it can be carried to the next call unchanged.
 # OUT_FOLDER gets the ONNX export, unet_hold_draws4.json and unet_hold_draws4_x8.json (the holds
-# for one view and eight), family_hold_{broad,legacy}.json, pack{3,4}_val_extra.json (against the
-# bundled U-Net), gains_vs_run10.json (paired gains over run 10 on both families with their
+# for one view and eight), family_hold_{broad,legacy,proxy}.json, pack{3,4}_val_extra.json (against
+# the bundled U-Net), gains_vs_run10.json (paired gains over run 10 on the three families with their
 # standard error over sources) and one log per step.
-# The reference: run 10 with its do-no-harm hold, benchmarks/results/unet_runs/run10_no_harm_hold/
-# (run 10 with the former hold: not_shipped_two_families/family_hold_*_run10.json).
+# The reference: run 10 with its shipped two-family hold, benchmarks/results/unet_runs/run10_two_family_hold/
+# (with the one-family do-no-harm hold: run10_no_harm_hold/; with the former hold:
+# not_shipped_two_families/family_hold_*_run10.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: $0 RUN_FOLDER OUT_FOLDER" >&2; exit 2; }
@@ -29,17 +31,18 @@ step export artrestore train export-onnx --model-dir "$model" --clean "$clean" -
 # for the former one), so a candidate and the reference are held the same way.
 rule=${HOLD_RULE:-no_harm}
 # The shipped U-Net's holds are chosen on the broad and the proxy family since 2026-12-07 night
-# (HOLD_FAMILIES="broad proxy"); the reference folder below was held on the broad family alone, so
-# the default stays "broad" until that reference is measured again with the two-family hold.
+# (HOLD_FAMILIES="broad" for the one-family rule, against the reference of that rule:
+# REFERENCE=benchmarks/results/unet_runs/run10_no_harm_hold).
 families=()
-for family in ${HOLD_FAMILIES:-broad}; do families+=(--family "$family"); done
+for family in ${HOLD_FAMILIES:-broad proxy}; do families+=(--family "$family"); done
+reference=${REFERENCE:-benchmarks/results/unet_runs/run10_two_family_hold}
 step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --rule "$rule" \
   "${families[@]}" --out "$out/unet_hold_draws4.json" --write-metadata
 # The eight-view hold too (the accelerated profile's; run 10 keeps 0.3 of a light image's change
 # there), so a candidate is complete before any look at a test split: soup67's look lacked it.
 step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 --rule "$rule" \
   "${families[@]}" --out "$out/unet_hold_draws4_x8.json" --write-metadata
-for family in broad legacy; do
+for family in broad legacy proxy; do
   step "family_$family" python benchmarks/unet_family_hold.py --clean "$clean" --unet "$model" --family "$family" \
     --draws 4 --out "$out/family_hold_$family.json"
 done
@@ -51,7 +54,7 @@ done
 extra=()
 for pack in pack3 pack4; do [ -f "$out/${pack}_val_extra.json" ] && extra+=(--extra-report "$out/${pack}_val_extra.json"); done
 step gains_vs_run10 python benchmarks/unet_candidate_gains.py --candidate "$out" \
-  --reference benchmarks/results/unet_runs/run10_no_harm_hold \
+  --reference "$reference" \
   "${extra[@]}" --out "$out/gains_vs_run10.json"
 cat "$out/gains_vs_run10.log"
 echo "done: $out"
