@@ -57,3 +57,19 @@ def test_extra_report_pairs_bundled_with_the_candidate(tmp_path):
     report.write_text(json.dumps({"bundled": {"rows": ref}}))
     with pytest.raises(ValueError, match="one candidate"):
         unet_candidate_gains.main(["--extra-report", str(report)])
+
+
+def test_the_proxy_family_is_paired_only_where_both_folders_have_it(tmp_path):
+    ref = [row for level in LEVELS for row in _rows([0, 1], [20.0, 22.0], level=level)]
+    cand = [row for level in LEVELS for row in _rows([0, 1], [21.0, 23.0], level=level)]  # +1.0 everywhere
+    for folder, rows in (("cand", cand), ("ref", ref)):
+        (tmp_path / folder).mkdir()
+        for family in ("broad", "legacy", "proxy"):
+            (tmp_path / folder / f"family_hold_{family}.json").write_text(json.dumps({"rows": rows}))
+    out = tmp_path / "gains.json"
+    args = ["--candidate", str(tmp_path / "cand"), "--reference", str(tmp_path / "ref"), "--out", str(out)]
+    assert unet_candidate_gains.main(args) == 0
+    assert json.loads(out.read_text())["proxy"]["severe"]["gain_db"] == pytest.approx(1.0)
+    (tmp_path / "ref" / "family_hold_proxy.json").unlink()  # an older reference: no proxy file
+    assert unet_candidate_gains.main(args) == 0
+    assert set(json.loads(out.read_text())) == {"broad", "legacy"}
