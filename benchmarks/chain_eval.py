@@ -65,9 +65,9 @@ def damage_function(family: str):
 
         return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
     if family == "proxy":  # for choosing only (artrestore.proxy_family)
-        from artrestore.proxy_family import proxy_damage
+        from artrestore.training.unet_broad_data import proxy_family_damage
 
-        return lambda clean, severity, seed: proxy_damage(clean, severity, seed)[0]
+        return proxy_family_damage
     raise ValueError(f"unknown family {family!r}")
 
 

@@ -41,6 +41,15 @@ def as_rgb(image, *, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def damage_arguments(severity, seed, severities) -> None:
+    """Raise ``ValueError`` for a ``severity`` outside ``severities`` and ``TypeError`` for a seed
+    that is not an integer (a bool is not one): the damage generators' shared argument check."""
+    if severity not in severities:
+        raise ValueError(f"severity must be one of {tuple(severities)}, got {severity!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """float image in [0, 1] -> uint8 0-255, rounded to nearest and clipped."""
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)

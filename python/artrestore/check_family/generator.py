@@ -16,7 +16,7 @@ import hashlib
 
 import numpy as np
 
-from artrestore._validate import as_rgb
+from artrestore._validate import as_rgb, damage_arguments
 from artrestore.check_family import colour, marks, optics
 from artrestore.check_family.levels import COVERAGE_FOR_MASK, EFFECT_COUNT, EFFECTS, MARK_EFFECTS, SEVERITY_LEVEL, Knob
 
@@ -41,10 +41,7 @@ def _rng(image: np.ndarray, severity: str, seed: int) -> np.random.Generator:
 
 def check_damage(clean, severity: str = "moderate", seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
     """Damage ``clean`` with the check family; returns ``(damaged, mask, record)``."""
-    if severity not in SEVERITY_LEVEL:
-        raise ValueError(f"severity must be one of {tuple(SEVERITY_LEVEL)}, got {severity!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    damage_arguments(severity, seed, tuple(SEVERITY_LEVEL))
     clean = as_rgb(clean, name="clean")
     if clean.dtype == np.uint8:
         img = clean.astype(np.float32) / 255

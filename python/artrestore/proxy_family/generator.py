@@ -16,7 +16,7 @@ import hashlib
 
 import numpy as np
 
-from artrestore._validate import as_rgb, to_uint8
+from artrestore._validate import as_rgb, damage_arguments, to_uint8
 from artrestore.proxy_family import marks, reproduction, tone
 from artrestore.proxy_family.levels import MARKS, MASK_OPACITY, PROBABILITY, SEVERITIES, STRENGTH, TONE
 
@@ -43,10 +43,7 @@ def _order(chosen: set[str], rng: np.random.Generator) -> list[str]:
 
 def proxy_damage(clean, severity: str = "moderate", seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
     """Damage ``clean``; returns ``(damaged uint8 H x W x 3, mark mask bool H x W, record)``."""
-    if severity not in SEVERITIES:
-        raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
+    damage_arguments(severity, seed, SEVERITIES)
     clean = as_rgb(clean, name="clean")
     if clean.dtype != np.uint8:
         clean = to_uint8(clean)

@@ -99,9 +99,9 @@ def _damage_fn(name: str):
 
         return lambda clean, severity, seed: synthesize_damage(clean, severity, seed)[0]
     if name == "proxy":  # for choosing only (artrestore.proxy_family): never fitted on
-        from artrestore.proxy_family import proxy_damage
+        from artrestore.training.unet_broad_data import proxy_family_damage
 
-        return lambda clean, severity, seed: proxy_damage(clean, severity, seed)[0]
+        return proxy_family_damage
     raise ValueError(f"damage model must be 'broad', 'synthesize' or 'proxy', got {name!r}")
 
 

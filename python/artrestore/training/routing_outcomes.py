@@ -41,12 +41,17 @@ from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
 from artrestore.imageio import read_image
 from artrestore.strategies import STRATEGIES
 from artrestore.training.datasets import list_images, split_sources
-from artrestore.training.unet_broad_data import CHOOSING_FAMILY_NAMES, DAMAGE_FAMILIES, damage_one
+from artrestore.training.unet_broad_data import (
+    CHOOSING_FAMILY_NAMES,
+    DAMAGE_FAMILIES,
+    damage_one,
+    proxy_family_damage,
+)
 
 log = logging.getLogger(__name__)
 
 __all__ = ["NONE", "CLEAN", "PSNR_CAP_DB", "DEFAULT_CLEAN", "broad_family", "legacy_family", "family_damage",
-           "TRAINING_FAMILIES", "CHOOSING_FAMILIES", "proxy_family_damage",
+           "TRAINING_FAMILIES", "CHOOSING_FAMILIES",
            "restorer_paths", "source_images",
            "measure_outcomes", "remeasure_path", "collect_outcomes", "read_outcomes", "same_rows", "write_outcomes"]
 
@@ -70,13 +75,6 @@ def family_damage(clean, severity, seed, family: str = "broad"):
 TRAINING_FAMILIES = {name: functools.partial(family_damage, family=name) for name in DAMAGE_FAMILIES}
 broad_family = TRAINING_FAMILIES["broad"]
 legacy_family = TRAINING_FAMILIES["legacy"]
-
-
-def proxy_family_damage(clean, severity, seed):
-    """The damaged image alone of the proxy family (``artrestore.proxy_family``)."""
-    from artrestore.proxy_family import proxy_damage
-
-    return proxy_damage(clean, severity, seed)[0]
 
 
 # Families whose rows may choose (a margin, a cost, a threshold) on any split but never train a

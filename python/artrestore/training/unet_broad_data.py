@@ -25,7 +25,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 
 __all__ = ["read_rgb", "load_images", "damage_one", "damage_all", "crop_batch", "val_damage_seed", "val_plan",
-           "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES", "CHOOSING_FAMILY_NAMES"]
+           "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES", "CHOOSING_FAMILY_NAMES",
+           "proxy_family_damage"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -36,6 +37,14 @@ DAMAGE_FAMILIES = ("broad", "legacy")
 # Damage generators used to choose (a hold, a margin, a setting) and never as a training pair: the
 # proxy family (``artrestore.proxy_family``, docs/damage.md).
 CHOOSING_FAMILY_NAMES = ("proxy",)
+
+
+def proxy_family_damage(clean, severity: str, seed: int) -> np.ndarray:
+    """The damaged uint8 image alone of the proxy family (``artrestore.proxy_family``): for choosing
+    and measuring; no training pair is ever made with it (``damage_one`` knows only ``DAMAGE_FAMILIES``)."""
+    from artrestore.proxy_family import proxy_damage
+
+    return proxy_damage(clean, severity, seed)[0]
 
 
 def val_damage_seed(source: int, severity: int, draw: int, draws: int) -> int:

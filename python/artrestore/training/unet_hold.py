@@ -60,11 +60,10 @@ FAMILIES = (*DAMAGE_FAMILIES, *CHOOSING_FAMILY_NAMES)  # a hold may be chosen on
 def _damage(clean, severity: str, seed: int, family: str):
     """A damaged version of ``clean`` by a training family (``unet_broad_data.DAMAGE_FAMILIES``) or by
     the proxy family (``artrestore.proxy_family``: for choosing, never trained on)."""
-    if family in CHOOSING_FAMILY_NAMES:
-        from artrestore.proxy_family import proxy_damage
+    from artrestore.training.unet_broad_data import damage_one, proxy_family_damage
 
-        return proxy_damage(clean, severity, seed)[0]
-    from artrestore.training.unet_broad_data import damage_one
+    if family in CHOOSING_FAMILY_NAMES:
+        return proxy_family_damage(clean, severity, seed)
 
     return damage_one(clean, severity, seed, family)[0]
 
