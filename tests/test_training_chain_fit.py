@@ -104,3 +104,11 @@ def test_chain_default_reports_the_robust_choice_from_files(tmp_path):
     assert report["chosen"]["index"] == 2
     assert report["chosen"]["proxy"]["table"]["light"]["mean_gain_db"] == pytest.approx(0.2)
     assert report["chosen"]["broad"]["score"] == pytest.approx(0.4)
+
+
+def test_the_router_is_never_fitted_on_the_proxy_family():
+    proxy = dict(outcomes({"identity": [0.0] * 14}, SEV), record={"damage": "proxy"})
+    broad = dict(outcomes({"identity": [0.0] * 14}, SEV), record={"damage": "broad"})
+    chain_fit.refuse_choosing_only([broad])
+    with pytest.raises(ValueError, match="choosing only"):
+        chain_fit.refuse_choosing_only([broad, proxy])

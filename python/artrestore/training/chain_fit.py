@@ -86,6 +86,16 @@ def choose_default(outcomes: dict, clean_share: float = CLEAN_SHARE, also: tuple
     return best, severity_table(outcomes, gains_of(outcomes)[:, best])
 
 
+def refuse_choosing_only(datasets) -> None:
+    """Raise if any outcome or colour-case set was damaged by a family that is for choosing only
+    (the proxy family, docs/damage.md): the router's forests are never fitted on it."""
+    from artrestore.training.unet_broad_data import CHOOSING_FAMILY_NAMES
+
+    bad = sorted({d["record"].get("damage") for d in datasets} & set(CHOOSING_FAMILY_NAMES))
+    if bad:
+        raise ValueError(f"the {', '.join(bad)} family is for choosing only: the chain router is never fitted on it")
+
+
 def select_bank(gains: np.ndarray, n_settings: int, first: list[int]) -> list[int]:
     bank = list(dict.fromkeys(first))
     while len(bank) < min(n_settings, gains.shape[1]):
@@ -107,6 +117,7 @@ def fit_chain_router(outcome_path, colour_path, src, out_dir, *, n_settings: int
     outcomes = load_outcomes(outcome_path)
     colour_sets = [load_outcomes(p) for p in ([colour_path] if isinstance(colour_path, (str, pathlib.Path))
                                               else colour_path)]
+    refuse_choosing_only([outcomes, *colour_sets])
     colour_pairs = [pair for data in colour_sets for pair in regenerate(data, src)]
     colour_data = {k: np.concatenate([d[k] for d in colour_sets]) for k in ("inputs", "targets", "source", "severity")}
     colour_data["record"] = [d["record"] for d in colour_sets]
