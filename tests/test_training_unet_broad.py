@@ -247,6 +247,19 @@ def test_legacy_pairs_are_the_first_synthesizer_with_an_empty_mask():
     np.testing.assert_array_equal(masks[1], reference_mask)
 
 
+def test_the_jitter_family_is_the_broad_model_on_the_colour_jittered_image():
+    from artrestore.training.broad_damage import broad_damage
+    from artrestore.training.damage_jitter import colour_jitter
+
+    clean = np.random.default_rng(4).integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    damaged, mask = unet_broad_data.damage_one(clean, "moderate", 9, "jitter")
+    reference, reference_mask, _ = broad_damage(colour_jitter(clean, "moderate", 9)[0], "moderate", 9)
+    np.testing.assert_array_equal(damaged, reference)
+    np.testing.assert_array_equal(mask, reference_mask)
+    with pytest.raises(ValueError, match="family"):
+        unet_broad_data.damage_one(clean, "moderate", 9, "proxy")
+
+
 def test_an_unknown_damage_family_is_refused_by_name():
     clean = np.zeros((32, 32, 3), np.uint8)
     with pytest.raises(ValueError, match="families"):
@@ -269,3 +282,15 @@ def test_a_run_with_legacy_pairs_scores_both_families(tmp_path):
     assert set(grown["validation_legacy"]) == {"light", "moderate", "severe"}
     with pytest.raises(ValueError, match="legacy_fraction"):
         unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), **options | {"legacy_fraction": 1.5}))
+    with pytest.raises(ValueError, match="jitter_fraction"):
+        unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "bad"), **options | {"jitter_fraction": 0.5}))
+
+
+@pytest.mark.dl
+@pytest.mark.slow
+def test_a_run_with_jitter_pairs_counts_them_and_validates_on_the_broad_pairs(tmp_path):
+    options = _tiny_run(tmp_path, 6, jitter_fraction=1.0)
+    run = unet_broad.train(unet_broad.BroadTrainConfig(out_dir=str(tmp_path / "out"), **options))["runs"][-1]
+    assert run["data"]["train_pairs_jitter"] == run["data"]["train_pairs"] == 2
+    assert run["data"]["val_pairs_legacy"] == 0 and run["validation_legacy"] is None
+    assert set(run["validation"]) == {"light", "moderate", "severe"}

@@ -91,6 +91,9 @@ class BroadTrainConfig:
     # network leaves the bundled legacy-damaged samples pale). With a share above 0 the checkpoint
     # is chosen on both families' validation pairs, and both are scored.
     legacy_fraction: float = 0.0
+    # Share of damaged training pairs of the ``jitter`` family (``training.damage_jitter``: colour
+    # randomised first); checkpoints are still chosen on the broad validation pairs.
+    jitter_fraction: float = 0.0
     image_size: int = 512
     seed: int = 0
     workers: int = 0
@@ -115,8 +118,9 @@ def train(cfg: BroadTrainConfig) -> dict:
         raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
     if cfg.precision not in TRAIN_PRECISIONS:
         raise ValueError(f"precision={cfg.precision!r}: expected one of {TRAIN_PRECISIONS}")
-    if not 0.0 <= cfg.legacy_fraction <= 1.0:
-        raise ValueError(f"legacy_fraction={cfg.legacy_fraction}: expected a share in [0, 1]")
+    for name in ("legacy_fraction", "jitter_fraction"):
+        if not 0.0 <= getattr(cfg, name) <= 1.0 - (cfg.legacy_fraction if name == "jitter_fraction" else 0.0):
+            raise ValueError(f"{name}={getattr(cfg, name)}: expected a share in [0, 1] (legacy + jitter <= 1)")
     if cfg.init_from and cfg.architecture:
         raise ValueError("architecture applies to fresh models only; a continued model keeps its own")
     _architecture(cfg.architecture)
@@ -135,9 +139,9 @@ def train(cfg: BroadTrainConfig) -> dict:
     owners = [i for i in range(len(train_clean)) for _ in range(cfg.variants)]
     severities = [SEVERITIES[int(rng.choice(3, p=p))] for _ in owners]
     seeds = [cfg.seed * 10_000_000 + k for k in range(len(owners))]
-    # Its own generator, so runs without legacy pairs draw exactly what they drew before.
-    families = ["legacy" if u < cfg.legacy_fraction else "broad"
-                for u in np.random.default_rng([cfg.seed, 2]).random(len(owners))]
+    # Its own generator, so runs without legacy or jitter pairs draw exactly what they drew before.
+    families = ["legacy" if u < cfg.legacy_fraction else "jitter" if u < cfg.legacy_fraction + cfg.jitter_fraction
+                else "broad" for u in np.random.default_rng([cfg.seed, 2]).random(len(owners))]
     damaged, masks = damage_all([train_clean[o] for o in owners], severities, seeds, cfg.workers, families)
     for k in np.flatnonzero(rng.random(len(owners)) < cfg.clean_fraction):
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
@@ -145,8 +149,9 @@ def train(cfg: BroadTrainConfig) -> dict:
     # runs with one version validate on the same pairs as earlier runs.
     val_pairs = validation_pairs(val_clean, cfg.val_variants, cfg.workers)
     legacy_pairs = validation_pairs(val_clean, cfg.val_variants, cfg.workers, "legacy") if cfg.legacy_fraction > 0 else []
-    log.info("pairs: %d train from %d images (%d legacy), %d val + %d legacy val (%.0fs)", len(damaged),
-             len(train_clean), families.count("legacy"), len(val_pairs), len(legacy_pairs), time.time() - start)
+    log.info("pairs: %d train from %d images (%d legacy, %d jitter), %d val + %d legacy val (%.0fs)", len(damaged),
+             len(train_clean), families.count("legacy"), families.count("jitter"), len(val_pairs), len(legacy_pairs),
+             time.time() - start)
     contexts = [make_context(d.astype(np.float32) / 255) for d in damaged]
 
     # Fixed validation crops (centre) for checkpointing.
@@ -236,7 +241,7 @@ def train(cfg: BroadTrainConfig) -> dict:
         "data": {"train_images_per_folder": train_counts, "val_sources": len(val_clean), "split_seed": 0,
                  "image_size": cfg.image_size,
                  "train_images": len(train_clean), "train_pairs": len(damaged), "val_pairs": len(val_pairs),
-                 "train_pairs_legacy": families.count("legacy"), "val_pairs_legacy": len(legacy_pairs)},
+                 "train_pairs_legacy": families.count("legacy"), "train_pairs_jitter": families.count("jitter"), "val_pairs_legacy": len(legacy_pairs)},
         "epochs_run": len(losses["loss"]), "best_epoch": int(np.argmin(losses["val_loss"])) + 1,
         "loss_history": [float(v) for v in losses["loss"]],
         "val_loss_history": [float(v) for v in losses["val_loss"]],

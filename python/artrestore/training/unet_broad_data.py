@@ -32,8 +32,9 @@ VAL_SEED0 = 900_000    # the first damaged version of each validation (source, s
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
 # Damage generators a training pair may come from: the broad damage model (``training.broad_damage``)
 # and the project's first synthesizer (``training.synthesis``), whose fading, cast and cracks are
-# drawn differently. Never the check family, which stays a test.
-DAMAGE_FAMILIES = ("broad", "legacy")
+# drawn differently, and ``jitter``: the broad model on an image whose colour and tone were first
+# randomised (``training.damage_jitter``). Never the check family, which stays a test.
+DAMAGE_FAMILIES = ("broad", "legacy", "jitter")
 # Damage generators used to choose (a hold, a margin, a setting) and never as a training pair: the
 # proxy family (``artrestore.proxy_family``, docs/damage.md).
 CHOOSING_FAMILY_NAMES = ("proxy",)
@@ -88,12 +89,18 @@ def load_images(folder, image_size: int) -> list[np.ndarray]:
 
 def damage_one(clean, severity: str, seed: int, family: str = "broad") -> tuple[np.ndarray, np.ndarray]:
     """(damaged uint8 RGB, line/spot mask bool H x W) of ``clean`` by one ``DAMAGE_FAMILIES``
-    generator; the ``legacy`` synthesizer returns no mask (all false)."""
+    generator; the ``legacy`` synthesizer returns no mask (all false); ``jitter`` is the broad model on
+    ``colour_jitter(clean)`` (the pair's target stays ``clean``)."""
     from artrestore.training.broad_damage import broad_damage
+    from artrestore.training.damage_jitter import colour_jitter
     from artrestore.training.synthesis import synthesize_damage
 
     if family == "legacy":
         return synthesize_damage(clean, severity, seed)[0], np.zeros(clean.shape[:2], bool)
+    if family == "jitter":
+        clean = colour_jitter(clean, severity, seed)[0]
+    elif family != "broad":
+        raise ValueError(f"family={family!r}: expected one of {DAMAGE_FAMILIES}")
     damaged, mask, _ = broad_damage(clean, severity, seed)
     return damaged, mask
 
