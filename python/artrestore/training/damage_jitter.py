@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 
-import cv2
 import numpy as np
 
 from artrestore._validate import as_rgb, damage_arguments, to_uint8
