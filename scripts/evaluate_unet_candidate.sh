@@ -3,16 +3,18 @@
 # hold chosen on the broad and proxy validation images, then both training-side families and the
 # proxy family with that hold, then (reported beside, never used to choose) the held-out crops of the
 # third and fourth collections.
-# The check family is not touched here. CPU only; about 20 minutes on 2 cores.
+# The check family is not touched here. CPU only; about 40 minutes on 2 cores (25 of them the
+# one-view hold), and about 30 more for the eight-view hold, chosen only when the candidate passes
+# the rule (benchmarks/unet_candidate_rule.py -> rule.json; ALWAYS_X8=1 chooses it anyway).
 #
 #   bash scripts/evaluate_unet_candidate.sh RUN_FOLDER OUT_FOLDER
 #
 # RUN_FOLDER (unet.npz + model_metadata.json, as a device call returns it) is copied to
 # OUT_FOLDER/model and left as it is, so it can be carried to the next call unchanged.
-# OUT_FOLDER gets the ONNX export, unet_hold_draws4.json and unet_hold_draws4_x8.json (the holds
-# for one view and eight), family_hold_{broad,legacy,proxy}.json, pack{3,4}_val_extra.json (against
+# OUT_FOLDER gets the ONNX export, unet_hold_draws4.json and (when the rule passes)
+# unet_hold_draws4_x8.json (the holds for one view and eight), family_hold_{broad,legacy,proxy}.json, pack{3,4}_val_extra.json (against
 # the bundled U-Net), gains_vs_run10.json (paired gains over run 10 on the three families with their
-# standard error over sources) and one log per step.
+# standard error over sources), rule.json (the rule's verdict) and one log per step.
 # The reference: run 10 with its shipped two-family hold, benchmarks/results/unet_runs/run10_two_family_hold/
 # (with the one-family do-no-harm hold: run10_no_harm_hold/; with the former hold:
 # not_shipped_two_families/family_hold_*_run10.json).
@@ -38,10 +40,6 @@ for family in ${HOLD_FAMILIES:-broad proxy}; do families+=(--family "$family"); 
 reference=${REFERENCE:-benchmarks/results/unet_runs/run10_two_family_hold}
 step hold python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --rule "$rule" \
   "${families[@]}" --out "$out/unet_hold_draws4.json" --write-metadata
-# The eight-view hold too (the accelerated profile's; run 10 keeps 0.3 of a light image's change
-# there), so a candidate is complete before any look at a test split: soup67's look lacked it.
-step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 --rule "$rule" \
-  "${families[@]}" --out "$out/unet_hold_draws4_x8.json" --write-metadata
 for family in broad legacy proxy; do
   step "family_$family" python benchmarks/unet_family_hold.py --clean "$clean" --unet "$model" --family "$family" \
     --draws 4 --out "$out/family_hold_$family.json"
@@ -57,4 +55,15 @@ step gains_vs_run10 python benchmarks/unet_candidate_gains.py --candidate "$out"
   --reference "$reference" \
   "${extra[@]}" --out "$out/gains_vs_run10.json"
 cat "$out/gains_vs_run10.log"
+# The rule (docs/unet_training.md), applied by a tool: a candidate that fails it is not looked at,
+# and its eight-view hold (about 30 minutes here) is not worth choosing.
+verdict=0
+python benchmarks/unet_candidate_rule.py --gains "$out/gains_vs_run10.json" --out "$out/rule.json" || verdict=$?
+[ "$verdict" -le 3 ] || exit "$verdict"
+if [ "$verdict" -eq 0 ] || [ "${ALWAYS_X8:-0}" = 1 ]; then
+  # The eight-view hold too (the accelerated profile's), so a candidate is complete before any look
+  # at a test split: soup67's look lacked it.
+  step hold_x8 python -m artrestore.training.unet_hold --clean "$clean" --unet "$model" --draws 4 --views 8 --rule "$rule" \
+    "${families[@]}" --out "$out/unet_hold_draws4_x8.json" --write-metadata
+fi
 echo "done: $out"
