@@ -58,23 +58,16 @@ def apply_map(image: np.ndarray, coefficients: np.ndarray, strength: float) -> n
     return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8).reshape(image.shape)
 
 
-def _damage(clean, severity, seed, family):
-    from artrestore.training.unet_broad_data import damage_one, proxy_family_damage
-
-    if family == "proxy":
-        return proxy_family_damage(clean, severity, seed)
-    return damage_one(clean, severity, seed, family)[0]
-
-
 def training_set(sources, families, draws: int, seed: int = 0):
     from artrestore.training.damage_ranges import SEVERITIES
+    from artrestore.training.unet_broad_data import family_image
 
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for k, (_, clean) in enumerate(sources):
         for d in range(draws):
             family = families[int(rng.integers(len(families)))]
-            damaged = _damage(clean, SEVERITIES[int(rng.integers(3))], 7_000_000 + draws * k + d, family)
+            damaged = family_image(clean, SEVERITIES[int(rng.integers(3))], 7_000_000 + draws * k + d, family)
             xs.append(features(damaged))
             ys.append((oracle_map(damaged, clean) - IDENTITY).ravel())
         # Clean pairs: the map must learn to leave an undamaged image alone.
@@ -86,13 +79,14 @@ def training_set(sources, families, draws: int, seed: int = 0):
 def score(model, val_sources, family: str, draws: int) -> dict:
     from artrestore.metrics import psnr
     from artrestore.training.damage_ranges import SEVERITIES
+    from artrestore.training.unet_broad_data import family_image
     from artrestore.training.unet_broad_data import val_damage_seed as damage_seed
 
     rows = []
     for i, (_, clean) in enumerate(val_sources):
         for d in range(draws):
             for k, severity in enumerate(SEVERITIES):
-                damaged = _damage(clean, severity, damage_seed(i, k, d, draws), family)
+                damaged = family_image(clean, severity, damage_seed(i, k, d, draws), family)
                 predicted = model.predict(features(damaged)[None])[0].reshape(4, 3) + IDENTITY
                 row = {"level": severity, "input": psnr(clean, damaged),
                        "oracle": psnr(clean, apply_map(damaged, oracle_map(damaged, clean), 1.0))}

@@ -67,7 +67,7 @@ DEFAULT_CLEAN = pathlib.Path(os.environ.get("ARTRESTORE_DATA", _REPO.parent / "s
 
 def family_damage(clean, severity, seed, family: str = "broad"):
     """The damaged image alone of one training-side generator (``unet_broad_data.damage_one``,
-    which the U-Net's training uses too): ``broad`` or the first synthesizer, ``legacy``."""
+    which the U-Net's training uses too): ``broad``, the first synthesizer ``legacy``, or ``jitter``."""
     return damage_one(clean, severity, seed, family)[0]
 
 

@@ -118,9 +118,10 @@ def train(cfg: BroadTrainConfig) -> dict:
         raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
     if cfg.precision not in TRAIN_PRECISIONS:
         raise ValueError(f"precision={cfg.precision!r}: expected one of {TRAIN_PRECISIONS}")
-    for name in ("legacy_fraction", "jitter_fraction"):
-        if not 0.0 <= getattr(cfg, name) <= 1.0 - (cfg.legacy_fraction if name == "jitter_fraction" else 0.0):
-            raise ValueError(f"{name}={getattr(cfg, name)}: expected a share in [0, 1] (legacy + jitter <= 1)")
+    if not 0.0 <= cfg.legacy_fraction <= 1.0:
+        raise ValueError(f"legacy_fraction={cfg.legacy_fraction}: expected a share in [0, 1]")
+    if not 0.0 <= cfg.jitter_fraction <= 1.0 - cfg.legacy_fraction:
+        raise ValueError(f"jitter_fraction={cfg.jitter_fraction}: expected a share in [0, 1 - legacy_fraction]")
     if cfg.init_from and cfg.architecture:
         raise ValueError("architecture applies to fresh models only; a continued model keeps its own")
     _architecture(cfg.architecture)

@@ -8,6 +8,8 @@
 seed) in a process pool, by the broad damage model or, per pair, another ``DAMAGE_FAMILIES``
 generator: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W; all
 false for the ``legacy`` synthesizer, which returns none).
+``family_image(clean, severity, seed, family)``: the damaged image alone, by a training or a choosing
+family.
 ``validation_pairs(val_clean, draws, workers, family)``: the fixed validation pairs (damaged,
 clean, mask, severity) of ``val_plan``, damaged by one family.
 ``val_damage_seed(source, severity, draw, draws)``: the broad damage seed of a validation pair,
@@ -26,7 +28,7 @@ import numpy as np
 
 __all__ = ["read_rgb", "load_images", "damage_one", "damage_all", "crop_batch", "val_damage_seed", "val_plan",
            "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES", "CHOOSING_FAMILY_NAMES",
-           "proxy_family_damage"]
+           "proxy_family_damage", "family_image"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -46,6 +48,14 @@ def proxy_family_damage(clean, severity: str, seed: int) -> np.ndarray:
     from artrestore.proxy_family import proxy_damage
 
     return proxy_damage(clean, severity, seed)[0]
+
+
+def family_image(clean, severity: str, seed: int, family: str) -> np.ndarray:
+    """The damaged uint8 image alone by a training family (``DAMAGE_FAMILIES``, ``damage_one``) or a
+    choosing family (``CHOOSING_FAMILY_NAMES``: the proxy family, never a training pair)."""
+    if family in CHOOSING_FAMILY_NAMES:
+        return proxy_family_damage(clean, severity, seed)
+    return damage_one(clean, severity, seed, family)[0]
 
 
 def val_damage_seed(source: int, severity: int, draw: int, draws: int) -> int:

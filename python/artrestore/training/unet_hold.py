@@ -41,6 +41,7 @@ from artrestore.training.unet_broad_data import (
     CHOOSING_FAMILY_NAMES,
     DAMAGE_FAMILIES,
     VAL_SEED0,  # noqa: F401  (re-exported)
+    family_image,
 )
 from artrestore.training.unet_broad_data import val_damage_seed as damage_seed
 
@@ -55,17 +56,6 @@ MAX_SIDE = 512
 PSNR_CAP = 100.0  # dB: an unchanged clean input is infinitely close; capped so means stay finite
 CLEAN_FLOOR_DB = 38.0  # the no_harm rule's floor for clean images: the fast chain's do-no-harm level
 FAMILIES = (*DAMAGE_FAMILIES, *CHOOSING_FAMILY_NAMES)  # a hold may be chosen on these (never the check family)
-
-
-def _damage(clean, severity: str, seed: int, family: str):
-    """A damaged version of ``clean`` by a training family (``unet_broad_data.DAMAGE_FAMILIES``) or by
-    the proxy family (``artrestore.proxy_family``: for choosing, never trained on)."""
-    from artrestore.training.unet_broad_data import damage_one, proxy_family_damage
-
-    if family in CHOOSING_FAMILY_NAMES:
-        return proxy_family_damage(clean, severity, seed)
-
-    return damage_one(clean, severity, seed, family)[0]
 
 
 def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=None, family: str = "broad"):
@@ -88,7 +78,7 @@ def _outcomes(clean_dir, model_dir, draws: int = 1, views: int = 1, extra_val=No
         inputs = [("clean", clean)]
         for d in range(draws):
             for k, severity in enumerate(SEVERITIES):
-                inputs.append((severity, _damage(clean, severity, damage_seed(i, k, d, draws), family)))
+                inputs.append((severity, family_image(clean, severity, damage_seed(i, k, d, draws), family)))
         for level, image in inputs:
             probability = dict(zip(decision.classes, map(float, decision.predict_severity_proba(routing_vector(image))[0])))
             out.append((level, clean, image, backend.restore(image), probability))
