@@ -3,8 +3,7 @@
 Inputs: folders of clean RGB images (any size >= 256 px a side): the dataset's training sources
 (``split_sources`` of the clean folder, seed 0, written out by ``scripts/pack_training_data.py``),
 plus training-only crops (the packaged and collected image sets). Validation: the dataset's ``val``
-sources, each
-damaged once per severity by the broad damage model with fixed seeds, so every run compares on the
+sources, each damaged once per severity by the broad damage model with fixed seeds, so every run compares on the
 same pairs (with ``legacy_fraction`` > 0, the same sources and seeds also by the first
 synthesizer, scored apart). Outputs: a U-Net folder (``unet.npz`` float16 + ``model_metadata.json``) like the
 shipped one, whose metadata appends this run (data, damage model, losses per epoch, validation per
@@ -85,15 +84,14 @@ class BroadTrainConfig:
     # Share of training pairs left undamaged (input == target): teaches the network to leave clean
     # content alone, which the first broad run did not (it lowered light images by 3.7 dB).
     clean_fraction: float = 0.1
-    # Share of damaged training pairs drawn by the project's first synthesizer (``legacy``,
-    # ``unet_broad_data.DAMAGE_FAMILIES``) instead of the broad model: a second generator, whose
-    # fading and cast differ, so the network's colour prior is not one generator's (the broad-only
-    # network leaves the bundled legacy-damaged samples pale). With a share above 0 the checkpoint
-    # is chosen on both families' validation pairs, and both are scored.
+    # Shares of damaged training pairs from other generators than the broad model
+    # (``unet_broad_data.draw_families``), so the network's colour prior is not one generator's:
+    # ``legacy`` (the first synthesizer; with a share above 0 the checkpoint is chosen on both
+    # families' validation pairs, and both are scored), ``jitter`` (``training.damage_jitter``) and the
+    # ageing families (``artrestore.ageing_families``), chosen on the broad validation pairs.
     legacy_fraction: float = 0.0
-    # Share of damaged training pairs of the ``jitter`` family (``training.damage_jitter``: colour
-    # randomised first); checkpoints are still chosen on the broad validation pairs.
     jitter_fraction: float = 0.0
+    ageing_fraction: float = 0.0
     image_size: int = 512
     seed: int = 0
     workers: int = 0
@@ -104,13 +102,14 @@ class BroadTrainConfig:
 
 
 def train(cfg: BroadTrainConfig) -> dict:
+    from artrestore.ageing_families import AGEING_FAMILY_NAMES
     from artrestore.dl.arch import import_keras
     from artrestore.dl.contract import TILE, UNetConfig
     from artrestore.dl.tiling import make_context
     from artrestore.dl.weights import load_model, read_metadata, save_weights, update_metadata
     from artrestore.training.damage_ranges import SEVERITIES
     from artrestore.training.losses import masked_loss
-    from artrestore.training.unet_broad_data import crop_batch, damage_all, load_images, validation_pairs
+    from artrestore.training.unet_broad_data import crop_batch, damage_all, draw_families, load_images, validation_pairs
     from artrestore.training.unet_broad_eval import detector_scores, val_scores
     from artrestore.training.unet_grow import DETECTOR_PREFIX, build_mask_model, copy_by_name, training_model
 
@@ -118,10 +117,11 @@ def train(cfg: BroadTrainConfig) -> dict:
         raise ValueError(f"lr_schedule={cfg.lr_schedule!r}: expected one of {LR_SCHEDULES}")
     if cfg.precision not in TRAIN_PRECISIONS:
         raise ValueError(f"precision={cfg.precision!r}: expected one of {TRAIN_PRECISIONS}")
-    if not 0.0 <= cfg.legacy_fraction <= 1.0:
-        raise ValueError(f"legacy_fraction={cfg.legacy_fraction}: expected a share in [0, 1]")
-    if not 0.0 <= cfg.jitter_fraction <= 1.0 - cfg.legacy_fraction:
-        raise ValueError(f"jitter_fraction={cfg.jitter_fraction}: expected a share in [0, 1 - legacy_fraction]")
+    total = 0.0
+    for key in ("legacy_fraction", "jitter_fraction", "ageing_fraction"):
+        total += getattr(cfg, key)
+        if not 0.0 <= getattr(cfg, key) <= 1.0 or total > 1.0 + 1e-9:
+            raise ValueError(f"{key}={getattr(cfg, key)}: expected a share in [0, 1], the family shares together at most 1")
     if cfg.init_from and cfg.architecture:
         raise ValueError("architecture applies to fresh models only; a continued model keeps its own")
     _architecture(cfg.architecture)
@@ -140,9 +140,7 @@ def train(cfg: BroadTrainConfig) -> dict:
     owners = [i for i in range(len(train_clean)) for _ in range(cfg.variants)]
     severities = [SEVERITIES[int(rng.choice(3, p=p))] for _ in owners]
     seeds = [cfg.seed * 10_000_000 + k for k in range(len(owners))]
-    # Its own generator, so runs without legacy or jitter pairs draw exactly what they drew before.
-    families = ["legacy" if u < cfg.legacy_fraction else "jitter" if u < cfg.legacy_fraction + cfg.jitter_fraction
-                else "broad" for u in np.random.default_rng([cfg.seed, 2]).random(len(owners))]
+    families = draw_families(len(owners), cfg.seed, cfg.legacy_fraction, cfg.jitter_fraction, cfg.ageing_fraction)
     damaged, masks = damage_all([train_clean[o] for o in owners], severities, seeds, cfg.workers, families)
     for k in np.flatnonzero(rng.random(len(owners)) < cfg.clean_fraction):
         damaged[k], masks[k] = train_clean[owners[k]], np.zeros_like(masks[k])
@@ -243,6 +241,7 @@ def train(cfg: BroadTrainConfig) -> dict:
                  "image_size": cfg.image_size,
                  "train_images": len(train_clean), "train_pairs": len(damaged), "val_pairs": len(val_pairs),
                  "train_pairs_legacy": families.count("legacy"), "train_pairs_jitter": families.count("jitter"),
+                 "train_pairs_ageing": {name: families.count(name) for name in AGEING_FAMILY_NAMES if name in families},
                  "val_pairs_legacy": len(legacy_pairs)},
         "epochs_run": len(losses["loss"]), "best_epoch": int(np.argmin(losses["val_loss"])) + 1,
         "loss_history": [float(v) for v in losses["loss"]],

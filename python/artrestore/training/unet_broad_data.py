@@ -8,6 +8,7 @@
 seed) in a process pool, by the broad damage model or, per pair, another ``DAMAGE_FAMILIES``
 generator: lists of damaged uint8 RGB images and their line/spot damage masks (bool H x W; all
 false for the ``legacy`` synthesizer, which returns none).
+``draw_families(n, seed, legacy, jitter, ageing)``: the family of each training pair.
 ``family_image(clean, severity, seed, family)``: the damaged image alone, by a training or a choosing
 family.
 ``validation_pairs(val_clean, draws, workers, family)``: the fixed validation pairs (damaged,
@@ -26,9 +27,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from artrestore.ageing_families import AGEING_FAMILY_NAMES, ageing_damage
+
 __all__ = ["read_rgb", "load_images", "damage_one", "damage_all", "crop_batch", "val_damage_seed", "val_plan",
            "validation_pairs", "VAL_SEED0", "EXTRA_SEED0", "DAMAGE_FAMILIES", "CHOOSING_FAMILY_NAMES",
-           "proxy_family_damage", "family_image"]
+           "proxy_family_damage", "family_image", "draw_families"]
 
 VAL_SEED0 = 900_000    # the first damaged version of each validation (source, severity)
 EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--draws``)
@@ -107,12 +110,24 @@ def damage_one(clean, severity: str, seed: int, family: str = "broad") -> tuple[
 
     if family == "legacy":
         return synthesize_damage(clean, severity, seed)[0], np.zeros(clean.shape[:2], bool)
+    if family in AGEING_FAMILY_NAMES:
+        return ageing_damage(family, clean, severity, seed)[:2]
     if family == "jitter":
         clean = colour_jitter(clean, severity, seed)[0]
     elif family != "broad":
         raise ValueError(f"family={family!r}: expected one of {DAMAGE_FAMILIES}")
     damaged, mask, _ = broad_damage(clean, severity, seed)
     return damaged, mask
+
+
+def draw_families(n: int, seed: int, legacy: float = 0.0, jitter: float = 0.0, ageing: float = 0.0) -> list[str]:
+    """The ``DAMAGE_FAMILIES`` name of each of ``n`` training pairs: shares ``legacy``, ``jitter`` and
+    ``ageing`` (split evenly between ``AGEING_FAMILY_NAMES``), the rest ``broad``. Drawn from
+    generators of their own, so runs without some family draw exactly what they drew before it existed."""
+    u = np.random.default_rng([seed, 2]).random(n)
+    pick = np.random.default_rng([seed, 3]).integers(len(AGEING_FAMILY_NAMES), size=n)
+    return ["legacy" if v < legacy else "jitter" if v < legacy + jitter
+            else AGEING_FAMILY_NAMES[k] if v < legacy + jitter + ageing else "broad" for v, k in zip(u, pick)]
 
 
 def _damage_one(args):

@@ -11,7 +11,7 @@ from artrestore.training.unet_broad import LR_SCHEDULES, TRAIN_PRECISIONS, Broad
 
 _TUNABLE = ("architecture", "minutes", "epochs", "steps_per_epoch", "batch_size", "learning_rate", "lr_schedule",
             "loss", "mask_weight", "variants", "val_variants", "seed", "workers", "clean_fraction", "legacy_fraction",
-            "jitter_fraction", "severity_weights",
+            "jitter_fraction", "ageing_fraction", "severity_weights",
             "detector_weight", "train_only", "notes", "precision")
 _CHOICES = {"lr_schedule": LR_SCHEDULES, "precision": TRAIN_PRECISIONS}
 
