@@ -260,6 +260,34 @@ def test_the_jitter_family_is_the_broad_model_on_the_colour_jittered_image():
         unet_broad_data.damage_one(clean, "moderate", 9, "proxy")
 
 
+def test_ageing_pairs_are_their_generators_output():
+    from artrestore.ageing_families import AGEING_FAMILY_NAMES, ageing_damage
+
+    clean = np.random.default_rng(5).integers(0, 256, (64, 80, 3), dtype=np.uint8)
+    for name in AGEING_FAMILY_NAMES:
+        damaged, mask = unet_broad_data.damage_one(clean, "severe", 11, name)
+        reference, reference_mask, record = ageing_damage(name, clean, "severe", 11)
+        np.testing.assert_array_equal(damaged, reference)
+        np.testing.assert_array_equal(mask, reference_mask)
+        assert record["severity"] == "severe"
+    with pytest.raises(ValueError, match="ageing family"):
+        ageing_damage("check", clean, "severe", 11)
+
+
+def test_family_shares_are_drawn_as_asked_and_a_run_without_ageing_draws_as_before():
+    n = 20_000
+    families = unet_broad_data.draw_families(n, 3, legacy=0.1, jitter=0.2, ageing=0.4)
+    counts = {name: families.count(name) / n for name in set(families)}
+    assert abs(counts["legacy"] - 0.1) < 0.01 and abs(counts["jitter"] - 0.2) < 0.01
+    assert abs(counts["broad"] - 0.3) < 0.01
+    for name in ("dyes", "silver", "varnish", "capture"):  # the ageing share split evenly
+        assert abs(counts[name] - 0.1) < 0.01
+    # The former rule (before the ageing families), written out: the same uniform draws.
+    u = np.random.default_rng([3, 2]).random(n)
+    former = ["legacy" if v < 0.1 else "jitter" if v < 0.3 else "broad" for v in u]
+    assert unet_broad_data.draw_families(n, 3, legacy=0.1, jitter=0.2) == former
+
+
 def test_an_unknown_damage_family_is_refused_by_name():
     clean = np.zeros((32, 32, 3), np.uint8)
     with pytest.raises(ValueError, match="families"):
