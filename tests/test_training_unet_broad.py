@@ -270,6 +270,8 @@ def test_ageing_pairs_are_their_generators_output():
         np.testing.assert_array_equal(damaged, reference)
         np.testing.assert_array_equal(mask, reference_mask)
         assert record["severity"] == "severe"
+    damaged, masks = unet_broad_data.damage_all([clean, clean], ["light", "light"], [3, 3], 1, ["dyes", "capture"])
+    np.testing.assert_array_equal(damaged[1], ageing_damage("capture", clean, "light", 3)[0])
     with pytest.raises(ValueError, match="ageing family"):
         ageing_damage("check", clean, "severe", 11)
 

@@ -38,8 +38,9 @@ EXTRA_SEED0 = 950_000  # the versions after the first (``val_variants`` / ``--dr
 # Damage generators a training pair may come from: the broad damage model (``training.broad_damage``)
 # and the project's first synthesizer (``training.synthesis``), whose fading, cast and cracks are
 # drawn differently, and ``jitter``: the broad model on an image whose colour and tone were first
-# randomised (``training.damage_jitter``). Never the check family, which stays a test.
-DAMAGE_FAMILIES = ("broad", "legacy", "jitter")
+# randomised (``training.damage_jitter``), and the ageing families (``artrestore.ageing_families``:
+# more generators, each written apart). Never the check family, which stays a test.
+DAMAGE_FAMILIES = ("broad", "legacy", "jitter", *AGEING_FAMILY_NAMES)
 # Damage generators used to choose (a hold, a margin, a setting) and never as a training pair: the
 # proxy family (``artrestore.proxy_family``, docs/damage.md).
 CHOOSING_FAMILY_NAMES = ("proxy",)
