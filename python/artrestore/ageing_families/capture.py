@@ -4,7 +4,7 @@ The reproduction chain, in physical order and in linear light (sRGB primaries, D
 
 1. Local marks (the only things in the mask): dust on the scanner glass (small dark specks) and on the lens (large
    faint defocused discs), hairs and fibres, Newton's rings where a glossy original touches the glass (thin-film
-   interference, one ring period per channel), specular glare patches (no cross-polarisation: the lamp's own light).
+   interference, one ring period per channel), specular glare patches (no cross-polarisation).
 2. The copy light: tungsten, halogen, daylight, shade, fluorescent (green spike: Duv above the Planckian locus and
    dull reds), LED, or two mixed across the field. Light and the camera's white-balance guess are CIE xy white points;
    the cast is the von Kries adaptation between them in Bradford cone space (a mired and Duv error).
@@ -16,9 +16,8 @@ The reproduction chain, in physical order and in linear light (sRGB primaries, D
    gamma-mismatch power, an S-curve, black and white points (crushed or lifted shadows, clipped or dull highlights).
 6. Storage: JPEG with chroma subsampling at a low quality, sometimes saved twice.
 
-Input: ``clean`` uint8 H x W x 3 RGB (or float32 in [0, 1]), H, W >= 32. Output: damaged uint8 RGB, a bool H x W mask
-of the local marks, and a JSON-serialisable record of every draw. Sizes are in pixels at a 512 px short side, scaled
-with the image. Written apart from the project's other damage generators, from photographic and colour science.
+Input: ``clean`` uint8 H x W x 3 RGB (or float32 in [0, 1]). Output: damaged uint8 RGB, bool mask of local marks,
+JSON-serialisable record. Sizes at a 512 px short side. Written apart from the project's other generators.
 """
 from __future__ import annotations
 
@@ -202,12 +201,10 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     rng = np.random.default_rng([2 * seed if seed >= 0 else -2 * seed - 1, k, _SALT, int.from_bytes(digest, "little")])
     s = min(h, w) / 512.0
     rec: dict = {"model": VERSION, "severity": severity, "seed": seed}
-
     atten, glare, rings = _local_marks(rng, h, w, s, k, rec)
     mask = (np.abs(atten - 1) > 0.05) | (glare > 0.04)
     lin = _SRGB_DECODE[img] * atten[..., None] + glare[..., None]  # glare is lamp light: neutral before the cast
     _apply_rings(lin, mask, rings, h, w)
-
     # The copy light (one lamp, or two blended across the field) and the camera's idea of it.
     mixed = bool(rng.random() < (0.1, 0.2, 0.3)[k])
     lights = []
@@ -240,7 +237,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     rec["illuminant"] = {"lights": lights, "mixed": mixed, "light_xy": light_xy, "fluorescent_cri_loss": cri,
                          "camera_white_cct": cam_cct, "camera_white_xy": cam_xy, "mired_error": d_mired,
                          "duv_error": d_duv, "mix_mean": a}
-
     # Exposure and tone together: a frame far too dark or light gets noticed (by the copyist or a meter), so both
     # together move a mid-grey only so many codes, and the rare stacking of the two does not erase the picture.
     ev = ev_drawn = _uniform(rng, _EV[k]) * float(rng.choice([-1.0, 1.0]))
@@ -263,14 +259,12 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     raw = raw * gain[..., None] + haze[..., None] * lamp_rgb
     rec["lens"] = {"exposure_ev": ev, "exposure_ev_drawn": ev_drawn, "white_level": level, "vignetting": vig,
                    "falloff": fall, "vignette_centre": oc, "falloff_direction": fall_dir, "veiling_glare": flare}
-
     # Sensor: shot + read noise in linear light, full-well clipping, demosaicing softness (which correlates the noise).
     shot, read = _uniform(rng, _NOISE[k]), _uniform(rng, (0.0005, (0.002, 0.004, 0.006)[k]))
     raw += np.sqrt(np.maximum(raw, 0) * shot + read * read) * rng.standard_normal(raw.shape, dtype=np.float32)
     blur = _uniform(rng, _BLUR[k]) * s
     raw = cv2.GaussianBlur(np.clip(raw, 0, 1, out=raw), (0, 0), blur)
     rec["sensor"] = {"shot_noise": shot, "read_noise": read, "demosaic_blur_px": blur}
-
     # Rendering, all 3x3 in linear light: white balance, colour-matrix error, saturation, profile mismatch.
     err_sd, sat_spread, p_profile = _RENDER[k]
     err = rng.normal(0, err_sd, (3, 3))
@@ -291,7 +285,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     out = lut[(np.clip(out, 0, 1, out=out) * (_LUT_SIZE - 1) + 0.5).astype(np.int32)]
     rec["rendering"] = {"saturation": sat, "matrix_error": err, "profile_mismatch": prof_rec}
     rec["tone"] = {"gamma_power": p, "s_curve": contrast, "black_point": black, "white_point": white}
-
     # Storage: JPEG with chroma subsampling, sometimes saved again.
     rec["jpeg"] = []
     for i in range(2):

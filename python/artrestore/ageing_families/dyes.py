@@ -1,25 +1,14 @@
-"""Ageing of chromogenic colour photographs: C-prints (Ektacolor, Kodacolor, Agfacolor papers), colour slides
-(Ektachrome, Kodachrome, Agfachrome) and instant prints (Polacolor, SX-70), 1950s-1990s.
+"""Ageing of chromogenic colour photographs (C-prints, colour slides, instant prints; 1950s-1990s).
 
-Processes, all in the density (log10) domain of three subtractive dyes (cyan absorbs red, magenta green, yellow
-blue, each with unwanted side absorptions drawn per stock in a 3 x 3 matrix):
-
-- first-order dye fading, ``A' = A * exp(-k t)``: each dye has its own rate ``k`` from a stock preset (dark storage:
-  cyan or yellow fastest; light storage: magenta or yellow fastest), jittered, sometimes an unknown stock; dense areas
-  lose more density; in light storage a self-shielding term makes thin dye fade relatively faster;
-- yellowish by-products of the faded dyes and a yellow-brown (rarely pinkish) stain that raises D-min, strongest in
-  the highlights, optionally more at the print's edges (air oxidation);
-- uneven exposure: a smooth field scales the fading time (one edge out of an album, a window mat that shielded the
-  border, a gradient, blotches);
-- surface haze (scatter from a degraded surface, or slide base fog) lifting the blacks;
-- local marks, returned in the mask: emulsion scratches and abrasions that remove the top dye layer(s) in the
-  stack order of a print (cyan on top) or a film (yellow on top), base scratches that print dark on a slide,
-  fingerprints (local fading and sebum stain), dust and mould spots, cracks with silvering along them.
-
+In the density (log10) domain of three dyes with side absorptions (a 3 x 3 matrix per stock): first-order fading
+``A' = A * exp(-k t)`` at per-dye rates from stock presets (dark storage: cyan or yellow fastest; light: magenta
+or yellow), jittered, with self-shielding under light; yellowish by-products and a yellow-brown (rarely pinkish)
+D-min stain; a smooth field of uneven fading (album edge, mat window, gradient, blotches); surface haze lifting the
+blacks. Local marks (the mask): scratches removing the top dye layer(s) in print or film stack order, dark base
+scratches on slides, abrasions, fingerprints, dust and mould spots, cracks with a sheen along them.
 Input: ``clean`` uint8 H x W x 3 RGB (or float32 in [0, 1]), ``severity`` in ``SEVERITIES``, integer ``seed``.
-Output: ``(damaged uint8 H x W x 3 sRGB, mask bool H x W of local marks, record dict of every random draw)``.
-Spatial scales are relative to a 512 px short side. Written apart from the project's other damage generators, from
-photographic-science knowledge of the medium only.
+Output: ``(damaged uint8 H x W x 3 sRGB, mask bool H x W, record of every draw)``; spatial scales relative to a
+512 px short side. Written apart from the project's other damage generators, from photographic science only.
 """
 from __future__ import annotations
 
@@ -288,7 +277,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     haze = _u(rng, _HAZE[severity])
 
     (removal, dadd), silver, mask, marks = _marks(rng, h, w, support, severity)
-
     retained = np.exp(field[..., None] * (np.log1p(-fade) * rates).astype(np.float32))
     faded, loss = dye_fade(_D_IN[clean], mix, retained, shield, removal)
     faded += loss.sum(axis=2, keepdims=True) * byvec
@@ -304,7 +292,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     scale = np.float32(65535.0 * (1.0 - haze))
     offset = (65535.0 * haze * np.array([1.0, 0.98, 0.93]) + 0.5).astype(np.float32)
     out = _OUT[(lin * scale + offset).astype(np.int32)]
-
     record = {"model": VERSION, "severity": severity, "seed": int(seed), "stock": stock, "support": support,
               "storage": storage, "unlisted_rates": unlisted, "rates": [float(r) for r in rates],
               "fastest_dye": ("cyan", "magenta", "yellow")[int(np.argmax(rates))], "fade": fade,

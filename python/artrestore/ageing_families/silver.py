@@ -1,23 +1,15 @@
-"""Silver: how black-and-white and toned photographic prints of 1850-1960 age.
+"""Silver: how black-and-white and toned photographic prints of 1850-1960 age (salted paper, albumen, gelatin).
 
-Medium: salted paper, albumen and silver-gelatin prints, untoned or sepia / selenium / gold toned, some hand-coloured.
-The clean colour picture is taken as the subject; the damaged image is a scan of an old print of it. Modelled:
-
-- image tone: the print renders the subject's visual density ``D = -log10(Y)`` with per-channel multipliers ``k``
-  (the spectral density ratios of fine or toned silver: warm brown albumen, red-brown salted paper, neutral to warm
-  black gelatin, yellow-brown sepia, purple-brown selenium, blue-black gold), a process maximum density and a print
-  contrast; a ``keep`` field in [0, 1] says how much of the subject's colour survives (hand colouring, in patches);
-- fading of the image silver (oxidation), which removes low densities, highlights and half-tones, first and leaves
-  the remaining silver yellower, stronger near the edges and where the print faced the light (mat window, one side);
-- yellowing of the paper and albumen layer (a density added per channel, mostly in the blue), blotchy and edge-heavy;
-- silver mirroring: a bluish metallic sheen blended over dense areas near the edges;
-- local marks (returned in the mask): foxing spots, water-stain tide lines, creases, emulsion cracks, scratches,
-  pinholes.
-
-Input: ``clean`` uint8 H x W x 3 RGB (0-255) or float32 in [0, 1]; ``severity`` in ``SEVERITIES``; integer ``seed``.
-Output: ``(damaged uint8 H x W x 3 RGB, mask bool H x W of local marks, record dict of every draw)``. Spatial scales
-are fractions of the short side (pixel sizes are given at a 512 px short side and scaled). Densities are log10 units.
-This module was written from the physics and chemistry of the medium, apart from the project's other generators.
+The clean colour picture is the subject; the damaged image is a scan of an old print of it. Image tone: visual
+density ``D = -log10(Y)`` with per-channel multipliers ``k`` (warm albumen, red-brown salted paper, neutral to warm
+gelatin, sepia, selenium, gold), a process maximum density and contrast; a ``keep`` field in [0, 1] says how much
+colour survives (hand colouring, in patches). Fading of the silver (highlights and half-tones first, what remains
+yellower; stronger at edges and where light fell), yellowing of paper and albumen (mostly blue), silver mirroring
+(a bluish sheen over dense areas near the edges). Local marks (the mask): foxing, tide lines, creases, emulsion
+cracks, scratches, pinholes. Input: ``clean`` uint8 H x W x 3 RGB or float32 in [0, 1]; ``severity`` in
+``SEVERITIES``; integer ``seed``. Output: ``(damaged uint8 RGB, mask bool H x W, record of every draw)``; pixel
+sizes at a 512 px short side, scaled; densities in log10 units. Written from the physics and chemistry of the
+medium, apart from the project's other generators.
 """
 from __future__ import annotations
 
@@ -150,7 +142,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     lh, lw = (_LOW, max(2, round(_LOW * w / h))) if h <= w else (max(2, round(_LOW * h / w)), _LOW)
     x = img.astype(np.float32) / 255.0
     rec: dict = {"model": VERSION, "severity": severity, "seed": int(seed)}
-
     # --- the print: process, tone, contrast, softness --------------------------------------------------------------
     names = list(PROCESSES)
     weights = np.array([PROCESSES[n][0] for n in names])
@@ -163,7 +154,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     if blur > 0.25:  # salted paper and albumen were contact printed, often from paper negatives: soft detail
         x = cv2.GaussianBlur(x, (0, 0), blur)
     rec.update(process=proc, k=_f(k0), dmax=_f(dmax), contrast_gamma=_f(gamma), blur_px=_f(blur))
-
     # --- smooth fields on the low grid: exposure to light, edges, blotches -----------------------------------------
     edge = _edge_dist(lh, lw)
     exposure_kind = ["even", "gradient", "mat_window"][int(rng.choice(3, p=[0.45, 0.3, 0.25]))]
@@ -200,7 +190,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     fields = np.dstack([fade, yel, blotch, mir_field]).astype(np.float32)
     fields = cv2.resize(fields, (w, h), interpolation=cv2.INTER_LINEAR)
     fade, yel, blotch, mir_field = (fields[:, :, i] for i in range(4))
-
     # --- tone rendering in density space ---------------------------------------------------------------------------
     lum = cv2.transform(x, np.array([[0.299, 0.587, 0.114]], np.float32)).reshape(h, w)
     dens = -np.log10(np.maximum(lum, 10.0**-3)) * gamma
@@ -222,7 +211,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     paper_d = np.float32(paper0) + yel[:, :, None] * yel_dir
     out = np.exp(-_LN10 * (kk * dens[:, :, None] + paper_d) + keep * ratio)
     rec.update(fade_d0=_f(d0), fade_shift=_f(fade_shift), yellow_dir=_f(yel_dir), paper_density=_f(paper0))
-
     # --- silver mirroring: metallic silver at the surface reflects a bluish sheen over dense areas -----------------
     if mirror > 0:
         mcol = np.array([0.5, 0.54, 0.61]) * rng.uniform(0.75, 1.2) + rng.normal(0, 0.015, 3)
@@ -232,7 +220,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     paper_rgb = np.exp(-_LN10 * (paper0 + yel0 * yel_dir))
     mask = np.zeros((h, w), bool)
     marks: dict = {}
-
     # --- water stain: the tide line gathers dissolved degradation products at the drying front ---------------------
     if rng.random() < p["tide"]:
         c, rad = rng.uniform(0.1, 0.9, 2), rng.uniform(0.15, 0.5)
@@ -250,7 +237,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
         out = out * (1.0 - (tide_a * tide)[:, :, None] * brown - (inner * _smooth(dpx, 0, 20 * s))[:, :, None] * brown)
         mask |= tide * tide_a > 0.08
         marks["tide_line"] = _f([tide_a, inner, rad])
-
     # --- foxing --------------------------------------------------------------------------------------------------
     if rng.random() < p["fox"][0]:
         fox = np.zeros((h, w), np.float32)
@@ -259,7 +245,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
         out = out * (1.0 - fox[:, :, None] * (1.0 - fcol))
         mask |= fox > 0.08
         marks["foxing"] = {"count": len(radii), "mean_radius": _f(np.mean(radii) if radii else 0), "colour": _f(fcol)}
-
     # --- linear marks: each is a coverage map blended towards a colour ----------------------------------------------
     def blend(cov, col, name, info):
         nonlocal out, mask
@@ -268,7 +253,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
         out[idx] = out[idx] * (1.0 - a) + a * np.asarray(col, np.float32)
         mask[idx] |= a[:, 0] > 0.15
         marks[name] = info
-
     t0, t1 = max(1, round(s)), max(1, round(1.5 * s))
     short = min(h, w)
     if rng.random() < p["crease"]:  # a fold: emulsion breaks into a light line, relief shades the two sides

@@ -1,22 +1,14 @@
 """Ageing of paintings photographed as they are now: oil on canvas or panel, tempera, watercolour/gouache on paper.
 
-Modelled processes, in the order they act on the paint (all in linear-light reflectance, 0-1):
-- fading of fugitive pigments: red/purple lakes lose density towards pale, yellow lakes in greens fade (greens turn
-  blue), copper-resinate greens brown, smalt blues go grey, chrome yellows darken;
-- canvas weave showing through (a shading texture in patches);
-- a natural-resin varnish that yellowed and browned: an absorbing film, transmittance exp(-a_c * t) with a_B > a_G
-  > a_R, thickness t varying smoothly and thicker in recesses and towards the edges, optionally with oil yellowing
-  that weighs on light colours; on paper the same film stands for paper toning, showing most where paint is thin;
-- a partial earlier cleaning: a test window, band or half where varnish and grime are thinner;
-- craquelure (Voronoi cells warped by smooth noise and by the paint's lightness; dark, dirt-filled age cracks and
-  wider drying cracks in dark paint), flaking losses along the crack cells (or irregular blobs) showing a white or
-  reddish-brown ground, discoloured old retouchings;
-- surface grime and soot (a grey-to-brown absorbing, desaturating film), varnish bloom (a milky haze lifting blacks).
-
-``damage(clean, severity, seed) -> (damaged, mask, record)``: ``clean`` is H x W x 3 RGB, uint8 0-255 or float32
-0-1; ``damaged`` is uint8 H x W x 3 sRGB; ``mask`` is bool H x W, True at local marks (cracks, losses, retouchings,
-weave patches); ``record`` lists every random draw. Spatial scales are relative to a 512 px short side.
-Written from the physics of the medium, apart from (without reading) the project's other damage generators.
+In linear-light reflectance (0-1), in the order they act: fading of fugitive pigments (red/purple lakes towards
+pale, yellow lakes in greens, copper-resinate browning, smalt greying, chrome yellow darkening); canvas weave in
+patches; a yellowed natural-resin varnish, transmittance exp(-a_c * t) with a_B > a_G > a_R, thickness varying
+smoothly and thicker in recesses and at the edges, optionally oil yellowing (on paper: paper toning); a partial
+earlier cleaning; craquelure (warped Voronoi cells, dark age cracks, wider drying cracks), flaking losses showing a
+white or red-brown ground, discoloured retouchings; grime and soot; varnish bloom lifting the blacks.
+``damage(clean, severity, seed) -> (damaged, mask, record)``: ``clean`` H x W x 3 RGB, uint8 or float32 0-1;
+``damaged`` uint8 sRGB; ``mask`` bool H x W at local marks (cracks, losses, retouchings, weave patches); ``record``
+every random draw. Spatial scales relative to a 512 px short side. Written apart from the other generators.
 """
 from __future__ import annotations
 
@@ -197,7 +189,6 @@ def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dic
     ey, ex = np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32)
     dist = np.minimum(np.minimum(ey, h - 1 - ey)[:, None], np.minimum(ex, w - 1 - ex)[None, :]) / short
     mask = np.zeros((h, w), bool)
-
     if on["fading"]:
         x = _fade(rng, x, srgb, h, w, _u(rng, *_FADE[si]) * (1.3 if substrate == "paper" else 1.0), rec)
     if on["weave"]:  # threads imprinted from the canvas (lining pressure, thin paint): separable bump pattern
