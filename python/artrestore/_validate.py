@@ -50,6 +50,14 @@ def damage_arguments(severity, seed, severities) -> None:
         raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
 
 
+def damage_input(clean, severity, seed, severities) -> np.ndarray:
+    """The damage generators' shared input check: ``damage_arguments``, then ``clean`` as uint8 H x W x 3
+    RGB (``as_rgb``; a float image in [0, 1] through ``to_uint8``)."""
+    damage_arguments(severity, seed, severities)
+    clean = as_rgb(clean, name="clean")
+    return clean if clean.dtype == np.uint8 else to_uint8(clean)
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """float image in [0, 1] -> uint8 0-255, rounded to nearest and clipped."""
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)

@@ -27,7 +27,7 @@ import json
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input, to_uint8
 
 __all__ = ["VERSION", "SEVERITIES", "damage"]
 
@@ -190,9 +190,7 @@ def _tone_lut(p, contrast, black, white):
 
 def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """Copy ``clean`` through a badly controlled camera/scanner chain: ``(damaged uint8, mask bool, record)``."""
-    damage_arguments(severity, seed, SEVERITIES)
-    img = as_rgb(clean, name="clean")
-    img = img if img.dtype == np.uint8 else to_uint8(img)
+    img = damage_input(clean, severity, seed, SEVERITIES)
     h, w = img.shape[:2]
     if h < 32 or w < 32:
         raise ValueError(f"clean: image is {h}x{w} pixels; capture damage needs at least 32x32")

@@ -17,7 +17,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input, to_uint8
 
 __all__ = ["VERSION", "SEVERITIES", "STOCKS", "damage", "dye_fade"]
 
@@ -238,10 +238,7 @@ def _marks(rng, h, w, support, severity):
 
 def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """Age ``clean`` as a chromogenic print or slide: ``(damaged uint8 H x W x 3, mask bool H x W, record)``."""
-    damage_arguments(severity, seed, SEVERITIES)
-    clean = as_rgb(clean, name="clean")
-    if clean.dtype != np.uint8:
-        clean = to_uint8(clean)
+    clean = damage_input(clean, severity, seed, SEVERITIES)
     h, w = clean.shape[:2]
     digest = hashlib.blake2b(clean.tobytes(), digest_size=16, key=_SALT)
     digest.update(f"{int(seed)}|{SEVERITIES.index(severity)}|{h}x{w}".encode())

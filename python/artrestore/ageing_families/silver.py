@@ -18,7 +18,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input, to_uint8
 
 __all__ = ["VERSION", "SEVERITIES", "PROCESSES", "damage"]
 
@@ -129,10 +129,7 @@ def _edge_dist(lh, lw):
 
 def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """Age ``clean`` as an old silver print: ``(damaged uint8 H x W x 3, mask bool H x W, record)``."""
-    damage_arguments(severity, seed, SEVERITIES)
-    img = as_rgb(clean, name="clean")
-    if img.dtype != np.uint8:
-        img = to_uint8(img)
+    img = damage_input(clean, severity, seed, SEVERITIES)
     h, w = img.shape[:2]
     sev = SEVERITIES.index(severity)
     digest = int.from_bytes(hashlib.blake2b(img.tobytes() + repr(img.shape).encode(), digest_size=8).digest(), "little")

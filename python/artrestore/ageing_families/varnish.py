@@ -17,7 +17,7 @@ import hashlib
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input, to_uint8
 
 __all__ = ["VERSION", "SEVERITIES", "damage"]
 
@@ -160,10 +160,7 @@ def _patch(rng, h, w, s):
 
 def damage(clean, severity: str, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
     """-> (damaged uint8 H x W x 3 RGB, mask bool H x W of local marks, record)"""
-    damage_arguments(severity, seed, SEVERITIES)
-    img = as_rgb(clean, name="clean")
-    if img.dtype != np.uint8:
-        img = to_uint8(img)
+    img = damage_input(clean, severity, seed, SEVERITIES)
     h, w = img.shape[:2]
     si = SEVERITIES.index(severity)
     digest = hashlib.blake2b(img.tobytes() + np.int64([h, w]).tobytes(), digest_size=8).digest()

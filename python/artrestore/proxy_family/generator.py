@@ -16,7 +16,7 @@ import hashlib
 
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input
 from artrestore.proxy_family import marks, reproduction, tone
 from artrestore.proxy_family.levels import MARKS, MASK_OPACITY, PROBABILITY, SEVERITIES, STRENGTH, TONE
 
@@ -43,10 +43,7 @@ def _order(chosen: set[str], rng: np.random.Generator) -> list[str]:
 
 def proxy_damage(clean, severity: str = "moderate", seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
     """Damage ``clean``; returns ``(damaged uint8 H x W x 3, mark mask bool H x W, record)``."""
-    damage_arguments(severity, seed, SEVERITIES)
-    clean = as_rgb(clean, name="clean")
-    if clean.dtype != np.uint8:
-        clean = to_uint8(clean)
+    clean = damage_input(clean, severity, seed, SEVERITIES)
     rng = _generator(clean, severity, int(seed))
     effects = {**tone.EFFECTS, **marks.EFFECTS, **reproduction.EFFECTS}
     chosen = {e for e in effects if rng.random() < PROBABILITY[severity][e]}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input
 from artrestore.training import damage_capture, damage_lines, damage_stains, damage_tone
 from artrestore.training.damage_draw import Draw, generator_for
 from artrestore.training.damage_ranges import (
@@ -72,10 +72,7 @@ def broad_damage(clean, severity: str = "moderate", seed: int = 0, *,
     drawing which kinds occur; ``families``: {kind: family} fixes the family of those kinds. Both
     isolate one kind or family (contact sheet, tests, ablations).
     """
-    damage_arguments(severity, seed, SEVERITIES)
-    clean = as_rgb(clean, name="clean")
-    if clean.dtype != np.uint8:
-        clean = to_uint8(clean)
+    clean = damage_input(clean, severity, seed, SEVERITIES)
     rng = generator_for(clean, severity, int(seed))
     if kinds is None:
         draws = rng.random(len(KINDS))

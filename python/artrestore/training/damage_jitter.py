@@ -27,7 +27,7 @@ import hashlib
 
 import numpy as np
 
-from artrestore._validate import as_rgb, damage_arguments, to_uint8
+from artrestore._validate import damage_input
 from artrestore.training.damage_draw import smooth_field
 from artrestore.training.damage_ranges import SEVERITIES
 
@@ -71,10 +71,7 @@ def _chroma(x: np.ndarray, gain: float, degrees: float) -> np.ndarray:
 def colour_jitter(clean, severity: str = "moderate", seed: int = 0) -> tuple[np.ndarray, dict]:
     """Jitter ``clean``'s brightness, contrast, saturation, hue and white balance at ``severity``'s
     strengths; returns ``(uint8 H x W x 3, record)``. The same (image, severity, seed), the same output."""
-    damage_arguments(severity, seed, SEVERITIES)
-    clean = as_rgb(clean, name="clean")
-    if clean.dtype != np.uint8:
-        clean = to_uint8(clean)
+    clean = damage_input(clean, severity, seed, SEVERITIES)
     rng = _generator(clean, severity, int(seed))
     ranges = JITTER_RANGES[severity]
     chosen = [op for op in _OPS if rng.random() < JITTER_PROBABILITY] or [_OPS[int(rng.integers(len(_OPS)))]]
