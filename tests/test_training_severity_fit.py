@@ -1,44 +1,12 @@
 """The severity refit: rows are the routing features of the documented damage draws, and a refitted
 decision learns the label from them while its gain forest stays exactly the bundled one."""
+import json
 import shutil
 
 import numpy as np
 import pytest
 
 from artrestore.training import severity_fit
-
-
-def _write_images(folder, count, seed):
-    import cv2
-
-    folder.mkdir()
-    rng = np.random.default_rng(seed)
-    for k in range(count):
-        image = cv2.GaussianBlur(rng.integers(0, 256, (200, 260, 3), dtype=np.uint8), (0, 0), 2)
-        cv2.imwrite(str(folder / f"{k}.png"), image)
-
-
-def test_collected_rows_are_the_routing_features_of_the_documented_draws(tmp_path):
-    from artrestore._resize import shrink_to
-    from artrestore.analysis import routing_vector
-    from artrestore.imageio import read_image
-    from artrestore.training.broad_damage import broad_damage
-
-    _write_images(tmp_path / "a", 2, 0)
-    rows = severity_fit.collect_rows([tmp_path / "a"], max_side=128, draws=2, seed0=100, workers=1)
-    assert rows["x"].shape == (2 * 3 * 2, 27)
-    np.testing.assert_array_equal(rows["level"], [0, 0, 1, 1, 2, 2] * 2)
-    np.testing.assert_array_equal(rows["source"], [0] * 6 + [1] * 6)
-    # Image 1, severe (level 2), second draw: seed 100 + 10 x 1 + 2 x 2 + 1.
-    clean = shrink_to(read_image(rows["paths"][1]), 128)
-    expected = routing_vector(broad_damage(clean, "severe", 115)[0])
-    np.testing.assert_allclose(rows["x"][11], expected)
-
-
-def test_an_empty_folder_is_named(tmp_path):
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(ValueError, match="no images"):
-        severity_fit.collect_rows([tmp_path / "empty"], workers=1)
 
 
 def test_the_refit_learns_the_label_and_keeps_the_gain_forest(tmp_path):
@@ -85,3 +53,34 @@ def test_the_setting_is_the_smallest_forest_within_the_slack_of_the_best():
     assert severity_fit.choose_setting({**accuracy, (50, 8): 0.83}, nodes) == (50, 8)
     # equal nodes: the more accurate
     assert severity_fit.choose_setting({"a": 0.80, "b": 0.801}, {"a": 5, "b": 5}) == "b"
+
+
+def test_the_score_counts_each_family_and_level_apart(tmp_path):
+    from artrestore.decision import BUNDLED_DECISION, LearnedDecision
+
+    decision = LearnedDecision.load(BUNDLED_DECISION)
+    x = np.random.default_rng(4).normal(size=(60, 27))
+    said = decision.predict_severity_proba(x).argmax(1)
+    classes = list(decision.classes)
+    order = [classes.index(level) for level in ("light", "moderate", "severe")]
+    level = np.array([order.index(k) for k in said])  # the level index each row is labelled
+    family = np.array(["a"] * 30 + ["b"] * 30)
+    wrong = level.copy()
+    wrong[30:] = (level[30:] + 1) % 3  # family b: every label is another level than the forest's
+    rows = {"x": x, "level": wrong, "family": family, "input_psnr": np.linspace(10, 40, 60)}
+    report = severity_fit.score_rows(BUNDLED_DECISION, rows)
+    assert report["rows"] == 60 and report["accuracy"] == 0.5
+    assert report["families"]["a"]["accuracy"] == 1.0 and report["families"]["b"]["accuracy"] == 0.0
+    matrix = np.array(report["families"]["b"]["confusion"]["matrix"])
+    assert matrix.sum() == 30 and np.trace(matrix) == 0
+    assert report["families"]["a"]["input_psnr"]["light"] == np.mean(rows["input_psnr"][:30][wrong[:30] == 0])
+    severity_fit.main(["score", "--rows", str(_saved(tmp_path, rows)), "--decision", str(BUNDLED_DECISION),
+                       "--out", str(tmp_path / "score.json")])
+    assert json.loads((tmp_path / "score.json").read_text())["accuracy"] == 0.5
+
+
+def _saved(tmp_path, rows):
+    path = tmp_path / "rows.npz"
+    np.savez(path, **rows, source=np.arange(len(rows["level"])), paths=np.array([f"/d/{k}.png" for k in range(60)]),
+             max_side=384, draws=1, seed0=0)
+    return path

@@ -6,10 +6,9 @@ sources x 2 draws per level: 354 damaged rows), it reached 0.70 out of fold and 
 collected training images. The label does not need a path's outcome, only the image's features and
 the severity the damage was drawn at, so it can learn from every training image there is.
 
-- ``collect_rows(folders, ...)``: each image (longer side shrunk to ``max_side`` px, as the routing
-  outcomes are) damaged by the training family (``broad_damage``) ``draws`` times per severity,
-  seeds ``seed0 + 10 x image + 2 x level + draw``; returns the routing features (n x 27 float64),
-  the level index into ``SEVERITIES``, and the image index (the source, for grouped folds).
+- Rows come from ``severity_rows`` (``collect_rows``: the routing features of damaged training
+  images, with each row's level, source image, damage family and input PSNR; ``merge_rows``).
+- ``score_rows(decision_folder, rows)``: a decision's severity accuracy per family and level.
 - ``refit_severity(decision_folder, rows, out_folder)``: a forest fitted on those rows plus the
   decision's own damaged outcome rows replaces the severity forest; the gain forest, margins,
   costs and time models are copied unchanged (checked: the gain predictions are identical).
@@ -19,11 +18,12 @@ the severity the damage was drawn at, so it can learn from every training image 
   forest with the fewest nodes within ``ACCURACY_SLACK`` of the most accurate setting's accuracy),
   the rest of the setting is ``FOREST``.
 
-Training-family images only: the check family is never read here.
+Training images and the training and choosing families only: the check family is never read here.
 
     python -m artrestore.training.severity_fit collect --train .devdata/extra_0 ... --out work/severity_rows.npz
-    python -m artrestore.training.severity_fit fit --rows work/severity_rows.npz \
+    python -m artrestore.training.severity_fit fit --rows work/severity_rows.npz [more.npz] \
         --decision python/artrestore/models/decision --out work/decision_severity
+    python -m artrestore.training.severity_fit score --rows work/val_rows.npz --decision work/decision_severity
 """
 from __future__ import annotations
 
@@ -34,11 +34,12 @@ import pathlib
 
 import numpy as np
 
+from artrestore.training.severity_rows import MIX, SEED0, collect_rows, merge_rows
+
 log = logging.getLogger(__name__)
 
-__all__ = ["collect_rows", "refit_severity", "choose_setting", "SEED0", "FOREST", "TREES", "LEAF_SIZES"]
+__all__ = ["score_rows", "refit_severity", "choose_setting", "FOREST", "TREES", "LEAF_SIZES"]
 
-SEED0 = 7_000_000  # damage seeds of the collected rows (the routing outcomes use small seeds)
 # max_features 0.5 scored best of three settings out of fold on the collected rows (0.82 against
 # 0.80 for decision_fit's "sqrt"), and on the outcome rows (0.80 against 0.77).
 FOREST = {"max_features": 0.5}
@@ -53,43 +54,27 @@ ACCURACY_SLACK = 0.005
 FOLDS = 5
 
 
-def _rows_of_image(args):
-    from artrestore._resize import shrink_to
-    from artrestore.analysis import routing_vector
-    from artrestore.imageio import read_image
-    from artrestore.training.broad_damage import broad_damage
+def score_rows(decision_folder, rows: dict) -> dict:
+    """The severity accuracy of the decision in ``decision_folder`` on ``rows``: overall, per family and
+    per family and level, with the confusion table (rows: true level, columns: predicted) and the
+    mean input PSNR per family and level."""
+    from artrestore.decision import LearnedDecision
     from artrestore.training.damage_ranges import SEVERITIES
 
-    index, path, max_side, draws, seed0 = args
-    try:
-        clean = shrink_to(read_image(path), max_side)
-    except (OSError, ValueError) as error:
-        log.warning("skipping %s: %s", path, error)
-        return []
-    return [(index, level, routing_vector(broad_damage(clean, severity, seed0 + 10 * index + 2 * level + draw)[0]))
-            for level, severity in enumerate(SEVERITIES) for draw in range(draws)]
-
-
-def collect_rows(folders, *, max_side: int = 384, draws: int = 2, seed0: int = SEED0, workers: int = 2) -> dict:
-    """{"x": n x 27, "level": n, "source": n, "paths": images} for the images under ``folders``."""
-    import multiprocessing
-
-    from artrestore.training.datasets import list_images
-
-    paths = [p for folder in folders for p in list_images(pathlib.Path(folder))]
-    if not paths:
-        raise ValueError(f"no images under {[str(f) for f in folders]}")
-    jobs = [(k, p, max_side, draws, seed0) for k, p in enumerate(paths)]
-    if workers > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            found = [row for rows in pool.imap(_rows_of_image, jobs, chunksize=8) for row in rows]
-    else:
-        found = [row for job in jobs for row in _rows_of_image(job)]
-    if not found:
-        raise ValueError("no image could be read")
-    return {"x": np.array([r[2] for r in found], np.float64), "level": np.array([r[1] for r in found], np.int64),
-            "source": np.array([r[0] for r in found], np.int64), "paths": np.array([str(p) for p in paths]),
-            "max_side": np.int64(max_side), "draws": np.int64(draws), "seed0": np.int64(seed0)}
+    decision = LearnedDecision.load(pathlib.Path(decision_folder))
+    truth = np.array(SEVERITIES)[np.asarray(rows["level"])]
+    predicted = np.array(decision.classes)[decision.predict_severity_proba(np.asarray(rows["x"])).argmax(1)]
+    families = np.asarray(rows["family"])
+    report = {"rows": int(len(truth)), "accuracy": float((predicted == truth).mean()), "families": {}}
+    for name in sorted(set(families.tolist())):
+        mine = families == name
+        report["families"][name] = {
+            "rows": int(mine.sum()), "accuracy": float((predicted[mine] == truth[mine]).mean()),
+            "per_level": {level: float((predicted[mine & (truth == level)] == level).mean()) for level in SEVERITIES},
+            "input_psnr": {level: float(np.mean(rows["input_psnr"][mine & (truth == level)])) for level in SEVERITIES},
+            "confusion": {"labels": list(SEVERITIES), "matrix": [[int(np.sum(mine & (truth == t) & (predicted == q)))
+                                                                    for q in SEVERITIES] for t in SEVERITIES]}}
+    return report
 
 
 def _outcome_rows(folder: pathlib.Path, names) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +160,9 @@ def refit_severity(decision_folder, rows: dict, out_folder, *, seed: int = 0, tr
     report = {
         "rows": {"collected": int(len(labels)), "collected_images": int(len(np.unique(source))),
                  "outcome_rows": int(len(outcome_labels)), "max_side": int(rows["max_side"]),
-                 "draws": int(rows["draws"]), "seed0": int(rows["seed0"]),
+                 "draws": np.asarray(rows["draws"]).tolist(), "seed0": np.asarray(rows["seed0"]).tolist(),
+                 "families": {str(k): int(v) for k, v in zip(*np.unique(rows.get("family", ["broad"] * len(labels)),
+                                                                      return_counts=True))},
                  "folders": sorted({str(pathlib.Path(p).parent) for p in rows["paths"]})},
         "forest": FOREST | {"n_estimators": n_trees, "min_samples_leaf": leaf, "random_state": seed,
                             "max_features_note": "fraction of the 27 features"},
@@ -220,20 +207,34 @@ def main(argv=None) -> int:
     c.add_argument("--max-side", type=int, default=384)
     c.add_argument("--draws", type=int, default=2)
     c.add_argument("--workers", type=int, default=2)
+    c.add_argument("--family", default="broad", help=f"damage family, or {MIX!r} (default: broad)")
+    c.add_argument("--seed0", type=int, default=SEED0)
     f = steps.add_parser("fit", help="a copy of a decision with the severity forest refitted")
-    f.add_argument("--rows", required=True)
+    f.add_argument("--rows", nargs="+", required=True, help="collect's .npz file(s), merged")
     f.add_argument("--decision", required=True, help="decision folder to start from")
     f.add_argument("--out", required=True, help="new decision folder")
+    s = steps.add_parser("score", help="a decision's severity accuracy on collected rows")
+    s.add_argument("--rows", nargs="+", required=True)
+    s.add_argument("--decision", required=True)
+    s.add_argument("--out", default=None, help="JSON report (default: the log only)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.step == "collect":
-        rows = collect_rows(args.train, max_side=args.max_side, draws=args.draws, workers=args.workers)
+        rows = collect_rows(args.train, max_side=args.max_side, draws=args.draws, workers=args.workers,
+                            family=args.family, seed0=args.seed0)
         np.savez(args.out, **rows)
         log.info("%d rows from %d images -> %s", len(rows["level"]), len(rows["paths"]), args.out)
-    else:
-        with np.load(args.rows) as data:
-            report = refit_severity(args.decision, dict(data), args.out)
+        return 0
+    rows = merge_rows(dict(np.load(path)) for path in args.rows)
+    if args.step == "fit":
+        report = refit_severity(args.decision, rows, args.out)
         log.info("severity accuracy: %s", json.dumps(report["accuracy"]))
+    else:
+        report = score_rows(args.decision, rows)
+        log.info("severity accuracy %.4f: %s", report["accuracy"],
+                 {name: round(f["accuracy"], 4) for name, f in report["families"].items()})
+        if args.out:
+            pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 
