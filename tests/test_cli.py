@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import numpy as np
+
 from artrestore import __version__
 from artrestore.imageio import write_image
 from artrestore.training.synthesis import synthesize_damage
@@ -102,3 +104,27 @@ def test_save_mask_writes_the_inpainted_mask_beside_the_output(tmp_path, astrona
     # A re-run skips the finished output and its mask; the mask is never overwritten silently.
     again = json.loads(run("restore", "-i", str(src), "-o", str(tmp_path / "out"), "--save-mask", "--json").stdout)
     assert again["status"] == "skipped"
+
+
+def test_remove_scratches_fills_a_drawn_scratch_and_saves_its_mask(tmp_path, astronaut):
+    import cv2
+
+    from artrestore.imageio import read_image
+
+    clean = cv2.GaussianBlur(astronaut, (0, 0), 3)
+    damaged = clean.copy()
+    cv2.line(damaged, (20, 30), (250, 80), (20, 20, 20), 2)  # one long dark scratch across the sky
+    src = write_image(tmp_path / "in" / "scan.png", damaged)
+    result = run("restore", "-i", str(src), "-o", str(tmp_path / "out"), "--strategy", "none", "--remove-scratches",
+                 "--save-mask", "--json")
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)
+    mask, restored = read_image(row["mask"])[..., 0] > 0, read_image(row["output"])
+    drawn = np.zeros(damaged.shape[:2], np.uint8)
+    cv2.line(drawn, (20, 30), (250, 80), 1, 2)
+    assert mask[drawn > 0].mean() > 0.85 and mask.mean() < 0.02
+    error = lambda image: np.abs(image[drawn > 0].astype(int) - clean[drawn > 0]).mean()  # noqa: E731
+    assert error(restored) < 0.2 * error(damaged)
+    assert np.array_equal(restored[~mask], damaged[~mask])  # "none": only the scratch changed
+    bad = run("restore", "-i", str(src), "-o", str(tmp_path / "o2"), "--remove-scratches", "-1")
+    assert bad.returncode != 0 and "scratches must be a finite number >= 0" in bad.stderr

@@ -109,3 +109,21 @@ def test_restore_file_keeps_the_files_alpha_and_one_channel(restorer, damaged, t
     row = restorer.restore_file(gray, tmp_path / "out", strategy="ml_guided")
     assert row["status"] == "restored" and load_image(row["output"]).gray
     assert read_image(row["output"]).shape == damaged.shape
+
+
+def test_scratches_are_removed_first_when_asked_and_only_then(restorer, damaged):
+    from artrestore.chain.scratches import remove_scratches
+
+    asked = HybridRestorer(use_dl=False, scratches=2.0)
+    restored, info = asked.restore(damaged, "none", return_mask=True)
+    expected, mask = remove_scratches(damaged, 2.0)
+    np.testing.assert_array_equal(restored, expected)
+    np.testing.assert_array_equal(info["mask"], mask)
+    assert info["scratches"]["sensitivity"] == 2.0 and info["scratches"]["mask_fraction"] == np.mean(mask > 0)
+    # Then the path runs on the scratch-free image; its own mask joins the scratches'.
+    chained, info = asked.restore(damaged, "classical", return_mask=True)
+    np.testing.assert_array_equal(chained, restorer.restore(expected, "classical")[0])
+    assert (info["mask"] >= mask).all()
+    assert "scratches" not in restorer.restore(damaged, "none")[1]  # off unless asked
+    with pytest.raises(ValueError, match="scratches"):
+        HybridRestorer(use_dl=False, scratches=float("inf"))

@@ -1,11 +1,12 @@
 """HybridRestorer: one image (or a folder) in, restored RGB uint8 of the same size out, with an info dict.
 
-Pipeline: the 14 FFT features (core) -> the decision engine (severity, method) -> classical or ML-guided
-(the restoration chain, fixed or predicted setting: ``chain.paths``) or the U-Net (in process, or over gRPC).
-``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``, ``timings_ms``,
-``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``, ``mask_fraction``;
-``monochrome`` (True) when the input was grayscale, whose output is then grayscale too (``monochrome``).
-The in-process U-Net runs on ONNX Runtime (TensorFlow only when its graphs are missing or stale).
+Pipeline: (opt-in: long straight scratches removed, ``chain.scratches``) -> the 14 FFT features (core) -> the
+decision engine (severity, method) -> classical or ML-guided (the restoration chain, fixed or predicted setting:
+``chain.paths``) or the U-Net (in process on ONNX Runtime, TensorFlow only when its graphs are missing or stale;
+or over gRPC). ``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
+``timings_ms``, ``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``,
+``mask_fraction``; ``scratches`` when they were removed; ``monochrome`` (True) when the input was grayscale,
+whose output is then grayscale too (``monochrome``).
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from artrestore.batch_files import (
 )
 from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: the fast paths' chain
 from artrestore.chain.router import ChainRouter
+from artrestore.chain.scratches import check_sensitivity, remove_scratches
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME, UNET_PRECISIONS
@@ -51,7 +53,7 @@ class HybridRestorer:
                  dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
                  decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
                  dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None,
-                 check_unet: bool = True, acceptance_path=None, dl_views: int | None = None):
+                 check_unet: bool = True, acceptance_path=None, dl_views: int | None = None, scratches: float = 0.0):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for
         the seed's signature; the scaler is stored inside the router folder. ``dl_model_path``: U-Net
         folder (default: bundled). ``dl_backend``: ``local`` (in-process, the embedded default) or
@@ -71,7 +73,10 @@ class HybridRestorer:
         (``artrestore.acceptance``; ``acceptance_path``: its folder, default bundled) and restores with
         the fast path instead when the U-Net's output is not predicted to beat it (``info['acceptance']``).
         ``dl_views``: dihedral views the U-Net's output is averaged over (``dl.ensemble``: 1, 2 or 8;
-        None: the deployment's default, ``DEFAULT_VIEWS``: 8 for a served U-Net, 1 in process)."""
+        None: the deployment's default, ``DEFAULT_VIEWS``: 8 for a served U-Net, 1 in process).
+        ``scratches``: remove long straight scratches before any path at this sensitivity (``chain.scratches``;
+        0, the default: off; 1: the stage's setting; higher finds fainter ones)."""
+        self.scratches = check_sensitivity(scratches, "scratches")
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)
@@ -145,8 +150,8 @@ class HybridRestorer:
         decision = self.decider.decide(routing, image.shape[0] * image.shape[1], profile=self.profile,
                                        prefer=self.prefer, time_budget_s=self.time_budget_s, available=known,
                                        views=self.dl_views)
-        return vector, dict(zip(FEATURE_NAMES, map(float, vector))), decision.severity, decision.path, \
-            decision.as_dict(), routing
+        return (vector, dict(zip(FEATURE_NAMES, map(float, vector))), decision.severity, decision.path,
+                decision.as_dict(), routing)
 
     def analyze(self, image) -> dict:
         """Features, severity, method and the router's parameters for a path or an RGB array,
@@ -171,6 +176,9 @@ class HybridRestorer:
         if image.dtype != np.uint8:
             image = to_uint8(image)
         loaded = time.perf_counter()
+        # The scratches the user asked to remove (``scratches=``) go before any path sees the image.
+        image, scratch_mask = remove_scratches(image, self.scratches) if self.scratches else (image, None)
+        scratched = time.perf_counter()
 
         vector, features, severity, auto_method, decision, routing = self._features(image)
         analysed = time.perf_counter()
@@ -218,11 +226,16 @@ class HybridRestorer:
         if method in ("classical", "ml_guided"):
             restored, entries = restore_fast(image, vector, method, self.chain_router, return_mask=return_mask)
             info.update(entries)
+        if scratch_mask is not None:
+            info["scratches"] = {"sensitivity": self.scratches, "mask_fraction": float(np.mean(scratch_mask > 0)),
+                                 "ms": 1e3 * (scratched - loaded)}
+            if return_mask:
+                info["mask"] = np.maximum(info.get("mask", scratch_mask), scratch_mask)
         if method != "none" and is_monochrome(image):  # colour added to a grayscale image is invented
             restored = to_monochrome(restored)
             info["monochrome"] = True
         done = time.perf_counter()
-        info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - loaded),
+        info["timings_ms"] = {"load": 1e3 * (loaded - start), "analysis": 1e3 * (analysed - scratched),
                               "routing": 1e3 * (routed - analysed), "restore": 1e3 * (done - routed),
                               "total": 1e3 * (done - start)}
         return restored, info

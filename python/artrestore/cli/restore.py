@@ -40,6 +40,9 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--save-mask", action="store_true",
                    help="also write the line/spot mask the fast paths inpainted as <output>_mask.png")
+    p.add_argument("--remove-scratches", type=float, nargs="?", const=1.0, default=0.0, metavar="SENSITIVITY",
+                   help="remove long straight scratches before restoring (default sensitivity 1; higher finds "
+                        "fainter ones); their mask joins --save-mask's")
     from artrestore.cluster import add_cluster_arguments  # standard library only until a run starts
 
     add_cluster_arguments(p)
@@ -81,10 +84,13 @@ def run(args) -> int:
     from artrestore.restorer import HybridRestorer
 
     if args.engine == "ray":
+        if args.remove_scratches:
+            raise SystemExit("--remove-scratches is not available with --engine ray")
         return run_ray(args)
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
-                              use_dl=not args.no_dl, dl_precision=args.dl_precision, dl_views=args.dl_views)
+                              use_dl=not args.no_dl, dl_precision=args.dl_precision, dl_views=args.dl_views,
+                              scratches=args.remove_scratches)
     if src.is_dir():
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,

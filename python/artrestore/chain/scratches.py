@@ -1,0 +1,211 @@
+"""Long straight scratches: an oriented matched filter with Hough support (RGB in, mask out).
+
+Input: H x W x 3 ``uint8`` RGB (or float32 in [0, 1]). Output of ``detect_scratches``: H x W
+``uint8`` mask, 255 on a scratch; ``remove_scratches`` also returns the image with the mask filled
+(``chain.inpaint``, Telea).
+
+Why a second detector: film and print scratches are long, straight, thin and laid over the picture.
+The chain's morphological detector (``chain.lines``) thresholds each pixel's residue, so in film
+grain a faint scratch never becomes a candidate. This one averages along each direction first (the
+noise of a mean of L pixels falls by sqrt(L)) and keeps only long straight segments in places where
+few pixels respond in any direction (texture: fur, grass, fabric, brush strokes respond densely).
+Cracks (meandering) and dust spots are left to ``chain.lines``.
+
+Method (on the luma; lengths scale with the short side / 512):
+
+1. *Line response* per direction (``ANGLES`` over 180 degrees): the mean luma along a ``LENGTH``-px
+   line through the pixel against the same mean ``OFFSET`` px to either side; dark = min(sides) -
+   centre, light = centre - max(sides), in levels. A step edge gives <= 0 (one side sits on the
+   edge's own level), a thin line its contrast.
+2. *Floor*: max(``FLOOR`` levels, ``NOISE_FACTOR`` x the luma noise sigma / sqrt(``LENGTH``)); a pixel
+   responds above the floor divided by ``sensitivity``.
+3. *Texture*, per direction: the share of pixels above the floor itself (at any sensitivity) in a
+   direction more than one step away from it, in a box of ``TEXTURE_BOX`` px (a scratch's own
+   response runs along it and is not texture).
+4. *Segments*: per direction and polarity, OpenCV's probabilistic Hough segments of at least
+   ``MIN_LENGTH`` px along that direction, with at least ``SUPPORT`` of their pixels above the floor
+   and a median texture share under ``DENSITY``.
+5. *Crowds*: a line with ``CROWD`` or more near-parallel lines (within 22.5 degrees) whose midpoints are
+   within ``NEIGHBOURHOOD`` px is dropped (``lone_lines``): whiskers, hair, grass blades and a rim's
+   highlights come in crowds; a scratch is on its own.
+6. *Mask*: each kept segment and the responding pixels within 2 px of it, dilated by 1 px.
+
+``sensitivity`` 0 turns detection off. The defaults were chosen on the training family's train
+split (docs/chain.md, "Long straight scratches").
+"""
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+
+from artrestore._validate import as_rgb, to_uint8
+from artrestore.chain.denoise import estimate_noise
+from artrestore.chain.inpaint import inpaint
+
+ANGLES = 16  # directions over 180 degrees: 11.25 degrees apart, within a 1-px drift over a LENGTH line
+LENGTH = 21  # px at a 512 px short side: the averaging length of the line response
+OFFSET = 3  # px: where the side means are read; a scratch is at most ~2 * OFFSET - 1 px wide
+FLOOR = 10.0  # levels at sensitivity 1
+NOISE_FACTOR = 5.0  # x the noise sigma of a LENGTH-px mean
+TEXTURE_BOX = 41  # px
+MIN_LENGTH = 60  # px at a 512 px short side
+SUPPORT = 0.75  # share of a segment's pixels above the floor
+DENSITY = 0.1  # largest median texture share along a kept segment
+NEIGHBOURHOOD = 60  # px at a 512 px short side: where near-parallel lines make a crowd
+CROWD = 2  # other near-parallel lines that make one a crowd (whiskers, hair), not a scratch
+
+
+def check_sensitivity(value, name: str = "sensitivity") -> float:
+    """``value`` as a float if it is a finite number >= 0 (0: off), else ValueError naming ``name``."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0 (0: off), got {value!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")
+    return value
+
+
+@functools.lru_cache(maxsize=256)
+def _line_kernel(length: int, angle: float) -> np.ndarray:
+    """A normalised kernel averaging ``length`` px along ``angle`` (radians) through its centre."""
+    size = length + 2
+    kernel = np.zeros((size, size), np.float32)
+    c = size // 2
+    dx, dy = np.cos(angle), np.sin(angle)
+    for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, length):  # one sample per px, bilinear
+        x, y = c + t * dx, c + t * dy
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        fx, fy = x - x0, y - y0
+        kernel[y0, x0] += (1 - fx) * (1 - fy)
+        kernel[y0, x0 + 1] += fx * (1 - fy)
+        kernel[y0 + 1, x0] += (1 - fx) * fy
+        kernel[y0 + 1, x0 + 1] += fx * fy
+    return kernel / kernel.sum()
+
+
+def _shifted(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """``a`` read at (x + dx, y + dy), edges replicated."""
+    h, w = a.shape
+    pad = max(abs(dx), abs(dy))
+    p = cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    return p[pad + dy:pad + dy + h, pad + dx:pad + dx + w]
+
+
+def line_responses(gray: np.ndarray, length: int = LENGTH, offset: int = OFFSET, angles: int = ANGLES):
+    """[(angle radians, dark response, light response)] of a float32 luma (step 1), levels."""
+    out = []
+    for k in range(angles):
+        angle = k * np.pi / angles
+        centre = cv2.filter2D(gray, -1, _line_kernel(length, angle), borderType=cv2.BORDER_REPLICATE)
+        nx, ny = int(round(-np.sin(angle) * offset)), int(round(np.cos(angle) * offset))
+        a, b = _shifted(centre, nx, ny), _shifted(centre, -nx, -ny)
+        out.append((angle, np.minimum(a, b) - centre, centre - np.maximum(a, b)))
+    return out
+
+
+def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None = None, support: float = SUPPORT,
+                     density: float = DENSITY, floor: float = FLOOR, noise_factor: float = NOISE_FACTOR,
+                     noise_sigma: float | None = None) -> np.ndarray:
+    """Mask (uint8 0/255) of long straight scratches; see the module docstring.
+
+    ``sensitivity`` >= 0 (0: empty mask); ``min_length`` in px (default ``MIN_LENGTH`` at a 512 px short
+    side, scaled with it); ``support`` and ``density`` shares in [0, 1]; ``floor`` in levels;
+    ``noise_sigma``: the luma noise in levels (default: ``chain.denoise.estimate_noise``).
+    """
+    image = as_rgb(image)
+    if image.dtype != np.uint8:
+        image = to_uint8(image)
+    sensitivity = check_sensitivity(sensitivity)
+    if not (0 < support <= 1 and 0 < density <= 1):
+        raise ValueError(f"support and density must be in (0, 1], got {support}, {density}")
+    h, w = image.shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    scale = min(h, w) / 512.0
+    length = max(7, round(LENGTH * scale)) | 1
+    min_length = max(2 * length, round(MIN_LENGTH * scale)) if min_length is None else int(min_length)
+    if sensitivity == 0 or min(h, w) < 2 * length:
+        return mask
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    sigma = estimate_noise(image) if noise_sigma is None else float(noise_sigma)
+    # Texture is measured at the floor itself, so that a higher sensitivity finds fainter scratches
+    # without calling more of the picture texture.
+    base = max(floor, noise_factor * sigma / np.sqrt(length))
+    threshold = base / sensitivity
+    responses = line_responses(gray, length, max(1, round(OFFSET * scale)))
+    responding = np.zeros((h, w), bool)
+    above = []  # per direction: where it responds above the floor itself
+    for _, dark, light in responses:
+        responding |= (dark > threshold) | (light > threshold)
+        above.append((dark > base) | (light > base))
+    count = np.sum(above, axis=0, dtype=np.uint8)
+    box = max(3, round(TEXTURE_BOX * scale)) | 1
+    kept = []  # (x1, y1, x2, y2) of the segments that pass steps 1-4
+    for k, (angle, dark, light) in enumerate(responses):
+        # Texture around a scratch of this direction: pixels responding in the other directions (a
+        # scratch's own response, which runs along it, would otherwise count as texture).
+        own = above[k].astype(np.uint8) + above[k - 1] + above[(k + 1) % len(above)]
+        texture = cv2.blur((count > own).astype(np.float32), (box, box))
+        quiet = texture < density
+        for response in (dark, light):
+            candidates = ((response > threshold) & quiet).astype(np.uint8)
+            found = cv2.HoughLinesP(candidates, 1, np.pi / 180, threshold=max(1, int(min_length * support)),
+                                    minLineLength=min_length, maxLineGap=max(2, round(4 * scale)))
+            for x1, y1, x2, y2 in (() if found is None else found.reshape(-1, 4)):
+                drift = abs((np.arctan2(y2 - y1, x2 - x1) - angle + np.pi / 2) % np.pi - np.pi / 2)
+                if drift > np.pi / len(responses):
+                    continue  # a segment across this direction's own response is texture, not a scratch
+                n = int(np.hypot(x2 - x1, y2 - y1)) + 1
+                xs = np.linspace(x1, x2, n).round().astype(int)
+                ys = np.linspace(y1, y2, n).round().astype(int)
+                if candidates[ys, xs].mean() < support or np.median(texture[ys, xs]) >= density:
+                    continue
+                kept.append((int(x1), int(y1), int(x2), int(y2)))
+    segments = np.zeros((h, w), np.uint8)
+    for x1, y1, x2, y2 in lone_lines(kept, np.pi / len(responses), NEIGHBOURHOOD * scale):
+        cv2.line(segments, (x1, y1), (x2, y2), 1, 1)
+    if not segments.any():
+        return mask
+    near = cv2.dilate(segments, np.ones((5, 5), np.uint8)).astype(bool)
+    mask[(near & responding) | segments.astype(bool)] = 255
+    return cv2.dilate(mask, np.ones((3, 3), np.uint8))
+
+
+def lone_lines(segments, step: float, reach: float) -> list:
+    """The ``segments`` (x1, y1, x2, y2) whose line has fewer than ``CROWD`` other lines within ``reach``
+    px (midpoints) and 2 ``step`` radians of its direction. Segments within 1 step and 3 px of one
+    another's line are one line (Hough finds a scratch in pieces and at neighbouring angles); a crowd
+    of near-parallel thin lines is whiskers, hair, grass blades or a rim's highlights, not scratches."""
+    if not segments:
+        return []
+    a = np.asarray(segments, np.float64)
+    mid = (a[:, :2] + a[:, 2:]) / 2
+    angle = np.arctan2(a[:, 3] - a[:, 1], a[:, 2] - a[:, 0]) % np.pi
+    unit = np.stack([np.cos(angle), np.sin(angle)], 1)
+    turn = np.abs((angle[:, None] - angle[None, :] + np.pi / 2) % np.pi - np.pi / 2)
+    offset = mid[None, :, :] - mid[:, None, :]  # [i, j]: j's midpoint seen from i's
+    across = np.abs(offset[..., 0] * unit[:, None, 1] - offset[..., 1] * unit[:, None, 0])
+    line = np.arange(len(a))
+    for i, j in zip(*np.nonzero((turn <= step) & (across <= 3))):  # union of the pieces of one line
+        ri, rj = line[i], line[j]
+        line[line == max(ri, rj)] = min(ri, rj)
+    near = (turn <= 2 * step) & (np.hypot(offset[..., 0], offset[..., 1]) <= reach) & (line[:, None] != line[None, :])
+    crowd = np.array([len(set(line[near[i]])) for i in range(len(a))])
+    return [tuple(map(int, s)) for s, c in zip(a, crowd) if c < CROWD]
+
+
+def remove_scratches(image, sensitivity: float = 1.0, **options) -> tuple[np.ndarray, np.ndarray]:
+    """(image with its long straight scratches filled by Telea inpainting, their mask uint8 0/255).
+    ``options`` go to ``detect_scratches``."""
+    image = as_rgb(image)
+    if image.dtype != np.uint8:
+        image = to_uint8(image)
+    mask = detect_scratches(image, sensitivity, **options)
+    return (inpaint(image, mask) if mask.any() else image.copy()), mask
+
+
+__all__ = ["detect_scratches", "remove_scratches", "check_sensitivity", "line_responses", "lone_lines", "CROWD",
+           "NEIGHBOURHOOD", "ANGLES", "LENGTH", "OFFSET", "FLOOR",
+           "NOISE_FACTOR", "MIN_LENGTH", "SUPPORT", "DENSITY", "TEXTURE_BOX"]

@@ -1,0 +1,101 @@
+"""Long straight scratches: the line response against a NumPy reference, the detector on drawn faint
+scratches in grain (recall and precision against the drawing), clean texture left alone, removal
+bringing the scratched pixels back towards the undamaged image, and bad arguments named."""
+import cv2
+import numpy as np
+import pytest
+
+from artrestore.chain import scratches
+
+
+@pytest.fixture(scope="module")
+def grainy_photo(astronaut):
+    # A smooth picture with film grain: only the test draws thin structure into it.
+    smooth = cv2.GaussianBlur(cv2.resize(astronaut, (512, 512), interpolation=cv2.INTER_AREA), (0, 0), 3)
+    grain = np.random.default_rng(0).normal(0, 8, smooth.shape[:2])[..., None]
+    return np.clip(smooth + grain, 0, 255).astype(np.uint8)
+
+
+def draw_scratches(image):
+    """Four long straight scratches, dark and light, 1-2 px wide, 30-45 levels: fainter than the grain's
+    +-3 sigma and than the morphological detector's 60-level floor."""
+    out, truth = image.copy().astype(np.int16), np.zeros(image.shape[:2], np.uint8)
+    for (x1, y1, x2, y2), delta, width in [((40, 60, 470, 130), -40, 1), ((100, 480, 300, 20), 35, 2),
+                                           ((480, 200, 330, 500), -45, 2), ((20, 300, 250, 330), 30, 1)]:
+        line = np.zeros(truth.shape, np.int16)
+        cv2.line(line, (x1, y1), (x2, y2), 1, width)
+        out += (delta * line)[..., None]
+        truth |= line.astype(np.uint8)
+    return np.clip(out, 0, 255).astype(np.uint8), truth.astype(bool)
+
+
+def test_the_line_response_is_the_centre_mean_against_its_sides():
+    rng = np.random.default_rng(1)
+    gray = rng.uniform(0, 255, (40, 50)).astype(np.float32)
+    gray[20, :] -= 60  # a dark horizontal line
+    (angle, dark, light), *_ = scratches.line_responses(gray, length=7, offset=2, angles=4)
+    assert angle == 0
+    # Reference: the mean of 7 pixels along the row through (y, x), and 2 rows above and below.
+    y, x = 20, 25
+    centre, above, below = (gray[y + d, x - 3:x + 4].mean() for d in (0, -2, 2))
+    assert dark[y, x] == pytest.approx(min(above, below) - centre, abs=1e-3)
+    assert light[y, x] == pytest.approx(centre - max(above, below), abs=1e-3)
+    assert dark[y, x] > 40 and light[y, x] < -40
+
+
+def test_faint_scratches_in_grain_are_found(grainy_photo):
+    damaged, truth = draw_scratches(grainy_photo)
+    mask = scratches.detect_scratches(damaged) > 0
+    # 3 px each way: the mask covers the soft edges of a scratch, 1-2 px beyond its drawn core
+    near_truth = cv2.dilate(truth.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    assert (mask & truth).sum() / truth.sum() > 0.7  # 0.78 measured: the 30-level ends fade into the grain
+    assert (mask & near_truth).sum() / mask.sum() > 0.9
+
+
+def test_removal_brings_the_scratched_pixels_back(grainy_photo):
+    damaged, truth = draw_scratches(grainy_photo)
+    restored, mask = scratches.remove_scratches(damaged)
+    error = lambda image: np.abs(image[truth].astype(float) - grainy_photo[truth]).mean()  # noqa: E731
+    assert error(restored) < 0.4 * error(damaged)
+    np.testing.assert_array_equal(restored[mask == 0], damaged[mask == 0])  # nothing outside the mask moves
+
+
+@pytest.mark.parametrize("name", ["grass", "gravel", "camera", "astronaut"])
+def test_clean_texture_is_left_alone(name):
+    """Grass, gravel, a tripod's legs, a flag's stripes: thin and straight structure, no scratch. (Not
+    all: whiskers that do not come in a crowd and a saucer's rim are found, docs/chain.md.)"""
+    skdata = pytest.importorskip("skimage.data")
+    image = getattr(skdata, name)()
+    image = image if image.ndim == 3 else np.repeat(image[..., None], 3, axis=2)
+    assert (scratches.detect_scratches(image) > 0).mean() < 0.003
+
+
+def test_off_small_and_bad_arguments(grainy_photo):
+    damaged, _ = draw_scratches(grainy_photo)
+    assert not scratches.detect_scratches(damaged, 0).any()
+    restored, mask = scratches.remove_scratches(damaged, 0)
+    assert not mask.any() and np.array_equal(restored, damaged)
+    assert not scratches.detect_scratches(damaged[:20, :20]).any()  # too small for a long scratch
+    for bad in (-1, float("nan"), "x"):
+        with pytest.raises(ValueError, match="sensitivity"):
+            scratches.detect_scratches(damaged, bad)
+    with pytest.raises(ValueError, match="support and density"):
+        scratches.detect_scratches(damaged, support=0)
+    with pytest.raises(ValueError):
+        scratches.detect_scratches(np.zeros((64, 64, 5), np.uint8))  # not an image
+
+
+def test_float_input_gives_the_same_mask(grainy_photo):
+    damaged, _ = draw_scratches(grainy_photo)
+    np.testing.assert_array_equal(scratches.detect_scratches(damaged.astype(np.float32) / 255),
+                                  scratches.detect_scratches(damaged))
+
+
+def test_a_crowd_of_near_parallel_lines_is_not_a_scratch():
+    step = np.pi / 16
+    lone = [(0, 0, 100, 0)]
+    pieces = [(0, 100, 60, 100), (50, 101, 120, 101)]  # one line found in two pieces: still alone
+    crowd = [(0, 300 + 8 * k, 100, 305 + 8 * k) for k in range(3)]  # three whiskers side by side
+    kept = scratches.lone_lines(lone + pieces + crowd, step, 60)
+    assert set(kept) == set(lone + pieces)
+    assert scratches.lone_lines([], step, 60) == []
