@@ -1,6 +1,6 @@
 """Before/after sheet of real images with no ground truth: every path of ``HybridRestorer`` side by side.
 
-Usage: python benchmarks/real_sheet.py [--deb-cache DIR] [--out docs/real_sheet.jpg] [--views]
+Usage: python benchmarks/real_sheet.py [--deb-cache DIR] [--out docs/real_sheet.jpg] [--views | --scratches S]
 
 Images: the bundled damaged samples (python/artrestore/samples/damaged/) and real scans of old
 artefacts that ship in Debian's ``stellarium-data`` (GPL-2+: a page of the Leiden Aratea
@@ -11,6 +11,8 @@ Aratea page and Farnese Atlas also appear, as crops, among the U-Net's training-
 Each row: input | classical | ml_guided | dl | auto (the chosen path named), longer side 384 px.
 With ``--views``: input | the U-Net with one view | with eight views (``dl.ensemble``, the
 accelerated profile's default) | their difference x4 around grey (docs/real_sheet_views.jpg).
+With ``--scratches S``: input | the opt-in scratch stage's mask at sensitivity S (``chain.scratches``) |
+the scratches removed | ``auto`` after it (docs/scratches_sheet.jpg).
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ sys.path.insert(0, str(REPO / "python"))
 
 from artrestore import HybridRestorer  # noqa: E402
 from artrestore._resources import SAMPLES  # noqa: E402
+from artrestore.chain.scratches import remove_scratches  # noqa: E402
 from artrestore.imageio import read_image  # noqa: E402
 
 STELLARIUM = ("usr/share/stellarium/skycultures/greek_leidenAratea/descr_pics/Aratea fol. 3v und 4r.jpg",
@@ -71,10 +74,14 @@ def main() -> None:
     parser.add_argument("--out", type=pathlib.Path, default=None,
                         help="default docs/real_sheet.jpg (docs/real_sheet_views.jpg with --views)")
     parser.add_argument("--views", action="store_true", help="the U-Net with one view against eight")
+    parser.add_argument("--scratches", type=float, default=None, metavar="S",
+                        help="the opt-in scratch removal at sensitivity S, and auto after it")
     args = parser.parse_args()
-    args.out = args.out or REPO / "docs" / ("real_sheet_views.jpg" if args.views else "real_sheet.jpg")
+    name = "real_sheet_views.jpg" if args.views else "scratches_sheet.jpg" if args.scratches else "real_sheet.jpg"
+    args.out = args.out or REPO / "docs" / name
     restorer = HybridRestorer()
     eight = HybridRestorer(dl_views=8) if args.views else None
+    scratched = HybridRestorer(scratches=args.scratches) if args.scratches is not None else None
     rows = []
     for name, image in real_images(args.deb_cache):
         image = _fit(image)
@@ -85,6 +92,14 @@ def main() -> None:
             difference = np.clip(128 + 4 * (eight_views.astype(int) - one_view), 0, 255).astype(np.uint8)
             tiles += [_label(one_view, "dl, 1 view"), _label(eight_views, "dl, 8 views"),
                       _label(difference, "8 views - 1 view, x4 around grey")]
+            rows.append(np.hstack(tiles))
+            continue
+        if scratched is not None:
+            removed, mask = remove_scratches(image, args.scratches)
+            after, info = scratched.restore(image, strategy="auto")
+            tiles += [_label(np.repeat(mask[:, :, None], 3, axis=2), f"scratch mask ({100 * np.mean(mask > 0):.1f} %)"),
+                      _label(removed, f"scratches removed (sensitivity {args.scratches:g})"),
+                      _label(after, f"then auto -> {info['method']} ({info['severity']})")]
             rows.append(np.hstack(tiles))
             continue
         for path in PATHS:

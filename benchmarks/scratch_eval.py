@@ -44,7 +44,8 @@ def _psnr_in(clean, image, where) -> float:
     return float(10 * np.log10(255.0 ** 2 / max(error, 1e-10)))
 
 
-def evaluate(clean_dir, split: str, family: str, sensitivities, draws: int) -> dict:
+def evaluate(clean_dir, split: str, family: str, sensitivities, draws: int, **options) -> dict:
+    """The report above; ``options`` go to ``remove_scratches`` (``density=``: another texture cap)."""
     from artrestore.chain.scratches import remove_scratches
     from artrestore.metrics import psnr
     from artrestore.training.routing_outcomes import source_images
@@ -52,15 +53,16 @@ def evaluate(clean_dir, split: str, family: str, sensitivities, draws: int) -> d
     cleans = [image for _, image in source_images(clean_dir, split, max_side=512)[0]]
     cases = [(level, i, *damaged(family, clean, level, SEED0 + 100 * i + 10 * k + d))
              for i, clean in enumerate(cleans) for k, level in enumerate(LEVELS) for d in range(draws)]
-    report = {"family": family, "split": split, "sources": len(cleans), "draws": draws, "sensitivity": {}}
+    report = {"family": family, "split": split, "sources": len(cleans), "draws": draws, "options": options,
+              "sensitivity": {}}
     for sensitivity in sensitivities:
-        undamaged = [min(psnr(clean, remove_scratches(clean, sensitivity)[0]), 100.0) for clean in cleans]
+        undamaged = [min(psnr(clean, remove_scratches(clean, sensitivity, **options)[0]), 100.0) for clean in cleans]
         row = {"undamaged_share_38db": float(np.mean(np.array(undamaged) >= 38)), "undamaged_min_db": float(min(undamaged))}
         for level in LEVELS:
             counts, gains, inside, share = np.zeros(4), [], [], []
             for _, i, image, truth in (c for c in cases if c[0] == level):
                 clean = cleans[i]
-                restored, mask = remove_scratches(image, sensitivity)
+                restored, mask = remove_scratches(image, sensitivity, **options)
                 found = mask > 0
                 counts += [(found & cv2.dilate(truth.astype(np.uint8), TOLERANCE).astype(bool)).sum(), found.sum(),
                            (truth & cv2.dilate(mask, TOLERANCE).astype(bool)).sum(), truth.sum()]
@@ -98,9 +100,11 @@ def main(argv=None) -> int:
     parser.add_argument("--family", choices=("broad", "proxy", "check"), default="broad")
     parser.add_argument("--sensitivity", type=float, nargs="+", default=[1.0])
     parser.add_argument("--draws", type=int, default=2)
+    parser.add_argument("--density", type=float, default=None, help="texture cap (default: the stage's DENSITY)")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    report = evaluate(args.clean, args.split, args.family, args.sensitivity, args.draws)
+    options = {} if args.density is None else {"density": args.density}
+    report = evaluate(args.clean, args.split, args.family, args.sensitivity, args.draws, **options)
     if args.out:
         pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         pathlib.Path(args.out).write_text(json.dumps(report, indent=1) + "\n")

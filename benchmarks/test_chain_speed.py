@@ -8,13 +8,16 @@ Groups: "chain N^2" - the whole chain (classical defaults, and with the line sta
 "chain N^2 (every stage, severe)" - every stage on and strong (the bank's heaviest) on broad
 severe damage; "ml_guided route N^2" - the restorer's whole ml_guided path;
 "line test N^2" - the oriented-run test alone (core) beside binary openings by line segments
-(OpenCV), on the same candidate mask; "detector N^2" - the whole detector, core or OpenCV inside.
+(OpenCV), on the same candidate mask; "detector N^2" - the whole detector, core or OpenCV inside;
+"scratch removal N^2" - the opt-in long-scratch stage (``chain.scratches``: detection and Telea)
+beside the chain's own line stage (``chain.lines`` at sensitivity 1 and the same inpainting).
 """
 import cv2
 import numpy as np
 import pytest
 
-from artrestore.chain import ChainParams, lines, run_chain
+from artrestore.chain import ChainParams, lines, run_chain, scratches
+from artrestore.chain.inpaint import inpaint
 from artrestore.training.synthesis import synthesize_damage
 
 SIZES = [512, 1024]
@@ -122,3 +125,15 @@ def test_detector_artrestore(benchmark, damaged_at, size):
 def test_detector_opencv_line_test(benchmark, damaged_at, size, opencv_line_test):
     benchmark.group = f"detector {size}^2"
     benchmark(lines.detect_lines, damaged_at(size), 1.0)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_scratch_removal_artrestore(benchmark, damaged_at, size):
+    benchmark.group = f"scratch removal {size}^2"
+    benchmark(scratches.remove_scratches, damaged_at(size))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_scratch_removal_chain_line_stage(benchmark, damaged_at, size):
+    benchmark.group = f"scratch removal {size}^2"
+    benchmark(lambda image: inpaint(image, lines.detect_lines(image, 1.0)), damaged_at(size))

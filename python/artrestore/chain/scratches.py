@@ -52,7 +52,7 @@ NOISE_FACTOR = 5.0  # x the noise sigma of a LENGTH-px mean
 TEXTURE_BOX = 41  # px
 MIN_LENGTH = 60  # px at a 512 px short side
 SUPPORT = 0.75  # share of a segment's pixels above the floor
-DENSITY = 0.1  # largest median texture share along a kept segment
+DENSITY = 0.1  # largest median texture share along a kept segment (chosen on train and validation, docs/chain.md)
 NEIGHBOURHOOD = 60  # px at a 512 px short side: where near-parallel lines make a crowd
 CROWD = 2  # other near-parallel lines that make one a crowd (whiskers, hair), not a scratch
 
@@ -86,22 +86,19 @@ def _line_kernel(length: int, angle: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def _shifted(a: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """``a`` read at (x + dx, y + dy), edges replicated."""
-    h, w = a.shape
-    pad = max(abs(dx), abs(dy))
-    p = cv2.copyMakeBorder(a, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    return p[pad + dy:pad + dy + h, pad + dx:pad + dx + w]
-
-
 def line_responses(gray: np.ndarray, length: int = LENGTH, offset: int = OFFSET, angles: int = ANGLES):
     """[(angle radians, dark response, light response)] of a float32 luma (step 1), levels."""
+    h, w = gray.shape
+    # Padded once, so that the side means are slices of the same filtered image (edges replicated).
+    padded = cv2.copyMakeBorder(gray, offset, offset, offset, offset, cv2.BORDER_REPLICATE)
     out = []
     for k in range(angles):
         angle = k * np.pi / angles
-        centre = cv2.filter2D(gray, -1, _line_kernel(length, angle), borderType=cv2.BORDER_REPLICATE)
+        mean = cv2.filter2D(padded, -1, _line_kernel(length, angle), borderType=cv2.BORDER_REPLICATE)
         nx, ny = int(round(-np.sin(angle) * offset)), int(round(np.cos(angle) * offset))
-        a, b = _shifted(centre, nx, ny), _shifted(centre, -nx, -ny)
+        centre = mean[offset:offset + h, offset:offset + w]
+        a = mean[offset + ny:offset + ny + h, offset + nx:offset + nx + w]
+        b = mean[offset - ny:offset - ny + h, offset - nx:offset - nx + w]
         out.append((angle, np.minimum(a, b) - centre, centre - np.maximum(a, b)))
     return out
 
