@@ -155,3 +155,20 @@ def test_restore_gives_back_the_uploads_alpha_and_grayness(client, astronaut):
         r = client.post("/restore", files={"image": ("a.png", encode_image(pixels, ".png"), "image/png")},
                         data={"strategy": "classical"})
         assert r.status_code == 200 and check(decode_image_file(r.content))
+
+
+def test_the_deployment_can_ask_for_scratch_removal(monkeypatch, png):
+    monkeypatch.setenv("ARTRESTORE_USE_DL", "0")
+    monkeypatch.setenv("ARTRESTORE_SCRATCHES", "1.5")
+    api.restorer.cache_clear()
+    try:
+        with TestClient(api.app) as c:
+            r = c.post("/restore", files={"image": ("a.png", png, "image/png")}, data={"strategy": "none"},
+                       params={"response": "json"})
+        assert r.status_code == 200 and r.json()["info"]["scratches"]["sensitivity"] == 1.5
+        monkeypatch.setenv("ARTRESTORE_SCRATCHES", "lots")
+        api.restorer.cache_clear()
+        with pytest.raises(ValueError, match="scratches must be a number"):
+            api.restorer()
+    finally:
+        api.restorer.cache_clear()

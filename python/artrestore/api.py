@@ -9,7 +9,8 @@ method, parameters), ``GET /healthz`` (also the strategies and the decision thre
 Uploads above ``ARTRESTORE_MAX_UPLOAD_MB`` (default 20) get 413, other content types 415,
 undecodable or oversized images 422; restoration runs in a worker thread, off the event loop.
 Run: ``artrestore web`` or ``uvicorn artrestore.api:app``. Configuration by environment:
-``ARTRESTORE_USE_DL`` (1/0), ``ARTRESTORE_DL_BACKEND`` (local or grpc://host:port).
+``ARTRESTORE_USE_DL`` (1/0), ``ARTRESTORE_DL_BACKEND`` (local or grpc://host:port), ``ARTRESTORE_SCRATCHES``
+(the opt-in removal of long straight scratches before any path at this sensitivity; 0, the default: off).
 """
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def restorer():
 
     return HybridRestorer(use_dl=os.environ.get("ARTRESTORE_USE_DL", "1") != "0",
                           dl_backend=os.environ.get("ARTRESTORE_DL_BACKEND", "local"),
-                          decision=os.environ.get("ARTRESTORE_DECISION", "learned"))  # or "rule" (issue 16)
+                          decision=os.environ.get("ARTRESTORE_DECISION", "learned"),  # or "rule" (issue 16)
+                          scratches=os.environ.get("ARTRESTORE_SCRATCHES", "0"))
 
 
 @app.middleware("http")
