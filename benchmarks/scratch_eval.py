@@ -39,9 +39,20 @@ def damaged(family: str, clean, severity: str, seed: int):
     return out[0], np.asarray(out[1], bool)
 
 
-def _psnr_in(clean, image, where) -> float:
+def psnr_in(clean, image, where) -> float:
+    """PSNR (dB) of ``image`` against ``clean`` on the pixels of the bool mask ``where`` (nan if none)."""
+    if not where.any():
+        return float("nan")
     error = np.mean((clean[where].astype(np.float64) - image[where]) ** 2)
     return float(10 * np.log10(255.0 ** 2 / max(error, 1e-10)))
+
+
+def mark_counts(mask, truth) -> np.ndarray:
+    """[found pixels near a true mark, found pixels, true pixels near a found one, true pixels] of a uint8
+    0/255 ``mask`` against a bool ``truth``, each side grown by ``TOLERANCE``."""
+    found = mask > 0
+    return np.array([(found & cv2.dilate(truth.astype(np.uint8), TOLERANCE).astype(bool)).sum(), found.sum(),
+                     (truth & cv2.dilate(mask, TOLERANCE).astype(bool)).sum(), truth.sum()])
 
 
 def evaluate(clean_dir, split: str, family: str, sensitivities, draws: int, **options) -> dict:
@@ -63,13 +74,11 @@ def evaluate(clean_dir, split: str, family: str, sensitivities, draws: int, **op
             for _, i, image, truth in (c for c in cases if c[0] == level):
                 clean = cleans[i]
                 restored, mask = remove_scratches(image, sensitivity, **options)
-                found = mask > 0
-                counts += [(found & cv2.dilate(truth.astype(np.uint8), TOLERANCE).astype(bool)).sum(), found.sum(),
-                           (truth & cv2.dilate(mask, TOLERANCE).astype(bool)).sum(), truth.sum()]
+                counts += mark_counts(mask, truth)
                 gains.append(psnr(clean, restored) - psnr(clean, image))
                 if truth.any():
-                    inside.append(_psnr_in(clean, restored, truth) - _psnr_in(clean, image, truth))
-                share.append(found.mean())
+                    inside.append(psnr_in(clean, restored, truth) - psnr_in(clean, image, truth))
+                share.append(np.mean(mask > 0))
             row[level] = {"precision": float(counts[0] / counts[1]) if counts[1] else None,
                           "recall": float(counts[2] / counts[3]) if counts[3] else None,
                           "gain_db": float(np.mean(gains)), "in_mask_gain_db": float(np.mean(inside)) if inside else None,

@@ -19,18 +19,11 @@ import itertools
 import json
 import pathlib
 
-import cv2
 import numpy as np
 
-LEVELS = ("light", "moderate", "severe")
+from scratch_eval import LEVELS, mark_counts, psnr_in  # benchmarks/, the script's own folder
+
 DEFAULT_GRID = [list(g) for g in itertools.product((0.1, 0.15, 0.2), (0.75, 0.85), (40, 60))]
-TOLERANCE = np.ones((5, 5), np.uint8)
-
-
-def _psnr_in(clean, image, where) -> float:
-    if not where.any():
-        return np.nan
-    return float(10 * np.log10(255.0 ** 2 / max(np.mean((clean[where].astype(np.float64) - image[where]) ** 2), 1e-9)))
 
 
 def cases(folder, images: int) -> list:
@@ -61,11 +54,8 @@ def score(setting, cases_) -> dict:
         if truth is None:
             found.setdefault("clean", []).append(min(psnr(clean, filled), 60.0))
             continue
-        hit = mask > 0
-        counts = ((hit & cv2.dilate(truth.astype(np.uint8), TOLERANCE).astype(bool)).sum(), hit.sum(),
-                  (truth & cv2.dilate(mask, TOLERANCE).astype(bool)).sum(), truth.sum())
-        found.setdefault(level, []).append((*counts, psnr(clean, filled) - psnr(clean, image),
-                                            _psnr_in(clean, filled, truth) - _psnr_in(clean, image, truth)))
+        found.setdefault(level, []).append((*mark_counts(mask, truth), psnr(clean, filled) - psnr(clean, image),
+                                            psnr_in(clean, filled, truth) - psnr_in(clean, image, truth)))
     undamaged = np.array(found["clean"])
     row = {"clean_share38": float((undamaged >= 38).mean()), "clean_min": float(undamaged.min())}
     for level in LEVELS:
