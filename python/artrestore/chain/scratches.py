@@ -30,8 +30,8 @@ Method (on the luma; lengths scale with the short side / 512):
    highlights come in crowds; a scratch is on its own.
 6. *Mask*: each kept segment and the responding pixels within 2 px of it, dilated by 1 px.
 
-``sensitivity`` 0 turns detection off. The defaults were chosen on the training family's train
-split (docs/chain.md, "Long straight scratches").
+``sensitivity`` 0 turns detection off. The defaults were chosen on the training family's train and
+validation splits (docs/chain.md, "Long straight scratches").
 """
 from __future__ import annotations
 
