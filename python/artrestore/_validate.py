@@ -41,6 +41,18 @@ def as_rgb(image, *, name: str = "image") -> np.ndarray:
     return np.ascontiguousarray(image)
 
 
+def non_negative(value, name: str) -> float:
+    """``value`` as a float if it is a finite number >= 0, else ``ValueError`` naming ``name``: the
+    check of every strength, sensitivity and tolerance (0 is "off")."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}") from None
+    if not np.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return number
+
+
 def damage_arguments(severity, seed, severities) -> None:
     """Raise ``ValueError`` for a ``severity`` outside ``severities`` and ``TypeError`` for a seed
     that is not an integer (a bool is not one): the damage generators' shared argument check."""

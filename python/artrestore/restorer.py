@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from artrestore._validate import as_rgb, to_uint8
+from artrestore._validate import as_rgb, non_negative, to_uint8
 from artrestore.acceptance import FALLBACK_PATH, change_features, load_acceptance
 from artrestore.analysis import FEATURE_NAMES, analyze_vector, routing_vector
 from artrestore.batch_files import (
@@ -33,7 +33,7 @@ from artrestore.batch_files import (
 )
 from artrestore.chain.paths import analysis_entries, restore_fast  # issue 23: the fast paths' chain
 from artrestore.chain.router import ChainRouter
-from artrestore.chain.scratches import check_sensitivity, remove_scratches
+from artrestore.chain.scratches import remove_scratches
 from artrestore.decision import load_decision
 from artrestore.dl.backends import LOCAL, check_backend, make_backend
 from artrestore.dl.contract import MODEL_NAME, UNET_PRECISIONS
@@ -76,7 +76,7 @@ class HybridRestorer:
         None: the deployment's default, ``DEFAULT_VIEWS``: 8 for a served U-Net, 1 in process).
         ``scratches``: remove long straight scratches before any path at this sensitivity (``chain.scratches``;
         0, the default: off; 1: the stage's setting; higher finds fainter ones)."""
-        self.scratches = check_sensitivity(scratches, "scratches")
+        self.scratches = non_negative(scratches, "scratches")
         if dl_fallback not in ("ml_guided", "error"):
             raise ValueError("dl_fallback must be 'ml_guided' or 'error'")
         check_backend(dl_backend)

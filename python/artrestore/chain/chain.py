@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from artrestore import classical
-from artrestore._validate import as_rgb, to_uint8
+from artrestore._validate import as_rgb, non_negative, to_uint8
 from artrestore.chain.colour import affine_lut, apply_lut, correct_colour, estimate_colour, unclipped_top
 from artrestore.chain.denoise import denoise, estimate_noise
 from artrestore.chain.inpaint import inpaint
@@ -71,8 +71,7 @@ class ChainParams:
 
     def validated(self) -> "ChainParams":
         for name, value in asdict(self).items():
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"chain parameter {name} must be a finite number >= 0, got {value}")
+            non_negative(value, f"chain parameter {name}")
         if self.colour_strength > 1:
             raise ValueError(f"colour_strength must be in [0, 1], got {self.colour_strength}")
         if self.sharpen_strength > 0 and self.sharpen_sigma <= 0:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, to_uint8
+from artrestore._validate import as_rgb, non_negative, to_uint8
 
 METHODS = ("bilateral", "median", "nlm", "gaussian")
 NOISE_TOLERANCE = 2.5  # levels of estimated noise that texture and clean film grain account for
@@ -79,8 +79,7 @@ def denoise(image, strength: float = 1.0, method: str = "bilateral", *, noise_si
     """Edge-preserving denoising at ``strength`` x (estimated noise - ``tolerance``) (0: unchanged)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if not np.isfinite(strength) or strength < 0:
-        raise ValueError(f"strength must be a finite number >= 0, got {strength}")
+    non_negative(strength, "strength")
     image = as_rgb(image)
     if image.dtype != np.uint8:
         image = to_uint8(image)

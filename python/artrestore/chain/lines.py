@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from artrestore import _core
-from artrestore._validate import as_rgb, to_uint8
+from artrestore._validate import as_rgb, non_negative, to_uint8
 
 DEFAULT_THRESHOLD = 60.0  # levels at sensitivity 1; a scratch fainter than this is left alone
 DEFAULT_SPOT_THRESHOLD = 120.0  # lone dots are where texture and damage look most alike
@@ -118,8 +118,7 @@ def detect_lines(image, sensitivity: float = 1.0, *, threshold: float = DEFAULT_
     image = as_rgb(image)
     if image.dtype != np.uint8:
         image = to_uint8(image)
-    if not np.isfinite(sensitivity) or sensitivity < 0:
-        raise ValueError(f"sensitivity must be a finite number >= 0, got {sensitivity}")
+    sensitivity = non_negative(sensitivity, "sensitivity")
     h, w = image.shape[:2]
     mask = np.zeros((h, w), np.uint8)
     if sensitivity == 0:

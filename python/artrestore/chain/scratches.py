@@ -40,7 +40,7 @@ import functools
 import cv2
 import numpy as np
 
-from artrestore._validate import as_rgb, to_uint8
+from artrestore._validate import as_rgb, non_negative, to_uint8
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.inpaint import inpaint
 
@@ -55,17 +55,6 @@ SUPPORT = 0.75  # share of a segment's pixels above the floor
 DENSITY = 0.1  # largest median texture share along a kept segment (chosen on train and validation, docs/chain.md)
 NEIGHBOURHOOD = 60  # px at a 512 px short side: where near-parallel lines make a crowd
 CROWD = 2  # other near-parallel lines that make one a crowd (whiskers, hair), not a scratch
-
-
-def check_sensitivity(value, name: str = "sensitivity") -> float:
-    """``value`` as a float if it is a finite number >= 0 (0: off), else ValueError naming ``name``."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number >= 0 (0: off), got {value!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0 (0: off), got {value}")
-    return value
 
 
 @functools.lru_cache(maxsize=256)
@@ -115,7 +104,7 @@ def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None 
     image = as_rgb(image)
     if image.dtype != np.uint8:
         image = to_uint8(image)
-    sensitivity = check_sensitivity(sensitivity)
+    sensitivity = non_negative(sensitivity, "sensitivity")
     if not (0 < support <= 1 and 0 < density <= 1):
         raise ValueError(f"support and density must be in (0, 1], got {support}, {density}")
     h, w = image.shape[:2]
@@ -195,14 +184,11 @@ def lone_lines(segments, step: float, reach: float) -> list:
 
 def remove_scratches(image, sensitivity: float = 1.0, **options) -> tuple[np.ndarray, np.ndarray]:
     """(image with its long straight scratches filled by Telea inpainting, their mask uint8 0/255).
-    ``options`` go to ``detect_scratches``."""
-    image = as_rgb(image)
-    if image.dtype != np.uint8:
-        image = to_uint8(image)
+    ``options`` go to ``detect_scratches``; ``inpaint`` checks the image and copies it when nothing was found."""
     mask = detect_scratches(image, sensitivity, **options)
-    return (inpaint(image, mask) if mask.any() else image.copy()), mask
+    return inpaint(image, mask), mask
 
 
-__all__ = ["detect_scratches", "remove_scratches", "check_sensitivity", "line_responses", "lone_lines", "CROWD",
+__all__ = ["detect_scratches", "remove_scratches", "line_responses", "lone_lines", "CROWD",
            "NEIGHBOURHOOD", "ANGLES", "LENGTH", "OFFSET", "FLOOR",
            "NOISE_FACTOR", "MIN_LENGTH", "SUPPORT", "DENSITY", "TEXTURE_BOX"]

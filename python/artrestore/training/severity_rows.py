@@ -91,8 +91,11 @@ def collect_rows(folders, *, max_side: int = 384, draws: int = 2, seed0: int = S
 
 def merge_rows(parts) -> dict:
     """Collections (``collect_rows`` dicts) as one; a source is an image path, so the same crop in two
-    collections stays in one fold. ``draws`` and ``seed0`` become one entry per part."""
-    parts = list(parts)
+    collections stays in one fold. ``draws`` and ``seed0`` become one entry per part; rows collected before
+    rows kept their family are broad rows of unknown input PSNR."""
+    parts = [p if "family" in p else {**p, "family": np.full(len(p["level"]), "broad"),  # collected before
+                                          "input_psnr": np.full(len(p["level"]), np.nan)}  # families were kept
+             for p in parts]
     if len({int(p["max_side"]) for p in parts}) != 1:
         raise ValueError(f"rows of different max_side: {[int(p['max_side']) for p in parts]}")
     paths = sorted({str(path) for p in parts for path in p["paths"]})
