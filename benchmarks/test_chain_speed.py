@@ -10,7 +10,10 @@ severe damage; "ml_guided route N^2" - the restorer's whole ml_guided path;
 "line test N^2" - the oriented-run test alone (core) beside binary openings by line segments
 (OpenCV), on the same candidate mask; "detector N^2" - the whole detector, core or OpenCV inside;
 "scratch removal N^2" - the opt-in long-scratch stage (``chain.scratches``: detection and Telea)
-beside the chain's own line stage (``chain.lines`` at sensitivity 1 and the same inpainting).
+beside the chain's own line stage (``chain.lines`` at sensitivity 1 and the same inpainting);
+"scratch line filter N^2" - the stage's 16-direction matched filter at its lengths for N (21 / 43 px):
+the core's ``line_responses`` and ``line_flags`` (what the stage calls) beside the OpenCV filter2D
+formulation the stage used before (``tests/reference.py``, equal to 1e-3 levels).
 """
 import cv2
 import numpy as np
@@ -137,3 +140,34 @@ def test_scratch_removal_artrestore(benchmark, damaged_at, size):
 def test_scratch_removal_chain_line_stage(benchmark, damaged_at, size):
     benchmark.group = f"scratch removal {size}^2"
     benchmark(lambda image: inpaint(image, lines.detect_lines(image, 1.0)), damaged_at(size))
+
+
+def _scratch_luma(image):
+    size = min(image.shape[:2])
+    length = max(7, round(scratches.LENGTH * size / 512)) | 1
+    offset = max(1, round(scratches.OFFSET * size / 512))
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32), length, offset
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_scratch_line_filter_artrestore(benchmark, damaged_at, size):
+    from artrestore import _core
+
+    benchmark.group = f"scratch line filter {size}^2"
+    benchmark(_core.line_responses, *_scratch_luma(damaged_at(size)), scratches.ANGLES)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_scratch_line_flags_artrestore(benchmark, damaged_at, size):
+    from artrestore import _core
+
+    benchmark.group = f"scratch line filter {size}^2"
+    benchmark(_core.line_flags, *_scratch_luma(damaged_at(size)), scratches.ANGLES, 10.0, 10.0)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_scratch_line_filter_opencv(benchmark, damaged_at, size):
+    import reference
+
+    benchmark.group = f"scratch line filter {size}^2"
+    benchmark(reference.line_responses_opencv, *_scratch_luma(damaged_at(size)), scratches.ANGLES)

@@ -12,6 +12,7 @@
 #include "artrestore/analysis.hpp"
 #include "artrestore/filters.hpp"
 #include "artrestore/forest.hpp"
+#include "artrestore/line_filter.hpp"
 #include "artrestore/lines.hpp"
 
 namespace py = pybind11;
@@ -169,6 +170,17 @@ std::pair<py::array_t<std::uint8_t>, py::array_t<std::uint16_t>> mask_and_runs(c
             py::array_t<std::uint16_t>({mask.shape(0), mask.shape(1)})};
 }
 
+// An H x W C-contiguous float32 luma (anything else refused by name); returns H.
+int check_luma(const py::array& gray, const std::string& what) {
+    if (gray.ndim() != 2) throw py::value_error(what + ": expected an H x W luma, got ndim=" + std::to_string(gray.ndim()));
+    if (!gray.dtype().is(py::dtype::of<float>()))
+        throw py::type_error(what + ": dtype must be float32, got " + std::string(py::str(gray.dtype())));
+    if (!(gray.flags() & py::array::c_style)) throw py::value_error(what + ": array must be C-contiguous");
+    if (gray.shape(0) < 1 || gray.shape(1) < 1 || gray.shape(0) > (1 << 20) || gray.shape(1) > (1 << 20))
+        throw py::value_error(what + ": image must be between 1x1 and 2^20 x 2^20 pixels");
+    return static_cast<int>(gray.shape(0));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -301,6 +313,43 @@ PYBIND11_MODULE(_core, m) {
         return out;
     }, py::arg("mask"), py::arg("n_angles") = 12, py::arg("max_across") = 8,
        "Per pixel, the longest run along one of n_angles directions whose perpendicular run is < max_across.");
+
+    m.def("line_responses", [](const py::array& gray, int length, int offset, int n_angles) {
+        const int h = check_luma(gray, "line_responses"), w = static_cast<int>(gray.shape(1));
+        const LineFilterParams p{length, offset, n_angles};
+        check_line_filter_params(p);  // before n_angles sizes the output
+        py::array_t<float> dark({n_angles, h, w}), light({n_angles, h, w});
+        const float* src = static_cast<const float*>(gray.data());
+        float* d = dark.mutable_data();
+        float* l = light.mutable_data();
+        {
+            py::gil_scoped_release release;
+            line_responses(src, h, w, p, d, l);
+        }
+        return py::make_tuple(dark, light);
+    }, py::arg("gray"), py::arg("length") = 21, py::arg("offset") = 3, py::arg("n_angles") = 16,
+       "(dark, light), each n_angles x H x W float32: per direction k * 180 / n_angles degrees, the mean "
+       "along a length-px line against the same mean offset px to each side (levels of gray).");
+
+    m.attr("LINE_FLAGS") = py::dict(py::arg("dark_above_threshold") = kDarkAboveThreshold,
+                                    py::arg("light_above_threshold") = kLightAboveThreshold,
+                                    py::arg("dark_above_floor") = kDarkAboveFloor,
+                                    py::arg("light_above_floor") = kLightAboveFloor);
+    m.def("line_flags", [](const py::array& gray, int length, int offset, int n_angles, double floor, double threshold) {
+        const int h = check_luma(gray, "line_flags"), w = static_cast<int>(gray.shape(1));
+        const LineFilterParams p{length, offset, n_angles};
+        check_line_filter_params(p);  // before n_angles sizes the output
+        py::array_t<std::uint8_t> flags({n_angles, h, w});
+        const float* src = static_cast<const float*>(gray.data());
+        std::uint8_t* dst = flags.mutable_data();
+        {
+            py::gil_scoped_release release;
+            line_flags(src, h, w, p, floor, threshold, dst);
+        }
+        return flags;
+    }, py::arg("gray"), py::arg("length"), py::arg("offset"), py::arg("n_angles"), py::arg("floor"),
+       py::arg("threshold"),
+       "n_angles x H x W uint8 bit flags (LINE_FLAGS) of line_responses' dark and light against floor and threshold.");
 
     py::class_<Forest>(m, "Forest")
         .def(py::init<py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>,

@@ -220,3 +220,37 @@ def extra_features(image: np.ndarray) -> dict[str, float]:
     black, white = y[int(np.ceil(0.01 * y.size)) - 1], y[int(np.ceil(0.99 * y.size)) - 1]
     out.update(black_point=black, white_point=white, dynamic_range=white - black)
     return {k: float(out[k]) for k in EXTRA_NAMES}
+
+
+def line_kernel(length: int, angle: float) -> np.ndarray:
+    """A normalised (length + 2)^2 kernel averaging ``length`` bilinear samples, 1 px apart, along
+    ``angle`` (radians) through its centre: the scratch detector's line mean."""
+    size = length + 2
+    kernel = np.zeros((size, size), np.float64)
+    c = size // 2
+    for t in np.arange(length) - (length - 1) / 2:
+        x, y = c + t * np.cos(angle), c + t * np.sin(angle)
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        fx, fy = x - x0, y - y0
+        kernel[y0:y0 + 2, x0:x0 + 2] += np.outer([1 - fy, fy], [1 - fx, fx])
+    return (kernel / kernel.sum()).astype(np.float32)
+
+
+def line_responses_opencv(gray: np.ndarray, length: int, offset: int, angles: int):
+    """(dark, light), each angles x H x W: per direction k * pi / angles, the line mean (OpenCV
+    filter2D, edges replicated) against the same mean ``offset`` px to each side (rounded half to
+    even, as Python's round): dark = min(sides) - centre, light = centre - max(sides)."""
+    import cv2
+
+    h, w = gray.shape
+    padded = cv2.copyMakeBorder(gray, offset, offset, offset, offset, cv2.BORDER_REPLICATE)
+    dark, light = np.empty((2, angles, h, w), np.float32)
+    for k in range(angles):
+        angle = k * np.pi / angles
+        mean = cv2.filter2D(padded, -1, line_kernel(length, angle), borderType=cv2.BORDER_REPLICATE)
+        nx, ny = int(round(-np.sin(angle) * offset)), int(round(np.cos(angle) * offset))
+        centre = mean[offset:offset + h, offset:offset + w]
+        a = mean[offset + ny:offset + ny + h, offset + nx:offset + nx + w]
+        b = mean[offset - ny:offset - ny + h, offset - nx:offset - nx + w]
+        dark[k], light[k] = np.minimum(a, b) - centre, centre - np.maximum(a, b)
+    return dark, light

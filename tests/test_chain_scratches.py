@@ -99,3 +99,41 @@ def test_a_crowd_of_near_parallel_lines_is_not_a_scratch():
     kept = scratches.lone_lines(lone + pieces + crowd, step, 60)
     assert set(kept) == set(lone + pieces)
     assert scratches.lone_lines([], step, 60) == []
+
+
+@pytest.mark.parametrize("shape, length, offset, angles", [((40, 50), 7, 2, 4), ((37, 300), 9, 1, 5),
+                                                          ((10, 9), 21, 3, 16), ((1, 1), 3, 1, 3), ((120, 90), 41, 6, 16)])
+def test_the_core_line_filter_matches_the_opencv_formulation(shape, length, offset, angles):
+    # reference.line_responses_opencv: OpenCV filter2D with the same bilinear line kernel, edges replicated.
+    import reference
+    from artrestore import _core
+
+    gray = np.random.default_rng(sum(shape)).uniform(0, 255, shape).astype(np.float32)
+    dark, light = _core.line_responses(gray, length, offset, angles)
+    want_dark, want_light = reference.line_responses_opencv(gray, length, offset, angles)
+    assert dark.shape == light.shape == (angles, *shape)
+    np.testing.assert_allclose(dark, want_dark, atol=1e-3)
+    np.testing.assert_allclose(light, want_light, atol=1e-3)
+    flags, bit = _core.line_flags(gray, length, offset, angles, 12.0, 4.5), _core.LINE_FLAGS
+    np.testing.assert_array_equal((flags & bit["dark_above_threshold"]) > 0, dark > 4.5)
+    np.testing.assert_array_equal((flags & bit["light_above_threshold"]) > 0, light > 4.5)
+    np.testing.assert_array_equal((flags & bit["dark_above_floor"]) > 0, dark > 12.0)
+    np.testing.assert_array_equal((flags & bit["light_above_floor"]) > 0, light > 12.0)
+    tie = float(dark.flat[dark.size // 2])  # a threshold equal to a response: "above" is strict, in float64
+    flags = _core.line_flags(gray, length, offset, angles, tie, tie)
+    np.testing.assert_array_equal((flags & bit["dark_above_threshold"]) > 0, dark.astype(np.float64) > tie)
+
+
+@pytest.mark.parametrize("args, message", [((np.zeros((5, 5), np.float32), 8, 2, 4), "length must be odd"),
+                                           ((np.zeros((5, 5), np.float32), 7, 0, 4), "offset"),
+                                           ((np.zeros((5, 5), np.float32), 7, 2, 0), "n_angles"),
+                                           ((np.zeros((5, 5, 3), np.float32), 7, 2, 4), "H x W luma"),
+                                           ((np.zeros((0, 5), np.float32), 7, 2, 4), "between 1x1"),
+                                           ((np.zeros((5, 5), np.float32)[:, ::2], 7, 2, 4), "C-contiguous")])
+def test_the_core_line_filter_names_bad_arguments(args, message):
+    from artrestore import _core
+
+    with pytest.raises(ValueError, match=message):
+        _core.line_responses(*args)
+    with pytest.raises(TypeError, match="float32"):
+        _core.line_flags(np.zeros((5, 5)), 7, 2, 4, 1.0, 1.0)

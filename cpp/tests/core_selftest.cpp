@@ -10,6 +10,7 @@
 #include "artrestore/analysis.hpp"
 #include "artrestore/filters.hpp"
 #include "artrestore/forest.hpp"
+#include "artrestore/line_filter.hpp"
 #include "artrestore/lines.hpp"
 
 using namespace artrestore;
@@ -104,6 +105,36 @@ int main() {
     threw = false;
     try { oriented_runs(one.data(), 1, 3, 7, 3, nullptr); } catch (const std::invalid_argument&) { threw = true; }
     CHECK(threw);
+
+    // Line responses on every shape class (long kernels on tiny images read only replicated edges):
+    // finite everywhere, a flat image responds 0, a dark row responds by its contrast, and the
+    // flags agree with the responses; bad parameters throw.
+    for (const auto& s : shapes) {
+        const int h = s[0], w = s[1];
+        std::vector<float> gray(static_cast<size_t>(h) * w);
+        std::uniform_real_distribution<float> level(0.0f, 255.0f);
+        for (auto& v : gray) v = level(rng);
+        const LineFilterParams p{21, 3, 16};
+        std::vector<float> dark(gray.size() * 16), light(gray.size() * 16);
+        std::vector<std::uint8_t> flags(gray.size() * 16);
+        line_responses(gray.data(), h, w, p, dark.data(), light.data());
+        line_flags(gray.data(), h, w, p, 10.0, 5.0, flags.data());
+        for (size_t i = 0; i < dark.size(); ++i) {
+            CHECK(std::isfinite(dark[i]) && std::isfinite(light[i]));
+            CHECK(((flags[i] & kDarkAboveThreshold) != 0) == (dark[i] > 5.0));
+            CHECK(((flags[i] & kLightAboveFloor) != 0) == (light[i] > 10.0));
+        }
+        std::fill(gray.begin(), gray.end(), 100.0f);
+        if (h > 8) std::fill(gray.begin() + static_cast<size_t>(h / 2) * w, gray.begin() + static_cast<size_t>(h / 2 + 1) * w, 40.0f);
+        line_responses(gray.data(), h, w, p, dark.data(), light.data());
+        if (h > 8) CHECK(std::abs(dark[static_cast<size_t>(h / 2) * w + w / 2] - 60.0f) < 1e-3f);  // direction 0: along the row
+        else for (float v : dark) CHECK(std::abs(v) < 1e-3f);
+    }
+    for (const LineFilterParams bad : {LineFilterParams{20, 3, 16}, LineFilterParams{21, 0, 16}, LineFilterParams{21, 3, 0}}) {
+        threw = false;
+        try { check_line_filter_params(bad); } catch (const std::invalid_argument&) { threw = true; }
+        CHECK(threw);
+    }
 
     // Plan cache under contention.
     std::vector<std::thread> threads;

@@ -33,7 +33,7 @@ def one_input(data: bytes) -> None:
     sigma = fdp.ConsumeFloat()
     strength = fdp.ConsumeFloat()
     threshold = fdp.ConsumeFloat()
-    action = fdp.ConsumeIntInRange(0, 5)
+    action = fdp.ConsumeIntInRange(0, 6)
     try:
         if action == 0:
             artrestore.analyze(image)
@@ -46,8 +46,11 @@ def one_input(data: bytes) -> None:
             classical.color_correct(image)
         elif action == 4:
             _core.analyze(image)  # the raw binding: no conversions in front of it
-        else:
+        elif action == 5:
             _core.color_transform_sharpen(image, [sigma] * 3, [strength] * 3, abs(sigma) % 5 + 0.1, 1.0, 0.0)
+        else:  # the raw line filter: any luma, any lengths and thresholds (NaN included)
+            _core.line_flags(image, fdp.ConsumeIntInRange(-3, 50), fdp.ConsumeIntInRange(-3, 20),
+                             fdp.ConsumeIntInRange(-1, 40), sigma, threshold)
     except (TypeError, ValueError):
         pass
 

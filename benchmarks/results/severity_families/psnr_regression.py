@@ -16,8 +16,10 @@ def load(*names):
     parts = [np.load(f"work/sev7/{n}.npz") for n in names]
     offset, out = 0, {"x": [], "level": [], "psnr": [], "group": []}
     for p in parts:
-        out["x"].append(p["x"]); out["level"].append(p["level"])
-        out["psnr"].append(np.minimum(p["input_psnr"], CAP)); out["group"].append(p["source"] + offset)
+        out["x"].append(p["x"])
+        out["level"].append(p["level"])
+        out["psnr"].append(np.minimum(p["input_psnr"], CAP))
+        out["group"].append(p["source"] + offset)
         offset += int(p["source"].max()) + 1
     return {k: np.concatenate(v) for k, v in out.items()}
 

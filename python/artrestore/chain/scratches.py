@@ -16,7 +16,8 @@ Method (on the luma; lengths scale with the short side / 512):
 1. *Line response* per direction (``ANGLES`` over 180 degrees): the mean luma along a ``LENGTH``-px
    line through the pixel against the same mean ``OFFSET`` px to either side; dark = min(sides) -
    centre, light = centre - max(sides), in levels. A step edge gives <= 0 (one side sits on the
-   edge's own level), a thin line its contrast.
+   edge's own level), a thin line its contrast. Computed in the C++ core (``_core.line_flags``
+   thresholds it in the same pass).
 2. *Floor*: max(``FLOOR`` levels, ``NOISE_FACTOR`` x the luma noise sigma / sqrt(``LENGTH``)); a pixel
    responds above the floor divided by ``sensitivity``.
 3. *Texture*, per direction: the share of pixels above the floor itself (at any sensitivity) in a
@@ -35,11 +36,10 @@ validation splits (docs/chain.md, "Long straight scratches").
 """
 from __future__ import annotations
 
-import functools
-
 import cv2
 import numpy as np
 
+from artrestore import _core
 from artrestore._validate import as_rgb, non_negative, to_uint8
 from artrestore.chain.denoise import estimate_noise
 from artrestore.chain.inpaint import inpaint
@@ -57,39 +57,13 @@ NEIGHBOURHOOD = 60  # px at a 512 px short side: where near-parallel lines make 
 CROWD = 2  # other near-parallel lines that make one a crowd (whiskers, hair), not a scratch
 
 
-@functools.lru_cache(maxsize=256)
-def _line_kernel(length: int, angle: float) -> np.ndarray:
-    """A normalised kernel averaging ``length`` px along ``angle`` (radians) through its centre."""
-    size = length + 2
-    kernel = np.zeros((size, size), np.float32)
-    c = size // 2
-    dx, dy = np.cos(angle), np.sin(angle)
-    for t in np.linspace(-(length - 1) / 2, (length - 1) / 2, length):  # one sample per px, bilinear
-        x, y = c + t * dx, c + t * dy
-        x0, y0 = int(np.floor(x)), int(np.floor(y))
-        fx, fy = x - x0, y - y0
-        kernel[y0, x0] += (1 - fx) * (1 - fy)
-        kernel[y0, x0 + 1] += fx * (1 - fy)
-        kernel[y0 + 1, x0] += (1 - fx) * fy
-        kernel[y0 + 1, x0 + 1] += fx * fy
-    return kernel / kernel.sum()
-
-
 def line_responses(gray: np.ndarray, length: int = LENGTH, offset: int = OFFSET, angles: int = ANGLES):
-    """[(angle radians, dark response, light response)] of a float32 luma (step 1), levels."""
-    h, w = gray.shape
-    # Padded once, so that the side means are slices of the same filtered image (edges replicated).
-    padded = cv2.copyMakeBorder(gray, offset, offset, offset, offset, cv2.BORDER_REPLICATE)
-    out = []
-    for k in range(angles):
-        angle = k * np.pi / angles
-        mean = cv2.filter2D(padded, -1, _line_kernel(length, angle), borderType=cv2.BORDER_REPLICATE)
-        nx, ny = int(round(-np.sin(angle) * offset)), int(round(np.cos(angle) * offset))
-        centre = mean[offset:offset + h, offset:offset + w]
-        a = mean[offset + ny:offset + ny + h, offset + nx:offset + nx + w]
-        b = mean[offset - ny:offset - ny + h, offset - nx:offset - nx + w]
-        out.append((angle, np.minimum(a, b) - centre, centre - np.maximum(a, b)))
-    return out
+    """[(angle radians, dark response, light response)] of an H x W luma (step 1), levels: the C++
+    core's ``line_responses`` (the OpenCV formulation it replaces is the tests' reference and the
+    benchmarks' peer)."""
+    gray = np.ascontiguousarray(gray, np.float32)
+    dark, light = _core.line_responses(gray, int(length), int(offset), int(angles))
+    return [(k * np.pi / angles, dark[k], light[k]) for k in range(angles)]
 
 
 def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None = None, support: float = SUPPORT,
@@ -120,28 +94,33 @@ def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None 
     # without calling more of the picture texture.
     base = max(floor, noise_factor * sigma / np.sqrt(length))
     threshold = base / sensitivity
-    responses = line_responses(gray, length, max(1, round(OFFSET * scale)))
-    responding = np.zeros((h, w), bool)
-    above = []  # per direction: where it responds above the floor itself
-    for _, dark, light in responses:
-        responding |= (dark > threshold) | (light > threshold)
-        above.append((dark > base) | (light > base))
-    count = np.sum(above, axis=0, dtype=np.uint8)
+    flags = _core.line_flags(gray, length, max(1, round(OFFSET * scale)), ANGLES, float(base), float(threshold))
+    bit = _core.LINE_FLAGS
+    above = (flags & (bit["dark_above_floor"] | bit["light_above_floor"])) > 0  # per direction, at the floor itself
+    count = above.sum(axis=0, dtype=np.uint8)
+    responding = np.bitwise_or.reduce(flags, axis=0) & (bit["dark_above_threshold"] | bit["light_above_threshold"]) > 0
     box = max(3, round(TEXTURE_BOX * scale)) | 1
+    votes = max(1, int(min_length * support))  # Hough's vote threshold: fewer candidates, no segment
     kept = []  # (x1, y1, x2, y2) of the segments that pass steps 1-4
-    for k, (angle, dark, light) in enumerate(responses):
+    for k in range(ANGLES):
+        angle = k * np.pi / ANGLES
+        strong = [(flags[k] & bit[name]) > 0 for name in ("dark_above_threshold", "light_above_threshold")]
+        if max(np.count_nonzero(polarity) for polarity in strong) < votes:
+            continue  # no segment possible in this direction: skip its texture and Hough
         # Texture around a scratch of this direction: pixels responding in the other directions (a
         # scratch's own response, which runs along it, would otherwise count as texture).
-        own = above[k].astype(np.uint8) + above[k - 1] + above[(k + 1) % len(above)]
+        own = above[k].astype(np.uint8) + above[k - 1] + above[(k + 1) % ANGLES]
         texture = cv2.blur((count > own).astype(np.float32), (box, box))
         quiet = texture < density
-        for response in (dark, light):
-            candidates = ((response > threshold) & quiet).astype(np.uint8)
-            found = cv2.HoughLinesP(candidates, 1, np.pi / 180, threshold=max(1, int(min_length * support)),
+        for polarity in strong:
+            candidates = (polarity & quiet).astype(np.uint8)
+            if np.count_nonzero(candidates) < votes:
+                continue
+            found = cv2.HoughLinesP(candidates, 1, np.pi / 180, threshold=votes,
                                     minLineLength=min_length, maxLineGap=max(2, round(4 * scale)))
             for x1, y1, x2, y2 in (() if found is None else found.reshape(-1, 4)):
                 drift = abs((np.arctan2(y2 - y1, x2 - x1) - angle + np.pi / 2) % np.pi - np.pi / 2)
-                if drift > np.pi / len(responses):
+                if drift > np.pi / ANGLES:
                     continue  # a segment across this direction's own response is texture, not a scratch
                 n = int(np.hypot(x2 - x1, y2 - y1)) + 1
                 xs = np.linspace(x1, x2, n).round().astype(int)
@@ -150,7 +129,7 @@ def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None 
                     continue
                 kept.append((int(x1), int(y1), int(x2), int(y2)))
     segments = np.zeros((h, w), np.uint8)
-    for x1, y1, x2, y2 in lone_lines(kept, np.pi / len(responses), NEIGHBOURHOOD * scale):
+    for x1, y1, x2, y2 in lone_lines(kept, np.pi / ANGLES, NEIGHBOURHOOD * scale):
         cv2.line(segments, (x1, y1), (x2, y2), 1, 1)
     if not segments.any():
         return mask
