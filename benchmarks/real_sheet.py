@@ -81,7 +81,6 @@ def main() -> None:
     args.out = args.out or REPO / "docs" / name
     restorer = HybridRestorer()
     eight = HybridRestorer(dl_views=8) if args.views else None
-    scratched = HybridRestorer(scratches=args.scratches) if args.scratches is not None else None
     rows = []
     for name, image in real_images(args.deb_cache):
         image = _fit(image)
@@ -94,9 +93,10 @@ def main() -> None:
                       _label(difference, "8 views - 1 view, x4 around grey")]
             rows.append(np.hstack(tiles))
             continue
-        if scratched is not None:
+        if args.scratches is not None:
+            # What HybridRestorer(scratches=S) does, in two steps so that each is shown (one detection).
             removed, mask = remove_scratches(image, args.scratches)
-            after, info = scratched.restore(image, strategy="auto")
+            after, info = restorer.restore(removed, strategy="auto")
             tiles += [_label(np.repeat(mask[:, :, None], 3, axis=2), f"scratch mask ({100 * np.mean(mask > 0):.1f} %)"),
                       _label(removed, f"scratches removed (sensitivity {args.scratches:g})"),
                       _label(after, f"then auto -> {info['method']} ({info['severity']})")]
