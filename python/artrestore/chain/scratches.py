@@ -55,6 +55,7 @@ SUPPORT = 0.75  # share of a segment's pixels above the floor
 DENSITY = 0.1  # largest median texture share along a kept segment (chosen on train and validation, docs/chain.md)
 NEIGHBOURHOOD = 60  # px at a 512 px short side: where near-parallel lines make a crowd
 CROWD = 2  # other near-parallel lines that make one a crowd (whiskers, hair), not a scratch
+WORKING_SIDE = 1024  # px: a larger image is searched at this short side and its mask enlarged
 
 
 def line_responses(gray: np.ndarray, length: int = LENGTH, offset: int = OFFSET, angles: int = ANGLES):
@@ -73,7 +74,9 @@ def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None 
 
     ``sensitivity`` >= 0 (0: empty mask); ``min_length`` in px (default ``MIN_LENGTH`` at a 512 px short
     side, scaled with it); ``support`` and ``density`` shares in [0, 1]; ``floor`` in levels;
-    ``noise_sigma``: the luma noise in levels (default: ``chain.denoise.estimate_noise``).
+    ``noise_sigma``: the luma noise in levels (default: ``chain.denoise.estimate_noise``). An image whose
+    short side exceeds ``WORKING_SIDE`` is searched at that side (area-reduced; a given ``min_length``
+    and ``noise_sigma`` are scaled with it, the noise as white noise averages) and the mask enlarged.
     """
     image = as_rgb(image)
     if image.dtype != np.uint8:
@@ -82,6 +85,17 @@ def detect_scratches(image, sensitivity: float = 1.0, *, min_length: int | None 
     if not (0 < support <= 1 and 0 < density <= 1):
         raise ValueError(f"support and density must be in (0, 1], got {support}, {density}")
     h, w = image.shape[:2]
+    if min(h, w) > WORKING_SIDE:
+        # The lengths grow with the image, so full-size filtering costs the square of the side times
+        # the length (24 MP: 19 s); a scratch a few pixels wide there is still one pixel at this side.
+        factor = WORKING_SIDE / min(h, w)
+        small = cv2.resize(image, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
+        length = None if min_length is None else max(1, round(min_length * factor))
+        found = detect_scratches(small, sensitivity, min_length=length, support=support, density=density, floor=floor,
+                                 noise_factor=noise_factor,
+                                 noise_sigma=None if noise_sigma is None else noise_sigma * factor)
+        grown = cv2.resize(found, (w, h), interpolation=cv2.INTER_LINEAR) > 0
+        return np.where(grown, np.uint8(255), np.uint8(0))
     mask = np.zeros((h, w), np.uint8)
     scale = min(h, w) / 512.0
     length = max(7, round(LENGTH * scale)) | 1
@@ -168,6 +182,6 @@ def remove_scratches(image, sensitivity: float = 1.0, **options) -> tuple[np.nda
     return inpaint(image, mask), mask
 
 
-__all__ = ["detect_scratches", "remove_scratches", "line_responses", "lone_lines", "CROWD",
+__all__ = ["detect_scratches", "remove_scratches", "line_responses", "lone_lines", "CROWD", "WORKING_SIDE",
            "NEIGHBOURHOOD", "ANGLES", "LENGTH", "OFFSET", "FLOOR",
            "NOISE_FACTOR", "MIN_LENGTH", "SUPPORT", "DENSITY", "TEXTURE_BOX"]
