@@ -329,6 +329,21 @@ def test_unet_images_are_deferred_and_the_rest_written_first(astronaut, tmp_path
     assert open(pairs[1][1], "rb").read() == (tmp_path / "ref" / "severe.png").read_bytes()
 
 
+def test_scratch_removal_on_the_cpu_stage_gives_restore_files_bytes(astronaut, tmp_path):
+    """``scratches=`` reaches the stages' restorers: the bytes ``restore_file`` writes with it."""
+    scanned = cv2.GaussianBlur(cv2.resize(astronaut, (256, 256)), (0, 0), 2)
+    cv2.line(scanned, (5, 30), (250, 90), (25, 25, 25), 1)
+    src = write_image(tmp_path / "scan.png", scanned)
+    options = {**NO_DL, "scratches": 1.0}
+    store = open_store(tmp_path)
+    rows = RestoreStage(store, store, "classical", options, defer_unet=False)(_batch([(str(src), str(tmp_path / "out.png"))]))
+    assert json.loads(rows["row"][0])["status"] == "restored"
+    expected = HybridRestorer(**options).restore_file(src, tmp_path, output_path=tmp_path / "ref.png", strategy="classical")
+    plain = HybridRestorer(**NO_DL).restore_file(src, tmp_path, output_path=tmp_path / "plain.png", strategy="classical")
+    assert expected["status"] == plain["status"] == "restored"
+    assert (tmp_path / "out.png").read_bytes() == (tmp_path / "ref.png").read_bytes() != (tmp_path / "plain.png").read_bytes()
+
+
 @pytest.mark.dl
 def test_unet_on_gpu_actors_same_outputs_as_one_machine(ray_local, astronaut, tmp_path):
     """The whole pipeline with the U-Net in a GPU actor: the bytes ``batch_restore`` writes with the
@@ -367,3 +382,6 @@ def test_cli_handler_with_the_restore_arguments(light_folder, tmp_path, capsys):
     assert args.engine == "ray" and args.address is None and args.dl_gpus is None
     assert args.handler(args) == 0
     assert "restored 0, skipped 40 (already done), failed 0" in capsys.readouterr().out
+    masks = parser.parse_args(["restore", "-i", str(src), "-o", str(out), "--engine", "ray", "--save-mask"])
+    with pytest.raises(SystemExit, match="--save-mask is not available with --engine ray"):
+        masks.handler(masks)

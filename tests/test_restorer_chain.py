@@ -127,3 +127,20 @@ def test_scratches_are_removed_first_when_asked_and_only_then(restorer, damaged)
     assert "scratches" not in restorer.restore(damaged, "none")[1]  # off unless asked
     with pytest.raises(ValueError, match="scratches"):
         HybridRestorer(use_dl=False, scratches=float("inf"))
+
+
+def test_analyze_with_scratches_reports_what_restore_decides(astronaut):
+    import cv2
+
+    from artrestore.chain.scratches import remove_scratches
+
+    scanned = cv2.GaussianBlur(astronaut, (0, 0), 3)
+    for y in (40, 90, 140):
+        cv2.line(scanned, (10, y), (500, y + 60), (25, 25, 25), 2)  # three long dark scratches
+    asked, plain = HybridRestorer(use_dl=False, scratches=1.0), HybridRestorer(use_dl=False)
+    cleaned, mask = remove_scratches(scanned, 1.0)
+    assert mask.mean() > 0.005
+    analysis = asked.analyze(scanned)
+    assert analysis["features"] == plain.analyze(cleaned)["features"] != plain.analyze(scanned)["features"]
+    _, info = asked.restore(scanned)
+    assert (info["severity"], info["method"]) == (analysis["severity"], analysis["method"])

@@ -1,12 +1,11 @@
 """HybridRestorer: one image (or a folder) in, restored RGB uint8 of the same size out, with an info dict.
 
-Pipeline: (opt-in: long straight scratches removed, ``chain.scratches``) -> the 14 FFT features (core) -> the
-decision engine (severity, method) -> classical or ML-guided (the restoration chain, fixed or predicted setting:
-``chain.paths``) or the U-Net (in process on ONNX Runtime, TensorFlow only when its graphs are missing or stale;
-or over gRPC). ``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``,
-``timings_ms``, ``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``,
-``mask_fraction``; ``scratches`` when they were removed; ``monochrome`` (True) when the input was grayscale,
-whose output is then grayscale too (``monochrome``).
+Pipeline: (opt-in: long straight scratches removed, ``chain.scratches``) -> the 14 FFT features (core) -> the decision
+engine (severity, method) -> classical or ML-guided (the restoration chain, fixed or predicted setting: ``chain.paths``)
+or the U-Net (in process on ONNX Runtime, TensorFlow only when its graphs are missing or stale; or over gRPC).
+``info``: ``strategy``, ``method``, ``severity``, ``damage_analysis`` (14 features), ``params``, ``timings_ms``,
+``fallback`` (from, to, reason) when the U-Net could not be used; for the chain ``stages``, ``mask_fraction``;
+``scratches`` when they were removed; ``monochrome`` (True) when the input was grayscale (output grayscale too).
 """
 from __future__ import annotations
 
@@ -154,10 +153,12 @@ class HybridRestorer:
                 decision.as_dict(), routing)
 
     def analyze(self, image) -> dict:
-        """Features, severity, method and the router's parameters for a path or an RGB array,
-        without restoring (what ``artrestore analyze`` and ``POST /analyze`` report)."""
+        """Features, severity, method and the router's parameters for a path or an RGB array, without
+        restoring (``artrestore analyze``, ``POST /analyze``); with ``scratches`` on, of the image
+        without them, as ``restore`` decides (a Ray CPU worker routes by this)."""
         if isinstance(image, (str, os.PathLike)):
             image = read_image(image)
+        image = remove_scratches(image, self.scratches)[0] if self.scratches else image
         vector, features, severity, method, decision, _ = self._features(image)
         out = {"features": features, "severity": severity, "method": method,
                **analysis_entries(image, vector, self.chain_router)}
@@ -189,8 +190,7 @@ class HybridRestorer:
         if decision is not None:
             info["decision"] = decision
         if method == "none":  # issue 16: leaving the image as it is is a valid outcome
-            info["params"] = {}
-            restored = image.copy()
+            info["params"], restored = {}, image.copy()
         elif method == "cascade":  # ml_guided, then the U-Net on its output as `restore(.., "dl")` runs it
             first, entries = restore_fast(image, vector, "ml_guided", self.chain_router, return_mask=return_mask)
             info.update(entries)

@@ -76,7 +76,7 @@ def run_ray(args) -> int:
                            dl_backend=args.dl_backend, dl_gpus=args.dl_gpus, strategy=args.strategy,
                            recursive=args.recursive, overwrite=args.overwrite, suffix=args.suffix, ext=args.ext,
                            batch_size=args.batch_size, progress=not args.json, ml_model_path=args.router,
-                           dl_model_path=args.unet, use_dl=not args.no_dl)
+                           dl_model_path=args.unet, use_dl=not args.no_dl, scratches=args.remove_scratches)
     return _report_folder(rows, args)
 
 
@@ -84,8 +84,8 @@ def run(args) -> int:
     from artrestore.restorer import HybridRestorer
 
     if args.engine == "ray":
-        if args.remove_scratches:
-            raise SystemExit("--remove-scratches is not available with --engine ray")
+        if args.save_mask:  # the Ray stages write the restored image only
+            raise SystemExit("--save-mask is not available with --engine ray; run without --engine ray to save masks")
         return run_ray(args)
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
