@@ -20,7 +20,8 @@ void check_line_filter_params(const LineFilterParams& params);
 // dark = min(side means) - centre mean and light = centre mean - max(side means). Pixels outside the
 // image read their nearest edge pixel. The kernel, its rounding of the side offsets (half to even)
 // and its borders are those of the OpenCV filter2D formulation the stage used before
-// (tests/reference.py), which the tests compare against; cost O(H * W * length * n_angles) multiply-adds over contiguous rows.
+// (tests/reference.py), which the tests compare against. Cost: O(H * W * length * n_angles)
+// multiply-adds over contiguous rows.
 void line_responses(const float* gray, int height, int width, const LineFilterParams& params, float* dark,
                     float* light);
 
