@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -185,6 +186,20 @@ def test_the_default_precision_keeps_keras_quality_on_every_seen_family(validati
     measured = {"training": onnx_meta["validation"], **onnx_meta["validation_other_families"]}
     loss = max(s["keras_fp32"]["all"]["psnr"] - s["onnx_int8"]["all"]["psnr"] for s in measured.values())
     assert (onnx_meta["default_precision"] == "int8") == (loss <= 0.1)
+
+
+def test_int8_calibration_crops_take_each_training_family_in_turn(astronaut):
+    # The calibration's damage (docs/cpu_runtime.md): seed k is damaged by training family k mod 7,
+    # so 64 crops hold nine or ten of each; the proxy and check families are never among them.
+    from artrestore.training.onnx_data import every_family_damage
+    from artrestore.training.unet_broad_data import DAMAGE_FAMILIES, family_image
+
+    clean = cv2.resize(astronaut, (96, 96), interpolation=cv2.INTER_AREA)
+    for seed in range(len(DAMAGE_FAMILIES) + 1):
+        family = DAMAGE_FAMILIES[seed % len(DAMAGE_FAMILIES)]
+        np.testing.assert_array_equal(every_family_damage(clean, "moderate", seed),
+                                      family_image(clean, "moderate", seed, family))
+    assert "proxy" not in DAMAGE_FAMILIES and "check" not in DAMAGE_FAMILIES and len(set(DAMAGE_FAMILIES)) == 7
 
 
 def _retrain_in_place(folder):

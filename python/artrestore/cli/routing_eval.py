@@ -68,7 +68,9 @@ def _served_rows(rows, csv_path: pathlib.Path, views: int, reuse: bool, decision
     if reuse and csv_path.is_file():
         return read_outcomes(csv_path)
     images = source_images(clean_dir, "test", max_side=max_side)[0]
-    write_outcomes(csv_path, remeasure_path(rows, images, damage, _restorer("learned", decision_path, dl_views=views)))
+    # A served U-Net runs the SavedModel's float graph on a GPU, not the in-process default precision.
+    served = _restorer("learned", decision_path, dl_views=views, dl_precision="fp32")
+    write_outcomes(csv_path, remeasure_path(rows, images, damage, served))
     return read_outcomes(csv_path)
 
 

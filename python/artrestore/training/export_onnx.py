@@ -41,6 +41,7 @@ from artrestore.training.onnx_data import (
     _broad_damage,
     _default_damage,
     calibration_inputs,
+    every_family_damage,
     fp32_difference,
     keras_restore,
     split_settings,
@@ -183,20 +184,25 @@ def quantize_int8(fp32_path: pathlib.Path, out_path: pathlib.Path, feeds: list[d
 
 def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
                 calibration_crops: int = CALIBRATION_CROPS, val_limit: int | None = None, seed: int = 0,
-                split_seed: int | None = None, image_size: int | None = None, damage=None) -> dict:
+                split_seed: int | None = None, image_size: int | None = None, damage=None,
+                calibrate_on: str = "every") -> dict:
     """Export ``model_dir``'s U-Net (default: bundled) to ``out_dir`` (default: beside the weights):
     fp32 graph, int8 graph (unless ``int8=False``), metadata. ``clean_dir``: the clean images the
     model was trained on (calibration crops from its training split, validation pairs from its
     validation split; ``val_limit`` caps the pairs; ``split_seed`` / ``image_size``: the training's,
     when its metadata does not record them; ``damage(clean, severity, seed)`` -> damaged uint8: the
-    damage model it was trained on, default ``data.synthesize_damage``). Returns the metadata written. Raises
-    ValueError if the fp32 graph differs from Keras by more than ``MAX_FP32_DIFF``."""
+    damage model it was trained on, default ``data.synthesize_damage``). ``calibrate_on``: ``every`` (int8
+    calibration crops damaged by each training family in turn, ``every_family_damage``; since 2026-12-07)
+    or ``training`` (by ``damage`` only). Returns the metadata written. Raises ValueError if the fp32
+    graph differs from Keras by more than ``MAX_FP32_DIFF``."""
     import keras
     import onnx
     import onnxruntime
     import tensorflow as tf
     import tf2onnx
 
+    if calibrate_on not in ("every", "training"):
+        raise ValueError(f"calibrate_on must be 'every' or 'training', got {calibrate_on!r}")
     model_dir = pathlib.Path(model_dir) if model_dir is not None else dl.BUNDLED_UNET
     out_dir = pathlib.Path(out_dir) if out_dir is not None else model_dir
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -219,8 +225,10 @@ def export_onnx(model_dir=None, out_dir=None, *, clean_dir, int8: bool = True,
         graphs = {}
         if int8:
             log.info("calibrating int8 on %d training crops", calibration_crops)
+            calibration_damage = every_family_damage if calibrate_on == "every" else damage
             settings = quantize_int8(fp32_full, tmp / onnx_unet.GRAPH_FILES["int8"],
-                                     calibration_inputs(clean_dir, meta, calibration_crops, seed, damage))
+                                     calibration_inputs(clean_dir, meta, calibration_crops, seed, calibration_damage))
+            settings["calibration_damage"] = calibrate_on
             graphs["int8"] = {"quantization": settings}
         replaced = store_weights_as_float16(proto)
         onnx.checker.check_model(proto)

@@ -62,6 +62,15 @@ def _default_damage(clean: np.ndarray, severity: str, seed: int) -> np.ndarray:
     return synthesize_damage(clean, severity, seed)[0]
 
 
+def every_family_damage(clean: np.ndarray, severity: str, seed: int) -> np.ndarray:
+    """Damage by each training family in turn (``unet_broad_data.DAMAGE_FAMILIES[seed % 7]``): int8
+    calibration crops whose activation ranges hold on every family, not only the training one
+    (docs/cpu_runtime.md, "int8 calibrated on every training family")."""
+    from artrestore.training.unet_broad_data import DAMAGE_FAMILIES, family_image
+
+    return family_image(clean, severity, seed, DAMAGE_FAMILIES[seed % len(DAMAGE_FAMILIES)])
+
+
 def validation_pairs(clean_dir, meta: dict, limit: int | None = None, seed: int = 1, damage=None):
     """(damaged, clean, severity) uint8 pairs: every validation source at each severity (rotating
     through the severities when ``limit`` is smaller than that). ``damage(clean, severity, seed)``
