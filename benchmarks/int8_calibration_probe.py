@@ -47,6 +47,7 @@ def main(argv=None) -> int:
         _broad_damage,
         _default_damage,
         calibration_inputs,
+        every_family_damage,
         split_settings,
         validate,
         validation_pairs,
@@ -64,9 +65,6 @@ def main(argv=None) -> int:
     model, config, meta = dl.load_model(dl.BUNDLED_UNET)
     meta = {**meta, "data": {**meta.get("data", {}), **split_settings(meta)}}
 
-    def every_family(clean, severity, seed):
-        return family_image(clean, severity, seed, DAMAGE_FAMILIES[seed % len(DAMAGE_FAMILIES)])
-
     damages = {"broad": _broad_damage, "legacy": _default_damage,
                "proxy": lambda clean, severity, seed: family_image(clean, severity, seed, "proxy")}
     report = {"crops": args.crops, "control_crops": args.control_crops, "families": list(DAMAGE_FAMILIES)}
@@ -77,7 +75,7 @@ def main(argv=None) -> int:
         full = tmp / "full_fp32.onnx"
         quantize_int8(full, graphs["A"], calibration_inputs(args.clean, meta, args.control_crops, 0, _broad_damage))
         gc.collect()  # the calibrator holds every activation of every crop: free A's before B's
-        quantize_int8(full, graphs["B"], calibration_inputs(args.clean, meta, args.crops, 0, every_family))
+        quantize_int8(full, graphs["B"], calibration_inputs(args.clean, meta, args.crops, 0, every_family_damage))
         restorers = {}
         for name, graph in (("fp32", None), *graphs.items()):
             folder = tmp / f"model_{name}"
