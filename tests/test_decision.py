@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from artrestore.analysis import ROUTING_FEATURE_NAMES
-from artrestore.decision import NONE, LearnedDecision
+from artrestore.decision import COST_REFERENCE_KEY, NONE, LearnedDecision
 
 sklearn = pytest.importorskip("sklearn")
 
@@ -107,6 +107,42 @@ def test_choice_rule_does_no_harm_and_prices_time(fitted):
         decision.choose(gains, seconds, "fastest")
     with pytest.raises(ValueError, match="time_budget_s"):
         decision.choose(gains, seconds, "quality", time_budget_s=0)
+
+
+def test_time_is_charged_at_the_calibration_size_at_most(fitted, tmp_path):
+    decision = LearnedDecision.load(fitted)
+    # The synthetic rows are all 300 x 400 px, so that is the size the costs were calibrated at.
+    assert decision.metadata[COST_REFERENCE_KEY] == pytest.approx(0.12)
+    assert decision.costs["speed"] > 0  # else time would not weigh at all
+    blurred = np.zeros(len(ROUTING_FEATURE_NAMES), np.float32)
+    blurred[BLUR], blurred[NOISE] = 1.9, 1.0
+    at_size = decision.decide(blurred, 120_000, prefer="speed")
+    # The same picture scanned 100 times larger: the same utilities, so the same path; the expected
+    # time reported (and weighed by a time budget) is the large image's own.
+    large = decision.decide(blurred, 12_000_000, prefer="speed")
+    assert large.path == at_size.path and large.utility == pytest.approx(at_size.utility)
+    assert large.seconds["deep_learning"] == pytest.approx(100 * at_size.seconds["deep_learning"])
+    budget = 2 * at_size.seconds["deep_learning"]
+    assert decision.decide(blurred, 120_000, prefer="quality", time_budget_s=budget).path == "deep_learning"
+    assert decision.decide(blurred, 12_000_000, prefer="quality", time_budget_s=budget).path != "deep_learning"
+    # Smaller images are charged their own (shorter) time, as the calibration measured them.
+    small = decision.decide(blurred, 30_000, prefer="speed")
+    cost = decision.costs["speed"]
+    assert small.utility["deep_learning"] == pytest.approx(small.gains_db["deep_learning"]
+                                                           - cost * small.seconds["deep_learning"])
+    # A decision without the key (fitted before it existed) charges every image its own time.
+    meta = {k: v for k, v in decision.metadata.items() if k != COST_REFERENCE_KEY}
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "model_metadata.json").write_text(json.dumps(meta))
+    (folder / "decision.npz").write_bytes((fitted / "decision.npz").read_bytes())
+    old = LearnedDecision.load(folder).decide(blurred, 12_000_000, prefer="speed")
+    assert old.utility["deep_learning"] == pytest.approx(old.gains_db["deep_learning"]
+                                                         - cost * old.seconds["deep_learning"])
+    meta[COST_REFERENCE_KEY] = -1
+    (folder / "model_metadata.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=COST_REFERENCE_KEY):
+        LearnedDecision.load(folder)
 
 
 def test_with_rule_changes_one_preference_in_a_copy(fitted):

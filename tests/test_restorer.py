@@ -56,6 +56,23 @@ def test_float_input_and_grayscale(classical_only, photo):
     assert classical_only.restore(gray, "classical")[0].shape == photo.shape
 
 
+def test_a_large_scan_is_routed_like_its_smaller_copy(classical_only):
+    """Time is charged at the decision's calibration size at most: the bundled severe cat scanned at
+    6x (8 MP) goes where the 384 x 576 px sample goes, instead of being left for its expected time."""
+    import cv2
+
+    from artrestore._resources import SAMPLES
+    from artrestore.decision import LEFT_NOT_WORTH_TIME
+
+    sample = read_image(SAMPLES / "damaged" / "chelsea_severe.jpg")
+    large = cv2.resize(sample, None, fx=6, fy=6, interpolation=cv2.INTER_CUBIC)
+    small_info, large_info = classical_only.analyze(sample), classical_only.analyze(large)
+    assert large_info["decision"].get("reason") != LEFT_NOT_WORTH_TIME
+    assert large_info["method"] == small_info["method"] == "ml_guided"
+    seconds = large_info["decision"]["expected_s"]["ml_guided"]
+    assert seconds == pytest.approx(36 * small_info["decision"]["expected_s"]["ml_guided"], rel=0.01)
+
+
 def test_fallback_error_mode(photo):
     strict = HybridRestorer(use_dl=False, dl_fallback="error")
     with pytest.raises(RuntimeError, match="disabled"):

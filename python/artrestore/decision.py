@@ -14,6 +14,10 @@ outcomes, see ``training.decision_fit``). Do no harm: a path is a candidate only
 gain exceeds the margin; ``none`` (utility 0) wins when no path clears it. ``time_budget_s`` drops
 paths whose expected time exceeds it. Expected time = a + b x megapixels per path and deployment
 ``profile`` (``local``: this machine's in-process CPU; ``accelerated``: the U-Net served from a GPU).
+Time is charged at the size the costs were calibrated at, at most (metadata ``COST_REFERENCE_KEY``,
+megapixels; absent: the image's own size): the calibration keeps each preference under a share of
+always-U-Net's time, a share that does not depend on size, so a larger scan of the same picture gets
+the same path instead of being left as it is; ``time_budget_s`` still weighs the real expected time.
 Clean guard (optional, metadata ``clean_guard``): a third forest gives the probability that the
 image is undamaged; at or above ``clean_guard["threshold"]`` the path is ``none`` whatever the
 gains predict (a low-contrast scene reads as faded to the gain forests; ``training.clean_guard_fit``).
@@ -41,8 +45,8 @@ from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEAT
 from artrestore.router import flatten_forest
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
-           "GUARD_FOREST", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "LEFT_NOT_WORTH_TIME", "LEFT_UNAVAILABLE", "LEFT_REASONS",
-           "load_decision", "view_forest", "forest_names",
+           "GUARD_FOREST", "COST_REFERENCE_KEY", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "LEFT_NOT_WORTH_TIME",
+           "LEFT_UNAVAILABLE", "LEFT_REASONS", "load_decision", "view_forest", "forest_names",
            "export_forest_arrays", "save_decision"]
 
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
@@ -61,6 +65,7 @@ LEFT_NOT_WORTH_TIME = "no path's expected gain is worth its expected time"
 LEFT_UNAVAILABLE = "the paths expected to gain are unavailable or over the time budget"
 LEFT_REASONS = (LEFT_UNDAMAGED, LEFT_NO_GAIN, LEFT_NOT_WORTH_TIME, LEFT_UNAVAILABLE)
 DECISIONS = ("learned", "rule")
+COST_REFERENCE_KEY = "cost_reference_mp"  # metadata: the largest image (MP) the costs were calibrated on
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,10 @@ class LearnedDecision:
         for views, entry in metadata.get("views", {}).items():
             self._by_views[int(views)] = self._calibration(arrays, view_forest(int(views)), entry)
         _, self.margins, self.costs, self.time_models = self._by_views[1]
+        reference = metadata.get(COST_REFERENCE_KEY)
+        if reference is not None and not (np.isfinite(reference) and reference > 0):
+            raise ValueError(f"decision: {COST_REFERENCE_KEY} must be a positive number of megapixels, got {reference!r}")
+        self.cost_reference_pixels = None if reference is None else float(reference) * 1e6
         self._clean, self.clean_threshold = None, None
         if metadata.get("clean_guard"):
             threshold = float(metadata["clean_guard"]["threshold"])
@@ -198,15 +207,19 @@ class LearnedDecision:
         return {p: max(0.0, a + b * mp) for p, (a, b) in self._for_views(views)[3][profile].items()}
 
     def choose(self, gains: dict[str, float], seconds: dict[str, float], prefer: str = "balanced",
-               time_budget_s: float | None = None, available=None, views: int = 1) -> tuple[str, dict]:
-        """The path of highest utility among those that clear the margin (``none`` otherwise)."""
+               time_budget_s: float | None = None, available=None, views: int = 1,
+               charged_seconds: dict[str, float] | None = None) -> tuple[str, dict]:
+        """The path of highest utility among those that clear the margin (``none`` otherwise);
+        ``charged_seconds`` (default ``seconds``) are the times the cost weighs, ``seconds`` those the
+        time budget does."""
         if prefer not in PREFERENCES:
             raise ValueError(f"prefer must be one of {PREFERENCES}, got {prefer!r}")
         if time_budget_s is not None and not time_budget_s > 0:
             raise ValueError(f"time_budget_s must be positive, got {time_budget_s!r}")
         _, margins, costs, _ = self._for_views(views)
         cost, margin = costs[prefer], margins[prefer]
-        utility = {p: gains[p] - cost * seconds[p] for p in self.paths}
+        charged = seconds if charged_seconds is None else charged_seconds
+        utility = {p: gains[p] - cost * charged[p] for p in self.paths}
         best, best_utility = NONE, 0.0
         for p in self.paths:
             if available is not None and p not in available:
@@ -234,7 +247,10 @@ class LearnedDecision:
         gains = dict(zip(self.paths, map(float, self.predict_gains(x, views)[0])))
         proba = self.predict_severity_proba(x)[0]
         seconds = self.expected_seconds(pixels, profile, views)
-        path, utility = self.choose(gains, seconds, prefer, time_budget_s, available, views)
+        charged = seconds
+        if self.cost_reference_pixels is not None and pixels > self.cost_reference_pixels:
+            charged = self.expected_seconds(self.cost_reference_pixels, profile, views)
+        path, utility = self.choose(gains, seconds, prefer, time_budget_s, available, views, charged)
         clean = self.predict_clean_proba(x)
         clean = None if clean is None else float(clean[0])
         reason = self._why_none(gains, utility, prefer, views) if path == NONE else ""

@@ -24,7 +24,8 @@ is the mean over the repeats):
 - The regressor learns gains floored at ``GAIN_FLOOR_DB``: a path that loses more than that is not
   taken either way, and the floor keeps undamaged rows (every path loses 15-30 dB against a perfect
   input) from swamping the forest's splits.
-- Time model per path: seconds = b x megapixels, b the median over the outcome rows; the
+- Time model per path: seconds = b x megapixels, b the median over the outcome rows (and the
+  largest row's megapixels as ``cost_reference_mp``: a larger image's time is charged at that size); the
   ``accelerated`` profile divides the U-Net's by ``gpu_speedup`` (a GPU-served U-Net, as the
   router's calibration assumes).
 - Per U-Net view count (``view_outcomes``; ``training.decision_views.add_views`` adds them to a shipped decision without
@@ -44,7 +45,7 @@ import shutil
 import numpy as np
 
 from artrestore import __version__
-from artrestore.decision import NONE, LearnedDecision, export_forest_arrays, save_decision, view_forest
+from artrestore.decision import COST_REFERENCE_KEY, NONE, LearnedDecision, export_forest_arrays, save_decision, view_forest
 from artrestore.training.decision_rows import group_folds, outcome_matrix, path_names, realised, route_table
 from artrestore.training.routing_outcomes import CLEAN, TRAINING_FAMILIES, read_outcomes, same_rows
 from artrestore.training.routing_outcomes import DL_PATH as DL
@@ -249,6 +250,7 @@ def fit_decision(outcome_csvs, out_folder, *, seed: int = 0, n_estimators: int =
         "paths": paths, "severity_classes": classes, "margin_db": margins, "cost_db_per_s": costs,
         "gain_floor_db": GAIN_FLOOR_DB,
         "time_model": time_model, "time_model_units": "seconds = a + b x megapixels", "gpu_speedup": gpu_speedup,
+        COST_REFERENCE_KEY: float(mp.max()),  # the costs were calibrated on images up to this size
         "hyperparameters": {"n_estimators": n_estimators, "min_samples_leaf": min_samples_leaf,
                             "max_features_regressor": 0.5, "max_features_classifier": "sqrt", "random_state": seed},
         "calibration": {"repeats": repeats,
