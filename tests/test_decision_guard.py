@@ -123,11 +123,11 @@ def test_the_reason_for_leaving_an_image_is_given(tmp_path):
     seen = set()
     for k in range(300):
         v = rng.normal(size=27).astype(np.float32)
-        # Some large images: their time is charged at the calibration size (384 x 384 px) at most.
+        # Some large images: their time is charged at the calibration size at most.
         pixels = 384 * 384 * (1 + 40 * (k % 3 == 0))
         available = None if k % 5 else ("classical",)  # some runs without the chain's learned path and the U-Net
         decision = guarded.decide(v, pixels, available=available)
-        gains, seconds = guarded.predict_gains(v)[0], guarded.expected_seconds(min(pixels, 384 * 384))
+        gains, seconds = guarded.predict_gains(v)[0], guarded.expected_seconds(min(pixels, guarded.cost_reference_pixels))
         cleared = [p for p, g in zip(guarded.paths, gains) if g > margin]
         worth = [p for p in cleared if dict(zip(guarded.paths, gains))[p] - cost * seconds[p] > 0]
         if forest.predict_proba(v[None])[0, 1] >= 0.5:

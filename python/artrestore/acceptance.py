@@ -29,6 +29,7 @@ import numpy as np
 
 from artrestore import _core
 from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
+from artrestore._outcomes import OUTCOME_SIDE
 from artrestore._resize import shrink_to
 from artrestore._validate import as_rgb
 from artrestore.analysis import ROUTING_FEATURE_NAMES
@@ -40,7 +41,7 @@ __all__ = ["Acceptance", "change_features", "CHANGE_FEATURE_NAMES", "CHANGE_SIDE
 BUNDLED_ACCEPTANCE = pathlib.Path(__file__).resolve().parent / "models" / "acceptance"
 FORMAT = "artrestore-acceptance/1"
 FALLBACK_PATH = "ml_guided"  # what runs instead of a U-Net output the check does not keep
-CHANGE_SIDE = 384  # px: the longer side the change is measured at (the training outcomes' size)
+CHANGE_SIDE = OUTCOME_SIDE  # px: the change is measured at the training outcomes' size
 CHANGE_FEATURE_NAMES = ("mean_abs_luma", "shift_r", "shift_g", "shift_b", "max_shift", "contrast_ratio",
                         "hf_log_ratio", "changed_share", "saturation_change", "corr_hf", "lowfreq_share",
                         "p99_abs_luma", "median_shift", "p1_shift", "p99_shift")

@@ -24,6 +24,7 @@ import json
 import logging
 import pathlib
 
+from artrestore._outcomes import OUTCOME_SIDE
 from artrestore.cli.routing_eval import _restorer, evaluate_routing
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ __all__ = ["train_outcomes", "train_decision", "views_outcomes", "evaluate_routi
            "ARGUMENTS", "RUN", "register"]
 
 
-def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = 384, split_seed: int = 0,
+def train_outcomes(out, *, clean_dir=None, extra_dir=None, seeds: int = 2, max_side: int = OUTCOME_SIDE, split_seed: int = 0,
                    limit: int | None = None, resume: bool = False, progress: bool = True, split: str = "train",
                    family: str = "broad"):
     """Measure a training family's outcomes into ``out`` (CSV); returns (path, errors). ``split``:
@@ -73,7 +74,7 @@ def train_decision(outcomes, out, *, seed: int = 0, trees: int | None = None, gp
     return fit_decision(outcomes, out, seed=seed, gpu_speedup=gpu_speedup, view_outcomes=view_outcomes, **extra)
 
 
-def views_outcomes(outcomes, out, views: int, *, clean_dir=None, extra_dir=None, max_side: int = 384,
+def views_outcomes(outcomes, out, views: int, *, clean_dir=None, extra_dir=None, max_side: int = OUTCOME_SIDE,
                    split_seed: int = 0) -> pathlib.Path:
     """The training outcome CSV ``outcomes`` with the U-Net's columns measured again averaging
     ``views`` views (the same damaged images, re-made from their sources), written to ``out``."""
@@ -108,7 +109,7 @@ def outcomes_arguments(p) -> None:
     p.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
     p.add_argument("--extra", default=None, help="training-only clean images (all used)")
     p.add_argument("--seeds", type=int, default=2, help="damage draws per image and severity (shipped: 2)")
-    p.add_argument("--max-side", type=int, default=384)
+    p.add_argument("--max-side", type=int, default=OUTCOME_SIDE)
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--split", choices=("train", "val"), default="train",
                    help="val: the validation sources, which no shipped model trained on (for measuring, not fitting)")
@@ -141,7 +142,7 @@ def report_arguments(p) -> None:
     p.add_argument("--out", default="benchmarks/results/routing")
     p.add_argument("--decision", default=None, help="decision folder (default: bundled)")
     p.add_argument("--clean", default=None, help="clean source images (default $ARTRESTORE_DATA/clean)")
-    p.add_argument("--max-side", type=int, default=384)
+    p.add_argument("--max-side", type=int, default=OUTCOME_SIDE)
     p.add_argument("--seeds", type=int, default=1)
     p.add_argument("--reuse", action="store_true", help="reuse outcome CSVs already in --out")
     p.add_argument("--verify", type=int, default=4, help="images per family re-run through restore(auto)")

@@ -18,6 +18,8 @@ import time
 
 import numpy as np
 
+from artrestore._outcomes import OUTCOME_SIDE
+
 __all__ = ["evaluate_routing"]
 
 
@@ -74,7 +76,7 @@ def _served_rows(rows, csv_path: pathlib.Path, views: int, reuse: bool, decision
     return read_outcomes(csv_path)
 
 
-def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int = 384, seeds: int = 1,
+def evaluate_routing(out, *, decision_path=None, clean_dir=None, max_side: int = OUTCOME_SIDE, seeds: int = 1,
                      reuse: bool = False, verify: int = 4, router_path=None, limit: int | None = None,
                      progress: bool = True, acceptance_path=None, accelerated_views: int | None = None) -> dict:
     """Measure (or with ``reuse`` read) the test outcomes of both families, replay the decision and

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from artrestore._outcomes import OUTCOME_SIDE
 from artrestore.analysis import analyze_vector
 from artrestore.chain.features import chain_features
 from artrestore.chain.router import ANCHORS, GAIN_RANGE
@@ -77,7 +78,7 @@ def _colour_case(job):
     return source, severity, seed, inputs[0], targets[0]
 
 
-def collect_colour(src, *, damage: str = "broad", seeds=tuple(range(10)), size: int = 384, split_seed: int = 0,
+def collect_colour(src, *, damage: str = "broad", seeds=tuple(range(10)), size: int = OUTCOME_SIDE, split_seed: int = 0,
                    workers: int = 1, progress: bool = True) -> dict:
     """Features and colour targets of many damaged copies of every train-split source (no chain
     runs, so many more cases than the outcome search affords)."""

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 import cv2
 import numpy as np
 
+from artrestore._outcomes import OUTCOME_SIDE
 from artrestore.analysis import analyze_vector
 from artrestore.chain.chain import ChainParams, run_chain
 from artrestore.chain.denoise import estimate_noise
@@ -130,7 +131,7 @@ def train_sources(src, seed: int = 0) -> list[tuple[pathlib.Path, str]]:
 
 
 def collect(src, *, damage: str = "broad", severities=("none", "light", "moderate", "severe"), seeds=(0,),
-            size: int = 384, split_seed: int = 0, workers: int = 1, limit: int | None = None,
+            size: int = OUTCOME_SIDE, split_seed: int = 0, workers: int = 1, limit: int | None = None,
             progress: bool = True) -> dict:
     """Outcome arrays (see the module docstring) for the train split of ``src``."""
     from tqdm import tqdm
@@ -179,7 +180,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, help="outcome .npz to write")
     parser.add_argument("--damage", default="broad", choices=("broad", "synthesize", "proxy"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--size", type=int, default=384)
+    parser.add_argument("--size", type=int, default=OUTCOME_SIDE)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None)
     args = parser.parse_args(argv)

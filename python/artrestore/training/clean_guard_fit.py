@@ -38,6 +38,8 @@ import pathlib
 
 import numpy as np
 
+from artrestore._outcomes import OUTCOME_SIDE
+
 log = logging.getLogger(__name__)
 
 __all__ = ["clean_rows", "training_matrix", "auto_gains", "choose_threshold", "fit_guard", "FOREST", "THRESHOLDS",
@@ -65,7 +67,7 @@ def _clean_vector(path: str, max_side: int):
         return None
 
 
-def clean_rows(paths, *, max_side: int = 384) -> tuple[np.ndarray, np.ndarray]:
+def clean_rows(paths, *, max_side: int = OUTCOME_SIDE) -> tuple[np.ndarray, np.ndarray]:
     """(features n x 27 of the undamaged images that could be read, their indices into ``paths``)."""
     vectors = [(i, v) for i, p in enumerate(paths) if (v := _clean_vector(str(p), max_side)) is not None]
     if not vectors:

@@ -35,6 +35,7 @@ import time
 import numpy as np
 
 from artrestore import metrics
+from artrestore._outcomes import OUTCOME_SIDE
 from artrestore._resize import shrink_to
 from artrestore.acceptance import CHANGE_FEATURE_NAMES, change_features
 from artrestore.analysis import ROUTING_FEATURE_NAMES, routing_vector
@@ -95,7 +96,7 @@ def restorer_paths(strategies=None) -> dict[str, str]:
     return paths
 
 
-def source_images(clean_dir, split: str = "train", *, split_seed: int = 0, max_side: int = 384,
+def source_images(clean_dir, split: str = "train", *, split_seed: int = 0, max_side: int = OUTCOME_SIDE,
                   extra_dir=None, limit: int | None = None) -> tuple[list[tuple[str, np.ndarray]], list[str]]:
     """((name, RGB uint8) of ``split``'s sources in ``clean_dir`` plus all of ``extra_dir``, errors)."""
     clean_dir = pathlib.Path(clean_dir)
@@ -232,7 +233,7 @@ def write_outcomes(path: pathlib.Path, rows: list[dict]) -> None:
 
 def collect_outcomes(out_csv, restorer, *, clean_dir=DEFAULT_CLEAN, split: str = "train", family: str = "broad",
                      damage=broad_family, extra_dir=None, seeds=(0,), severities=None, include_clean: bool = True,
-                     max_side: int = 384, split_seed: int = 0, limit: int | None = None, resume: bool = False,
+                     max_side: int = OUTCOME_SIDE, split_seed: int = 0, limit: int | None = None, resume: bool = False,
                      progress: bool = True) -> tuple[pathlib.Path, list[str]]:
     """Measure and write the outcome CSV; returns (path, errors). A family outside
     ``TRAINING_FAMILIES`` and ``CHOOSING_FAMILIES`` (the check family, for the report) is measured

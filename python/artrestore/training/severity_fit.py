@@ -34,6 +34,7 @@ import pathlib
 
 import numpy as np
 
+from artrestore._outcomes import OUTCOME_SIDE
 from artrestore.training.severity_rows import MIX, SEED0, collect_rows, merge_rows
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ def main(argv=None) -> int:
     c = steps.add_parser("collect", help="routing features of damaged training images")
     c.add_argument("--train", action="append", required=True, help="folder of clean training images (repeatable)")
     c.add_argument("--out", required=True, help=".npz of rows")
-    c.add_argument("--max-side", type=int, default=384)
+    c.add_argument("--max-side", type=int, default=OUTCOME_SIDE)
     c.add_argument("--draws", type=int, default=2)
     c.add_argument("--workers", type=int, default=2)
     c.add_argument("--family", default="broad", help=f"damage family, or {MIX!r} (default: broad)")

@@ -18,6 +18,8 @@ import pathlib
 
 import numpy as np
 
+from artrestore._outcomes import OUTCOME_SIDE
+
 log = logging.getLogger(__name__)
 
 __all__ = ["collect_rows", "merge_rows", "row_family", "MIX", "SEED0"]
@@ -63,7 +65,7 @@ def _rows_of_image(args):
     return rows
 
 
-def collect_rows(folders, *, max_side: int = 384, draws: int = 2, seed0: int = SEED0, workers: int = 2,
+def collect_rows(folders, *, max_side: int = OUTCOME_SIDE, draws: int = 2, seed0: int = SEED0, workers: int = 2,
                  family: str = "broad") -> dict:
     """{"x": n x 27, "level": n, "source": n, "family": n, "input_psnr": n, "paths": images} for the
     images under ``folders``."""
