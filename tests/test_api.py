@@ -172,3 +172,25 @@ def test_the_deployment_can_ask_for_scratch_removal(monkeypatch, png):
             api.restorer()
     finally:
         api.restorer.cache_clear()
+
+
+def test_the_deployment_sets_how_auto_weighs_time(monkeypatch):
+    monkeypatch.setenv("ARTRESTORE_USE_DL", "0")
+    monkeypatch.setenv("ARTRESTORE_PREFER", "speed")
+    monkeypatch.setenv("ARTRESTORE_TIME_BUDGET_S", "0.25")
+    api.restorer.cache_clear()
+    try:
+        restorer = api.restorer()
+        assert (restorer.prefer, restorer.time_budget_s) == ("speed", 0.25)
+        for name, value, message in (("ARTRESTORE_TIME_BUDGET_S", "soon", "ARTRESTORE_TIME_BUDGET_S"),
+                                     ("ARTRESTORE_TIME_BUDGET_S", "0", "time_budget_s"),
+                                     ("ARTRESTORE_PREFER", "fastest", "prefer")):
+            monkeypatch.setenv(name, value)
+            api.restorer.cache_clear()
+            with pytest.raises(ValueError, match=message):
+                api.restorer()
+            monkeypatch.delenv(name)
+        api.restorer.cache_clear()
+        assert (api.restorer().prefer, api.restorer().time_budget_s) == ("balanced", None)
+    finally:
+        api.restorer.cache_clear()

@@ -10,7 +10,9 @@ Uploads above ``ARTRESTORE_MAX_UPLOAD_MB`` (default 20) get 413, other content t
 undecodable or oversized images 422; restoration runs in a worker thread, off the event loop.
 Run: ``artrestore web`` or ``uvicorn artrestore.api:app``. Configuration by environment:
 ``ARTRESTORE_USE_DL`` (1/0), ``ARTRESTORE_DL_BACKEND`` (local or grpc://host:port), ``ARTRESTORE_SCRATCHES``
-(the opt-in removal of long straight scratches before any path at this sensitivity; 0, the default: off).
+(the opt-in removal of long straight scratches before any path at this sensitivity; 0, the default: off),
+``ARTRESTORE_DECISION`` (learned or rule), ``ARTRESTORE_PREFER`` (quality, balanced or speed) and
+``ARTRESTORE_TIME_BUDGET_S`` (seconds; unset: none), how ``auto`` weighs time.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ from artrestore import __version__
 from artrestore._resources import SAMPLES
 from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import decode_image_file, encode_image, output_pixels
-from artrestore.strategies import STRATEGIES
+from artrestore.strategies import DEFAULT_PREFERENCE, STRATEGIES
 
 MAX_UPLOAD_BYTES = int(float(os.environ.get("ARTRESTORE_MAX_UPLOAD_MB", "20")) * 1024 * 1024)
 ACCEPTED_TYPES = {"image/png", "image/jpeg", "image/jpg", "image/bmp", "image/tiff", "image/webp",
@@ -41,6 +43,14 @@ app = FastAPI(title="artrestore", version=__version__,
               description="Hybrid restoration of damaged artworks and old photographs.")
 
 
+def _env_seconds(name: str) -> float | None:
+    text = os.environ.get(name, "")
+    try:
+        return float(text) if text else None
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {text!r}") from None
+
+
 @functools.lru_cache(maxsize=1)
 def restorer():
     from artrestore.restorer import HybridRestorer
@@ -48,7 +58,9 @@ def restorer():
     return HybridRestorer(use_dl=os.environ.get("ARTRESTORE_USE_DL", "1") != "0",
                           dl_backend=os.environ.get("ARTRESTORE_DL_BACKEND", "local"),
                           decision=os.environ.get("ARTRESTORE_DECISION", "learned"),  # or "rule" (issue 16)
-                          scratches=os.environ.get("ARTRESTORE_SCRATCHES", "0"))
+                          scratches=os.environ.get("ARTRESTORE_SCRATCHES", "0"),
+                          prefer=os.environ.get("ARTRESTORE_PREFER", DEFAULT_PREFERENCE),
+                          time_budget_s=_env_seconds("ARTRESTORE_TIME_BUDGET_S"))
 
 
 @app.middleware("http")

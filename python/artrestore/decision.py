@@ -43,6 +43,7 @@ from artrestore import _core
 from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
 from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
 from artrestore.router import flatten_forest
+from artrestore.strategies import DEFAULT_PREFERENCE, PREFERENCES
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
            "GUARD_FOREST", "COST_REFERENCE_KEY", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "LEFT_NOT_WORTH_TIME",
@@ -52,7 +53,6 @@ __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PR
 BUNDLED_DECISION = pathlib.Path(__file__).resolve().parent / "models" / "decision"
 FORMAT = "artrestore-decision/1"
 NONE = "none"
-PREFERENCES = ("quality", "balanced", "speed")
 PROFILES = ("local", "accelerated")
 SEVERITY_CLASSES = ("light", "moderate", "severe")
 _FOREST_ARRAYS = {"feature": (np.int32, 1), "threshold": (np.float64, 1), "left": (np.int32, 1),
@@ -206,7 +206,7 @@ class LearnedDecision:
         mp = pixels / 1e6
         return {p: max(0.0, a + b * mp) for p, (a, b) in self._for_views(views)[3][profile].items()}
 
-    def choose(self, gains: dict[str, float], seconds: dict[str, float], prefer: str = "balanced",
+    def choose(self, gains: dict[str, float], seconds: dict[str, float], prefer: str = DEFAULT_PREFERENCE,
                time_budget_s: float | None = None, available=None, views: int = 1,
                charged_seconds: dict[str, float] | None = None) -> tuple[str, dict]:
         """The path of highest utility among those that clear the margin (``none`` otherwise);
@@ -239,7 +239,7 @@ class LearnedDecision:
             return LEFT_NO_GAIN
         return LEFT_UNAVAILABLE if any(utility[p] > 0 for p in cleared) else LEFT_NOT_WORTH_TIME
 
-    def decide(self, vector: np.ndarray, pixels: int, *, profile: str = "local", prefer: str = "balanced",
+    def decide(self, vector: np.ndarray, pixels: int, *, profile: str = "local", prefer: str = DEFAULT_PREFERENCE,
                time_budget_s: float | None = None, available=None, views: int = 1) -> Decision:
         x = np.asarray(vector, np.float32).reshape(1, -1)
         if x.shape[1] != len(ROUTING_FEATURE_NAMES):
@@ -267,7 +267,7 @@ def view_forest(views: int) -> str:
     return "gain" if views == 1 else f"gain_x{views}"
 
 
-def load_decision(decision: str = "learned", path=None, *, prefer: str = "balanced",
+def load_decision(decision: str = "learned", path=None, *, prefer: str = DEFAULT_PREFERENCE,
                   time_budget_s: float | None = None) -> LearnedDecision | None:
     """The learned decision for ``decision="learned"`` (``path``: a folder, None: bundled), None for
     ``"rule"``; ``prefer`` and ``time_budget_s`` are checked now, not at the first image."""

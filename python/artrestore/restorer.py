@@ -43,14 +43,14 @@ from artrestore.errors import DeepLearningUnavailable
 from artrestore.imageio import load_image, output_pixels, read_image, write_image
 from artrestore.monochrome import is_monochrome, to_monochrome
 from artrestore.router import DecisionEngine, Router, Thresholds
-from artrestore.strategies import STRATEGIES, UNET_METHODS
+from artrestore.strategies import DEFAULT_PREFERENCE, STRATEGIES, UNET_METHODS
 
 
 class HybridRestorer:
     def __init__(self, ml_model_path=None, ml_scaler_path=None, dl_model_path=None, use_dl: bool = True,
                  dl_backend: str = LOCAL, *, thresholds: Thresholds | None = None, dl_fallback: str = "ml_guided",
                  dl_timeout_s: float = 30.0, model_name: str = MODEL_NAME, decision: str = "learned",
-                 decision_path=None, prefer: str = "balanced", time_budget_s: float | None = None,
+                 decision_path=None, prefer: str = DEFAULT_PREFERENCE, time_budget_s: float | None = None,
                  dl_runtime: str | None = None, dl_precision: str | None = None, chain_router_path=None,
                  check_unet: bool = True, acceptance_path=None, dl_views: int | None = None, scratches: float = 0.0):
         """``ml_model_path``: router folder (default: bundled). ``ml_scaler_path`` is accepted for

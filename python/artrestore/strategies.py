@@ -5,9 +5,13 @@ on its output (the chain's colour, the network's repairs; docs/routing.md, "A ca
 for: ``auto`` does not choose it until the decision is fitted with its outcomes."""
 from __future__ import annotations
 
-__all__ = ["STRATEGIES", "DEFAULT_STRATEGY", "UNET_METHODS"]
+__all__ = ["STRATEGIES", "DEFAULT_STRATEGY", "UNET_METHODS", "PREFERENCES", "DEFAULT_PREFERENCE"]
 
 STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
               "deep_learning": "deep_learning", "cascade": "cascade", "none": "none"}
 DEFAULT_STRATEGY = "auto"
 UNET_METHODS = ("deep_learning", "cascade")  # the methods that run the U-Net (a GPU worker's, in a cluster)
+# How ``auto`` (the learned decision) trades quality against time: ``quality`` ignores time,
+# ``speed`` weighs it most (``decision.LearnedDecision.choose``; ``prefer=``, ``--prefer``).
+PREFERENCES = ("quality", "balanced", "speed")
+DEFAULT_PREFERENCE = "balanced"

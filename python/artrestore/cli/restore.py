@@ -10,9 +10,28 @@ from artrestore.dl.backends import LOCAL
 from artrestore.dl.contract import UNET_PRECISIONS
 from artrestore.dl.ensemble import VIEWS
 from artrestore.imageio import IMAGE_SUFFIXES
-from artrestore.strategies import DEFAULT_STRATEGY, STRATEGIES
+from artrestore.strategies import DEFAULT_PREFERENCE, DEFAULT_STRATEGY, PREFERENCES, STRATEGIES
 
 EXTENSIONS = (*dict.fromkeys(s.lstrip(".") for s in IMAGE_SUFFIXES), "auto")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (value > 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a positive, finite number of seconds, got {text!r}")
+    return value
+
+
+def add_decision_arguments(parser) -> None:
+    """``--prefer`` and ``--time-budget``: how ``auto`` (the learned decision) weighs time."""
+    parser.add_argument("--prefer", choices=PREFERENCES, default=DEFAULT_PREFERENCE,
+                        help="auto's trade of quality against time: quality ignores time, speed weighs it most "
+                             f"(default: {DEFAULT_PREFERENCE})")
+    parser.add_argument("--time-budget", type=_seconds, default=None, metavar="SECONDS",
+                        help="auto takes no path expected to take longer than this on the image (at its own size)")
 
 
 def register(sub) -> None:
@@ -40,6 +59,7 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--save-mask", action="store_true",
                    help="also write the line/spot mask the fast paths inpainted as <output>_mask.png")
+    add_decision_arguments(p)
     p.add_argument("--remove-scratches", type=float, nargs="?", const=1.0, default=0.0, metavar="SENSITIVITY",
                    help="remove long straight scratches before restoring (default sensitivity 1; higher finds "
                         "fainter ones); their mask joins --save-mask's")
@@ -76,7 +96,8 @@ def run_ray(args) -> int:
                            dl_backend=args.dl_backend, dl_gpus=args.dl_gpus, strategy=args.strategy,
                            recursive=args.recursive, overwrite=args.overwrite, suffix=args.suffix, ext=args.ext,
                            batch_size=args.batch_size, progress=not args.json, ml_model_path=args.router,
-                           dl_model_path=args.unet, use_dl=not args.no_dl, scratches=args.remove_scratches)
+                           dl_model_path=args.unet, use_dl=not args.no_dl, scratches=args.remove_scratches,
+                           prefer=args.prefer, time_budget_s=args.time_budget)
     return _report_folder(rows, args)
 
 
@@ -90,7 +111,7 @@ def run(args) -> int:
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
                               use_dl=not args.no_dl, dl_precision=args.dl_precision, dl_views=args.dl_views,
-                              scratches=args.remove_scratches)
+                              scratches=args.remove_scratches, prefer=args.prefer, time_budget_s=args.time_budget)
     if src.is_dir():
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,
