@@ -80,6 +80,11 @@ def test_prefer_and_time_budget_set_how_auto_weighs_time(tmp_path):
         assert result.returncode == 2 and "--time-budget" in result.stderr, bad
     result = run("analyze", cat, "--prefer", "fastest")
     assert result.returncode == 2 and "--prefer" in result.stderr
+    # The guide's threshold rule instead: no predicted gains to report, a path all the same.
+    rule = route("--decision", "rule")
+    assert not rule.get("decision") and rule["method"] in ("classical", "ml_guided", "deep_learning")
+    result = run("analyze", cat, "--decision", "oracle")
+    assert result.returncode == 2 and "--decision" in result.stderr
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -43,7 +43,7 @@ from artrestore import _core
 from artrestore._modelfile import load_arrays, model_folder, read_metadata, save_arrays
 from artrestore.analysis import EXTRA_FEATURE_NAMES, FEATURE_NAMES, ROUTING_FEATURE_NAMES
 from artrestore.router import flatten_forest
-from artrestore.strategies import DEFAULT_PREFERENCE, PREFERENCES
+from artrestore.strategies import DECISIONS, DEFAULT_PREFERENCE, PREFERENCES
 
 __all__ = ["LearnedDecision", "Decision", "BUNDLED_DECISION", "PREFERENCES", "PROFILES", "NONE", "DECISIONS",
            "GUARD_FOREST", "COST_REFERENCE_KEY", "LEFT_UNDAMAGED", "LEFT_NO_GAIN", "LEFT_NOT_WORTH_TIME",
@@ -64,7 +64,6 @@ LEFT_NO_GAIN = "no path is expected to gain more than its margin"
 LEFT_NOT_WORTH_TIME = "no path's expected gain is worth its expected time"
 LEFT_UNAVAILABLE = "the paths expected to gain are unavailable or over the time budget"
 LEFT_REASONS = (LEFT_UNDAMAGED, LEFT_NO_GAIN, LEFT_NOT_WORTH_TIME, LEFT_UNAVAILABLE)
-DECISIONS = ("learned", "rule")
 COST_REFERENCE_KEY = "cost_reference_mp"  # metadata: the largest image (MP) the costs were calibrated on
 
 

@@ -5,7 +5,7 @@ on its output (the chain's colour, the network's repairs; docs/routing.md, "A ca
 for: ``auto`` does not choose it until the decision is fitted with its outcomes."""
 from __future__ import annotations
 
-__all__ = ["STRATEGIES", "DEFAULT_STRATEGY", "UNET_METHODS", "PREFERENCES", "DEFAULT_PREFERENCE"]
+__all__ = ["STRATEGIES", "DEFAULT_STRATEGY", "UNET_METHODS", "PREFERENCES", "DEFAULT_PREFERENCE", "DECISIONS"]
 
 STRATEGIES = {"auto": None, "classical": "classical", "ml_guided": "ml_guided", "dl": "deep_learning",
               "deep_learning": "deep_learning", "cascade": "cascade", "none": "none"}
@@ -15,3 +15,6 @@ UNET_METHODS = ("deep_learning", "cascade")  # the methods that run the U-Net (a
 # ``speed`` weighs it most (``decision.LearnedDecision.choose``; ``prefer=``, ``--prefer``).
 PREFERENCES = ("quality", "balanced", "speed")
 DEFAULT_PREFERENCE = "balanced"
+# What decides ``auto``'s path: the learned decision (``decision.LearnedDecision``, the default) or
+# the guide's threshold rule (``router.DecisionEngine``); ``decision=``, ``--decision``.
+DECISIONS = ("learned", "rule")

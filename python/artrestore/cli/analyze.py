@@ -21,8 +21,8 @@ def run(args) -> int:
 
     # The method named is the one ``restore`` would take with the same options; analysing loads no
     # network either way (the U-Net is loaded on its first image).
-    restorer = HybridRestorer(ml_model_path=args.router, use_dl=not args.no_dl, prefer=args.prefer,
-                              time_budget_s=args.time_budget)
+    restorer = HybridRestorer(ml_model_path=args.router, use_dl=not args.no_dl, decision=args.decision,
+                              prefer=args.prefer, time_budget_s=args.time_budget)
     status, out = 0, {}
     for path in args.images:
         try:

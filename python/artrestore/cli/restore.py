@@ -10,7 +10,7 @@ from artrestore.dl.backends import LOCAL
 from artrestore.dl.contract import UNET_PRECISIONS
 from artrestore.dl.ensemble import VIEWS
 from artrestore.imageio import IMAGE_SUFFIXES
-from artrestore.strategies import DEFAULT_PREFERENCE, DEFAULT_STRATEGY, PREFERENCES, STRATEGIES
+from artrestore.strategies import DECISIONS, DEFAULT_PREFERENCE, DEFAULT_STRATEGY, PREFERENCES, STRATEGIES
 
 EXTENSIONS = (*dict.fromkeys(s.lstrip(".") for s in IMAGE_SUFFIXES), "auto")
 
@@ -26,7 +26,10 @@ def _seconds(text: str) -> float:
 
 
 def add_decision_arguments(parser) -> None:
-    """``--prefer`` and ``--time-budget``: how ``auto`` (the learned decision) weighs time."""
+    """``--decision``, ``--prefer`` and ``--time-budget``: how ``auto`` chooses a path."""
+    parser.add_argument("--decision", choices=DECISIONS, default=DECISIONS[0],
+                        help="auto's decision: learned (gains predicted from outcomes) or the guide's threshold "
+                             f"rule (default: {DECISIONS[0]})")
     parser.add_argument("--prefer", choices=PREFERENCES, default=DEFAULT_PREFERENCE,
                         help="auto's trade of quality against time: quality ignores time, speed weighs it most "
                              f"(default: {DEFAULT_PREFERENCE})")
@@ -97,7 +100,7 @@ def run_ray(args) -> int:
                            recursive=args.recursive, overwrite=args.overwrite, suffix=args.suffix, ext=args.ext,
                            batch_size=args.batch_size, progress=not args.json, ml_model_path=args.router,
                            dl_model_path=args.unet, use_dl=not args.no_dl, scratches=args.remove_scratches,
-                           prefer=args.prefer, time_budget_s=args.time_budget)
+                           decision=args.decision, prefer=args.prefer, time_budget_s=args.time_budget)
     return _report_folder(rows, args)
 
 
@@ -111,7 +114,8 @@ def run(args) -> int:
     src = pathlib.Path(args.input)
     restorer = HybridRestorer(ml_model_path=args.router, dl_model_path=args.unet, dl_backend=args.dl_backend,
                               use_dl=not args.no_dl, dl_precision=args.dl_precision, dl_views=args.dl_views,
-                              scratches=args.remove_scratches, prefer=args.prefer, time_budget_s=args.time_budget)
+                              scratches=args.remove_scratches, decision=args.decision, prefer=args.prefer,
+                              time_budget_s=args.time_budget)
     if src.is_dir():
         results = restorer.batch_restore(src, args.output, strategy=args.strategy, recursive=args.recursive,
                                          workers=args.workers, overwrite=args.overwrite, suffix=args.suffix,
