@@ -344,6 +344,22 @@ def test_scratch_removal_on_the_cpu_stage_gives_restore_files_bytes(astronaut, t
     assert (tmp_path / "out.png").read_bytes() == (tmp_path / "ref.png").read_bytes() != (tmp_path / "plain.png").read_bytes()
 
 
+def test_the_cpu_stage_says_why_auto_left_an_image_as_restore_file_does(astronaut, tmp_path):
+    """A row's ``reason`` (and every other field but the time) is the one ``restore_file`` gives."""
+    from artrestore.decision import LEFT_UNAVAILABLE
+
+    damaged, _ = synthesize_damage(astronaut[::2, ::2].copy(), "severe", seed=3)
+    src = write_image(tmp_path / "old.png", damaged)
+    options = {"use_dl": False, "time_budget_s": 1e-6}  # learned decision; no path fits: left, and why
+    store = open_store(tmp_path)
+    rows = RestoreStage(store, store, "auto", options, defer_unet=False)(_batch([(str(src), str(tmp_path / "out.png"))]))
+    row = json.loads(rows["row"][0])
+    expected = HybridRestorer(**options).restore_file(src, tmp_path, output_path=tmp_path / "ref.png")
+    assert row["reason"] == expected["reason"] == LEFT_UNAVAILABLE
+    assert {k: v for k, v in row.items() if k not in ("ms", "output")} == \
+        {k: v for k, v in expected.items() if k not in ("ms", "output")}
+
+
 @pytest.mark.dl
 def test_unet_on_gpu_actors_same_outputs_as_one_machine(ray_local, astronaut, tmp_path):
     """The whole pipeline with the U-Net in a GPU actor: the bytes ``batch_restore`` writes with the

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from artrestore.batch_files import left_reason
 from artrestore.strategies import UNET_METHODS
 
 PLAN_COLUMNS = ("index", "src", "dst")
@@ -59,7 +60,7 @@ class _Stage:
         # As restore_file: the source file's alpha and grayscale go back into the output.
         self.target.write_image(dst, output_pixels(restored, source, os.path.splitext(dst)[1] or ".png"))
         row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
-                   status="restored", fallback=(info.get("fallback") or {}).get("reason"))
+                   status="restored", fallback=(info.get("fallback") or {}).get("reason"), reason=left_reason(strategy, info))
         return row
 
     def __call__(self, batch: dict) -> dict:

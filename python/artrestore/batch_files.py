@@ -90,6 +90,14 @@ def _output_path(path: pathlib.Path, folder: pathlib.Path, suffix: str, ext: str
 SUMMARY_FIELDS = ["file", "output", "status", "method", "severity", "ms", "error", "fallback", "mask", "reason"]
 
 
+def left_reason(strategy: str, info: dict) -> str | None:
+    """A summary row's ``reason``: why ``auto`` left the image as it is (``decision.LEFT_REASONS``),
+    or None when it did not (or another strategy was asked for)."""
+    if strategy == "auto" and info["method"] == "none":
+        return (info.get("decision") or {}).get("reason") or None
+    return None
+
+
 def summary_files(rows: list[dict]) -> dict[str, bytes]:
     """The bytes of ``summary.csv`` and ``summary.json`` for a batch's rows."""
     text = io.StringIO(newline="")
@@ -109,4 +117,4 @@ def _write_summary(folder: pathlib.Path, rows: list[dict]) -> None:
 
 
 __all__ = ["plan_batch", "prepare_output_folder", "list_sources", "assign_outputs", "summary_files",
-           "SUMMARY_FIELDS"]
+           "left_reason", "SUMMARY_FIELDS"]

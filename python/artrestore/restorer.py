@@ -25,6 +25,7 @@ from artrestore.batch_files import (
     _output_path,
     _write_summary,
     assign_outputs,
+    left_reason,
     list_sources,
     plan_batch,
     prepare_output_folder,
@@ -264,9 +265,7 @@ class HybridRestorer:
             if save_mask and "mask" in info:  # image files are RGB here
                 row["mask"] = str(write_image(mask_target, np.repeat(info["mask"][:, :, None], 3, axis=2), overwrite=True))
             row.update(method=info["method"], severity=info["severity"], ms=round(1e3 * (time.perf_counter() - start), 2),
-                       status="restored", fallback=(info.get("fallback") or {}).get("reason"))
-            if strategy == "auto" and info["method"] == "none" and (info.get("decision") or {}).get("reason"):
-                row["reason"] = info["decision"]["reason"]  # why auto left it as it is
+                       status="restored", fallback=(info.get("fallback") or {}).get("reason"), reason=left_reason(strategy, info))
         except (OSError, ValueError, DeepLearningUnavailable) as error:
             row.update(status="failed", error=f"{type(error).__name__}: {error}")
         return row
