@@ -19,6 +19,7 @@ EXAMPLES = """examples:
   artrestore restore -i damaged.jpg -o restored/              # auto strategy, writes restored/damaged_restored.png
   artrestore restore -i scans/ -o out/ --recursive --workers 2 --strategy classical
   artrestore restore -i photo.png -o out/ --json               # print the info dict as JSON
+  artrestore restore -i scans/ -o out/ --prefer speed --time-budget 2   # auto weighs time more
   artrestore analyze damaged.jpg                               # the 14 damage features and the route
   artrestore evaluate --data work/dataset --out report/         # PSNR/SSIM/time table + figures
   artrestore demo                                               # restore the bundled samples + report
